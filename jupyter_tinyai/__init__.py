@@ -1,0 +1,44 @@
+"""jupyter_tinyai: ask a language model running on this machine, from Jupyter.
+
+The public API is small::
+
+    import jupyter_tinyai as tinyai
+    tinyai.ask("What is the capital of France?")
+"""
+
+from ._version import __version__
+
+__all__ = ["__version__", "ask", "chat", "explain", "list_models", "load"]
+
+
+def _client():
+    from .api import default_client
+
+    return default_client()
+
+
+def ask(prompt: str, **kwargs) -> str:
+    """The whole answer to ``prompt`` (see ``chat`` for the options)."""
+    return _client().ask(prompt, **kwargs)[0]
+
+
+def chat(prompt: str, **kwargs):
+    """Stream the answer to ``prompt`` as chunks (``chunk.text``; the last has ``stats``)."""
+    return _client().chat(prompt, **kwargs)
+
+
+def explain(code: str, **kwargs) -> str:
+    """An explanation of ``code``."""
+    from .prompts import explain_prompt
+
+    return ask(explain_prompt(code), **kwargs)
+
+
+def list_models():
+    """Every model found on this machine (and configured remotes)."""
+    return _client().list_models()
+
+
+def load(model: str | None = None):
+    """Load ``model`` (default: the configured one) and return its description."""
+    return _client().load(model)

@@ -1,0 +1,41 @@
+"""The shared client of this process: the host client, or an in-process engine."""
+
+from __future__ import annotations
+
+import threading
+
+_lock = threading.Lock()
+_client = None
+
+
+def make_client(settings=None):
+    """A client for ``settings.host``: 'inprocess' loads the model here."""
+    from .config import load_settings
+
+    settings = settings or load_settings()
+    if settings.host == "inprocess":
+        from .engine import Engine
+
+        return Engine(settings)
+    try:
+        from .host.client import HostClient
+    except ImportError:  # the host is not part of this build yet
+        from .engine import Engine
+
+        return Engine(settings)
+    return HostClient(settings)
+
+
+def default_client(settings=None):
+    """One client per process, made on first use."""
+    global _client
+    with _lock:
+        if _client is None:
+            _client = make_client(settings)
+        return _client
+
+
+def set_default_client(client) -> None:
+    global _client
+    with _lock:
+        _client = client

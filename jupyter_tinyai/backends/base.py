@@ -1,0 +1,183 @@
+"""The backend protocol: what every way of running a model provides.
+
+A backend is a small class with class-level metadata and one generator, like
+``llm.Model.execute``. The engine owns exactly one loaded backend at a time.
+
+    backend = LlamaCppBackend(spec, settings)
+    backend.load()
+    for chunk in backend.stream(messages, params, cancel):
+        print(chunk.text, end="")
+    chunk.stats  # on the last chunk
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from typing import Callable, ClassVar, Iterator, Optional
+
+
+@dataclass
+class Message:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+    def to_dict(self) -> dict:
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass
+class GenerationParams:
+    temperature: float = 0.0
+    max_tokens: int = 512
+    seed: Optional[int] = None
+    top_p: float = 0.95
+    top_k: int = 40
+    repeat_penalty: float = 1.1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Stats:
+    """Figures of one generation; carried by the last chunk of a stream."""
+
+    model: str = ""
+    backend: str = ""
+    prompt_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens whose KV cache was reused
+    generated_tokens: int = 0
+    ttft_s: float = 0.0  # request to first token
+    tokens_per_s: float = 0.0  # decode speed, after the first token
+    total_s: float = 0.0
+    finish_reason: str = "stop"  # stop | length | cancelled | error
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Stats":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def summary(self) -> str:
+        return (
+            f"{self.model} · {self.prompt_tokens} prompt + {self.generated_tokens} tokens"
+            f" · first token {self.ttft_s * 1000:.0f} ms · {self.tokens_per_s:.1f} tokens/s"
+            + ("" if self.finish_reason == "stop" else f" · {self.finish_reason}")
+        )
+
+
+@dataclass
+class Chunk:
+    """One piece of a streamed answer.
+
+    ``text`` is a delta of the answer; ``notice`` is a one-line message about the answer
+    (e.g. that context was trimmed) shown apart from it; ``stats`` is set on the last chunk.
+    """
+
+    text: str = ""
+    notice: Optional[str] = None
+    stats: Optional[Stats] = None
+
+    def to_dict(self) -> dict:
+        data: dict = {}
+        if self.text:
+            data["text"] = self.text
+        if self.notice:
+            data["notice"] = self.notice
+        if self.stats is not None:
+            data["stats"] = self.stats.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Chunk":
+        stats = data.get("stats")
+        return cls(
+            text=data.get("text", ""),
+            notice=data.get("notice"),
+            stats=Stats.from_dict(stats) if stats else None,
+        )
+
+
+@dataclass
+class LoadSettings:
+    n_ctx: int = 8192  # cap on the context window; the model's own may be smaller
+    threads: int = 0  # 0: choose for this machine
+    adapter: Optional[str] = None
+    extra: dict = field(default_factory=dict)
+
+
+ProgressCallback = Callable[[float, str], None]  # fraction 0..1, what is happening
+
+
+class Backend(ABC):
+    """One way of running a model. Subclasses set the class metadata and the methods."""
+
+    #: registry name, the prefix of model ids ("llamacpp:...")
+    name: ClassVar[str] = ""
+    #: model formats this backend loads ("gguf", "mlx", "remote")
+    formats: ClassVar[tuple] = ()
+    #: the pip extra that installs what this backend needs
+    extra: ClassVar[str] = ""
+
+    def __init__(self, spec, settings: LoadSettings):
+        self.spec = spec  # models.ModelSpec
+        self.settings = settings
+
+    @classmethod
+    def available(cls) -> bool:
+        """Whether the library behind this backend can be imported here (cheap check)."""
+        return True
+
+    @abstractmethod
+    def load(self, progress: Optional[ProgressCallback] = None) -> None:
+        """Load the model; raise a TinyAIError the user can act on."""
+
+    @abstractmethod
+    def unload(self) -> None:
+        """Free the model's memory."""
+
+    @property
+    @abstractmethod
+    def n_ctx(self) -> int:
+        """The context window in effect, in tokens."""
+
+    @abstractmethod
+    def count_tokens(self, messages: list[Message]) -> int:
+        """Tokens of ``messages`` as rendered for generation (with the chat template)."""
+
+    @abstractmethod
+    def stream(
+        self,
+        messages: list[Message],
+        params: GenerationParams,
+        cancel: threading.Event,
+    ) -> Iterator[Chunk]:
+        """Generate an answer to ``messages``; the last chunk carries ``stats``.
+
+        When ``cancel`` is set, stop before the next token, keep what was generated and
+        finish with ``stats.finish_reason == "cancelled"``.
+        """
+
+    def estimate_bytes(self) -> int:
+        """Memory the model will need once loaded, estimated before loading it."""
+        return self.spec.size_bytes
+
+    def memory_bytes(self) -> int:
+        """Memory the loaded model holds (weights and caches), best estimate."""
+        return 0
+
+    # Conversation state (KV cache) for backends that have one: the engine saves the
+    # state after a turn and restores it before the next turn of the same conversation.
+    def save_state(self):
+        return None
+
+    def restore_state(self, state) -> None:
+        return None
+
+    @staticmethod
+    def state_bytes(state) -> int:
+        return 0

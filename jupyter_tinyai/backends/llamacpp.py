@@ -1,0 +1,263 @@
+"""llama.cpp through llama-cpp-python, in-process.
+
+The prompt is rendered with the GGUF's own chat template (sandboxed), tokenized once, and
+decoded token by token with ``Llama.generate``, which reuses the KV cache of the longest
+matching prefix: a follow-up turn evaluates only its new tokens.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+import numpy as np
+
+from ..errors import BackendUnavailable, GenerationError, ModelFileError
+from ..models.gguf import read_gguf
+from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback, Stats
+from .chat_template import render
+
+INSTALL_HINT = (
+    "llama-cpp-python is not installed: run `pip install 'jupyter-tinyai[llama]'`. "
+    "It compiles llama.cpp; on CPUs whose AMX or AVX-512 instructions fail (some VMs), set "
+    "CMAKE_ARGS=\"-DGGML_NATIVE=OFF -DGGML_AVX512=ON\" first (see the README's troubleshooting)."
+)
+
+
+def _import_llama_cpp():
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise BackendUnavailable(INSTALL_HINT) from exc
+    return llama_cpp
+
+
+_quiet_lock = threading.Lock()
+_quieted = False
+
+
+def _silence_native_logs(llama_cpp) -> None:
+    """llama.cpp prints hundreds of lines to stderr while loading; keep errors only."""
+    global _quieted
+    with _quiet_lock:
+        if _quieted:
+            return
+
+        @llama_cpp.llama_log_callback
+        def _log(level, text, user_data):  # pragma: no cover - native callback
+            if level == 4:  # GGML_LOG_LEVEL_ERROR
+                import sys
+
+                sys.stderr.write(text.decode("utf-8", "replace"))
+
+        llama_cpp.llama_log_set(_log, ctypes.c_void_p(0))
+        _silence_native_logs.callback = _log  # keep a reference
+        _quieted = True
+
+
+@dataclass
+class KVState:
+    data: bytes
+    input_ids: np.ndarray
+
+
+class LlamaCppBackend(Backend):
+    name = "llamacpp"
+    formats = ("gguf",)
+    extra = "llama"
+
+    def __init__(self, spec, settings):
+        super().__init__(spec, settings)
+        self._llm = None
+        self._info = None
+        self._template = ""
+        self._bos = self._eos = ""
+        self._add_bos = False
+
+    @classmethod
+    def available(cls) -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec("llama_cpp") is not None
+
+    def _gguf(self):
+        if self._info is None:
+            self._info = read_gguf(self.spec.path)
+        return self._info
+
+    def _context_size(self) -> int:
+        trained = self._gguf().context_length
+        return min(self.settings.n_ctx, trained) if trained else self.settings.n_ctx
+
+    def estimate_bytes(self) -> int:
+        # weights (memory-mapped) + KV cache for the whole window + compute buffers
+        return self.spec.size_bytes + self._gguf().kv_bytes_per_token() * self._context_size() + 192 * 1024 * 1024
+
+    def load(self, progress: Optional[ProgressCallback] = None) -> None:
+        llama_cpp = _import_llama_cpp()
+        info = self._gguf()  # a bad file fails here with a clear message, before llama.cpp
+        if progress:
+            progress(0.0, f"loading {self.spec.name}")
+        _silence_native_logs(llama_cpp)
+        kwargs = {}
+        if self.settings.adapter:
+            kwargs["lora_path"] = self.settings.adapter
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=self.spec.path,
+                n_ctx=self._context_size(),
+                n_threads=self.settings.threads,
+                n_threads_batch=self.settings.threads,
+                n_batch=512,
+                verbose=False,
+                **kwargs,
+            )
+        except (ValueError, RuntimeError) as exc:
+            what = f"the adapter {self.settings.adapter}" if self.settings.adapter and "lora" in str(exc).lower() else self.spec.path
+            raise ModelFileError(
+                f"llama.cpp could not load {what} ({exc}). The file may be corrupt, or made for a newer "
+                "llama.cpp: download it again, or upgrade llama-cpp-python."
+            ) from exc
+        model = self._llm._model
+        self._template = info.chat_template
+        self._bos = model.token_get_text(model.token_bos()) if model.token_bos() >= 0 else ""
+        self._eos = model.token_get_text(model.token_eos()) if model.token_eos() >= 0 else ""
+        self._add_bos = model.add_bos_token()
+        if progress:
+            progress(1.0, f"loaded {self.spec.name}")
+
+    def unload(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+
+    @property
+    def n_ctx(self) -> int:
+        return self._llm.n_ctx() if self._llm is not None else self._context_size()
+
+    def memory_bytes(self) -> int:
+        if self._llm is None:
+            return 0
+        return int(self._llm._model.size()) + self._gguf().kv_bytes_per_token() * self.n_ctx
+
+    # -- tokens -------------------------------------------------------------------------
+
+    def _prompt_tokens(self, messages: list[Message]) -> list[int]:
+        text = render(self._template, [m.to_dict() for m in messages], self._bos, self._eos)
+        add_bos = self._add_bos and not (self._bos and text.startswith(self._bos))
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+
+    def count_tokens(self, messages: list[Message]) -> int:
+        return len(self._prompt_tokens(messages))
+
+    # -- generation ---------------------------------------------------------------------
+
+    def stream(self, messages: list[Message], params: GenerationParams, cancel: threading.Event) -> Iterator[Chunk]:
+        llm = self._llm
+        if llm is None:
+            raise GenerationError("no model is loaded.")
+        start = time.perf_counter()
+        tokens = self._prompt_tokens(messages)
+        n_ctx = llm.n_ctx()
+        if len(tokens) >= n_ctx:
+            raise GenerationError(f"the prompt has {len(tokens)} tokens, more than the {n_ctx}-token context window.")
+        cached = _common_prefix(llm.input_ids[: llm.n_tokens], tokens)
+        llm.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
+        vocab = llm._model.vocab
+        is_eog = self._is_eog_fn()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        max_new = min(params.max_tokens, n_ctx - len(tokens))
+        generated, first_at, finish = 0, None, "length"
+        generator = llm.generate(
+            tokens,
+            temp=params.temperature,
+            top_k=params.top_k,
+            top_p=params.top_p,
+            repeat_penalty=params.repeat_penalty,
+            reset=True,
+        )
+        try:
+            for token in generator:
+                if first_at is None:
+                    first_at = time.perf_counter()
+                if is_eog(vocab, token):
+                    finish = "stop"
+                    break
+                generated += 1
+                text = decoder.decode(llm.detokenize([token]))
+                if text:
+                    yield Chunk(text=text)
+                if cancel.is_set():
+                    finish = "cancelled"
+                    break
+                if generated >= max_new:
+                    break
+        finally:
+            generator.close()
+        tail = decoder.decode(b"", final=True)
+        end = time.perf_counter()
+        first_at = first_at or end
+        decode_time = end - first_at
+        yield Chunk(
+            text=tail,
+            stats=Stats(
+                model=self.spec.id,
+                backend=self.name,
+                prompt_tokens=len(tokens),
+                cached_tokens=cached,
+                generated_tokens=generated,
+                ttft_s=first_at - start,
+                tokens_per_s=(generated - 1) / decode_time if generated > 1 and decode_time > 0 else 0.0,
+                total_s=end - start,
+                finish_reason=finish,
+            ),
+        )
+
+    def _is_eog_fn(self):
+        import llama_cpp
+
+        return llama_cpp.llama_vocab_is_eog
+
+    # -- conversation state ---------------------------------------------------------------
+
+    def save_state(self) -> Optional[KVState]:
+        """The KV cache and its tokens (without llama-cpp-python's logits copy, ~100 MB)."""
+        llm = self._llm
+        if llm is None or llm.n_tokens == 0:
+            return None
+        import llama_cpp
+
+        size = llama_cpp.llama_state_get_size(llm._ctx.ctx)
+        buffer = (ctypes.c_uint8 * int(size))()
+        written = llama_cpp.llama_state_get_data(llm._ctx.ctx, buffer, size)
+        return KVState(bytes(buffer)[: int(written)], llm.input_ids[: llm.n_tokens].copy())
+
+    def restore_state(self, state: KVState) -> None:
+        import llama_cpp
+
+        llm = self._llm
+        buffer = (ctypes.c_uint8 * len(state.data)).from_buffer_copy(state.data)
+        if llama_cpp.llama_state_set_data(llm._ctx.ctx, buffer, len(state.data)) != len(state.data):
+            llm.reset()  # the cache is unusable: the next turn evaluates its whole prompt
+            return
+        n = len(state.input_ids)
+        llm.input_ids[:n] = state.input_ids
+        llm.n_tokens = n
+        llm._requires_eval = True
+
+    @staticmethod
+    def state_bytes(state) -> int:
+        return len(state.data) + state.input_ids.nbytes if state is not None else 0
+
+
+def _common_prefix(a, b) -> int:
+    n = min(len(a), len(b))
+    if n == 0:
+        return 0
+    diff = np.nonzero(np.asarray(a[:n]) != np.asarray(b[:n], dtype=np.intc))[0]
+    return int(diff[0]) if len(diff) else n

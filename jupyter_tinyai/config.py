@@ -1,0 +1,171 @@
+"""Every setting of jupyter_tinyai, in one ``Configurable``.
+
+Set them in ``jupyter_tinyai_config.py`` (or ``.json``) in any Jupyter config directory
+(``jupyter --paths``), in ``ipython_config.py``, or in ``jupyter_server_config.py``::
+
+    c.TinyAI.model = "llamacpp:SmolLM2-135M-Instruct-Q4_1"
+    c.TinyAI.model_dirs = ["~/models"]
+    c.TinyAI.temperature = 0.2
+
+Command-line flags of ``jupyter tinyai`` and magic options override them per call.
+"""
+
+from __future__ import annotations
+
+import os
+
+from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, List, Unicode
+from traitlets.config import Config, Configurable
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a helpful assistant for a researcher working in a Jupyter notebook. "
+    "Answer clearly and briefly. When you write code, write Python in a fenced code block."
+)
+
+
+class TinyAI(Configurable):
+    """Settings of the local language model used by jupyter_tinyai."""
+
+    model = Unicode(
+        "",
+        help="""The model to use: an id from `jupyter tinyai models`
+        (e.g. 'llamacpp:SmolLM2-135M-Instruct-Q4_1'), a short unambiguous part of one,
+        or a path to a GGUF file or an MLX model folder. Empty: the bundled default
+        (SmolLM2-135M-Instruct).""",
+    ).tag(config=True)
+
+    models = List(
+        Unicode(),
+        help="""Extra model files or folders to offer (GGUF files, MLX folders), for
+        models that are not in any scanned directory.""",
+    ).tag(config=True)
+
+    model_dirs = List(
+        Unicode(),
+        help="""Directories scanned (recursively, two levels) for GGUF files and MLX model
+        folders, in addition to the Hugging Face cache, LM Studio and Ollama.""",
+    ).tag(config=True)
+
+    scan_hf_cache = Bool(
+        True, help="Offer GGUF files and MLX folders already in the Hugging Face hub cache (read offline; nothing is downloaded)."
+    ).tag(config=True)
+    scan_lmstudio = Bool(True, help="Offer models in LM Studio's models folder.").tag(config=True)
+    scan_ollama = Bool(True, help="Offer models in Ollama's model store (their GGUF blobs).").tag(config=True)
+
+    backend = CaselessStrEnum(
+        ["auto", "llamacpp", "mlx"],
+        "auto",
+        help="""Which local backend runs models that both could run (GGUF files): 'auto'
+        picks MLX on Apple Silicon when it is installed, llama.cpp everywhere else.""",
+    ).tag(config=True)
+
+    n_ctx = Int(
+        8192,
+        help="""Upper bound on the context window, in tokens. The model's trained context
+        is used when smaller. Larger values take more memory for the KV cache.""",
+    ).tag(config=True)
+
+    max_tokens = Int(512, help="Default maximum length of an answer, in tokens.").tag(config=True)
+
+    temperature = Float(
+        0.0,
+        help="""Sampling temperature. 0 (the default) is greedy decoding: the same question
+        gives the same answer, which keeps notebooks reproducible.""",
+    ).tag(config=True)
+
+    seed = Int(
+        -1, help="Random seed for sampling when temperature > 0; -1 picks a new seed each time."
+    ).tag(config=True)
+
+    system_prompt = Unicode(
+        DEFAULT_SYSTEM_PROMPT,
+        help="""The system prompt sent before every conversation. Keep it short and plain:
+        small models follow short prompts best (the SmolLM2 file's built-in prompt makes
+        it answer nonsense).""",
+    ).tag(config=True)
+
+    threads = Int(
+        0, help="CPU threads for generation; 0 uses the number of physical cores (at most 8)."
+    ).tag(config=True)
+
+    adapter = Unicode(
+        "", help="A LoRA adapter to apply to the model: a GGUF adapter file (llama.cpp) or an mlx-lm adapter folder."
+    ).tag(config=True)
+
+    memory_headroom_mb = Int(
+        512,
+        help="""Memory kept free when deciding whether a model fits: a model whose estimated
+        size plus this would exceed the available memory is refused before loading.""",
+    ).tag(config=True)
+
+    conversation_cache_mb = Int(
+        1024,
+        help="""Memory budget for saved conversation states (KV caches), so a follow-up turn
+        evaluates only its new tokens. The least recently used states are dropped first.""",
+    ).tag(config=True)
+
+    context_piece_chars = Int(
+        4000,
+        help="Longest text sent for one piece of notebook context (a variable, a cell, a traceback) before it is truncated.",
+    ).tag(config=True)
+
+    host = CaselessStrEnum(
+        ["auto", "inprocess"],
+        "auto",
+        help="""Where the model runs: 'auto' shares one background host process per user
+        between every kernel, the Jupyter server and the CLI; 'inprocess' loads the model
+        in the calling process (tests, embedding).""",
+    ).tag(config=True)
+
+    keep_alive = Int(
+        600, help="Seconds without requests after which the host unloads the model (0: never)."
+    ).tag(config=True)
+
+    host_idle_exit = Int(
+        3600, help="Seconds without requests after which the host process exits (0: never)."
+    ).tag(config=True)
+
+    remotes = Dict(
+        help="""OpenAI-compatible inference servers to offer, by name:
+        {"lab": {"url": "http://gpu-box:8080/v1", "api_key_env": "LAB_API_KEY"}}.
+        Nothing is ever sent to a remote unless one of its models is chosen.""",
+    ).tag(config=True)
+
+
+def default_threads() -> int:
+    try:
+        import psutil
+
+        cores = psutil.cpu_count(logical=False) or os.cpu_count() or 1
+    except Exception:  # pragma: no cover - psutil is a dependency
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+def file_config() -> Config:
+    """The config from ``jupyter_tinyai_config.{json,py}`` in Jupyter's config path."""
+    from jupyter_core.paths import jupyter_config_path
+    from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
+
+    merged = Config()
+    # jupyter_config_path() lists the highest priority first; load lowest first.
+    for directory in reversed(jupyter_config_path()):
+        for loader_cls, name in (
+            (JSONFileConfigLoader, "jupyter_tinyai_config.json"),
+            (PyFileConfigLoader, "jupyter_tinyai_config.py"),
+        ):
+            if os.path.isfile(os.path.join(directory, name)):
+                merged.merge(loader_cls(name, path=directory).load_config())
+    return merged
+
+
+def load_settings(config: Config | None = None, **overrides) -> TinyAI:
+    """Settings from the config files, then ``config`` (e.g. IPython's), then ``overrides``."""
+    merged = file_config()
+    if config is not None:
+        merged.merge(config)
+    settings = TinyAI(config=merged)
+    for name, value in overrides.items():
+        if value is not None:
+            setattr(settings, name, value)
+    return settings

@@ -1,0 +1,211 @@
+"""The engine: one loaded model, conversations, context budgeting, streaming and cancel.
+
+No Jupyter imports here: the CLI, the host process and tests use it directly.
+
+    engine = Engine()
+    for chunk in engine.chat("What is the capital of France?"):
+        print(chunk.text, end="")
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Iterable, Iterator, Optional
+
+from . import models
+from .backends import backend_class
+from .backends.base import Backend, Chunk, GenerationParams, LoadSettings, Message, ProgressCallback, Stats
+from .config import TinyAI, default_threads, load_settings
+from .conversations import Conversations
+from .errors import EmptyPrompt
+from .memory import check_fits, process_rss
+from .prompts import ContextPiece, fit
+
+MIN_ANSWER_TOKENS = 64
+
+
+class Engine:
+    """Runs one model at a time in this process. Thread-safe: requests are served one at a
+    time; :meth:`cancel` may be called from any thread."""
+
+    def __init__(self, settings: Optional[TinyAI] = None):
+        self.settings = settings or load_settings()
+        self._lock = threading.RLock()
+        self._backend: Optional[Backend] = None
+        self._cancel: Optional[threading.Event] = None
+        self.conversations = Conversations(self.settings.conversation_cache_mb * 1024 * 1024)
+        self.last_stats: Optional[Stats] = None
+        self.load_seconds = 0.0
+
+    # -- models -------------------------------------------------------------------------
+
+    def list_models(self) -> list[models.ModelSpec]:
+        return models.list_models(self.settings)
+
+    @property
+    def model(self) -> Optional[models.ModelSpec]:
+        return self._backend.spec if self._backend else None
+
+    def load(self, model: Optional[str] = None, progress: Optional[ProgressCallback] = None) -> models.ModelSpec:
+        """Make ``model`` (default: the configured one) the loaded model; a no-op when it is."""
+        spec = models.resolve(model, self.settings)
+        adapter = self.settings.adapter or None
+        with self._lock:
+            current = self._backend
+            if current and current.spec.id == spec.id and current.spec.path == spec.path and current.settings.adapter == adapter:
+                return current.spec
+            self.unload()
+            cls = backend_class(spec.backend)
+            settings = LoadSettings(
+                n_ctx=self.settings.n_ctx,
+                threads=self.settings.threads or default_threads(),
+                adapter=adapter,
+            )
+            backend = cls(spec, settings)
+            check_fits(backend, self.settings.memory_headroom_mb)
+            start = time.perf_counter()
+            backend.load(progress)
+            self.load_seconds = time.perf_counter() - start
+            self._backend = backend
+            return spec
+
+    def unload(self) -> None:
+        with self._lock:
+            if self._backend is not None:
+                self._backend.unload()
+                self._backend = None
+            self.conversations.clear_states()
+
+    # -- generation ---------------------------------------------------------------------
+
+    def chat(
+        self,
+        prompt: str,
+        *,
+        conversation: str = "default",
+        model: Optional[str] = None,
+        system: Optional[str] = None,
+        context: Iterable[ContextPiece] = (),
+        temperature: Optional[float] = None,
+        max_tokens: Optional[int] = None,
+        seed: Optional[int] = None,
+        cancel: Optional[threading.Event] = None,
+        progress: Optional[ProgressCallback] = None,
+    ) -> Iterator[Chunk]:
+        """Stream the answer to ``prompt`` as the next turn of ``conversation``.
+
+        Yields text chunks, possibly a ``notice`` chunk first (context trimmed), and a last
+        chunk with ``stats``. The turn is recorded, partial answers included.
+        """
+        if not prompt or not prompt.strip():
+            raise EmptyPrompt("the prompt is empty: write a question or an instruction.")
+        with self._lock:
+            backend = self._backend_for(model, progress)
+            cancel = cancel or threading.Event()
+            self._cancel = cancel
+            try:
+                yield from self._turn(backend, prompt, conversation, system, list(context), temperature, max_tokens, seed, cancel)
+            finally:
+                self._cancel = None
+
+    def _backend_for(self, model, progress) -> Backend:
+        if model or self._backend is None:
+            self.load(model, progress)
+        return self._backend
+
+    def _turn(self, backend, prompt, cid, system, context, temperature, max_tokens, seed, cancel):
+        s = self.settings
+        params = GenerationParams(
+            temperature=s.temperature if temperature is None else temperature,
+            max_tokens=s.max_tokens if max_tokens is None else max_tokens,
+            seed=(None if s.seed < 0 else s.seed) if seed is None else seed,
+        )
+        n_ctx = backend.n_ctx
+        params.max_tokens = max(1, min(params.max_tokens, n_ctx // 2))
+        budget = fit(
+            s.system_prompt if system is None else system,
+            self.conversations.history(cid),
+            prompt,
+            context,
+            backend.count_tokens,
+            limit=n_ctx - max(params.max_tokens, min(MIN_ANSWER_TOKENS, n_ctx // 4)),
+        )
+        params.max_tokens = min(params.max_tokens, n_ctx - budget.tokens)
+        notice = budget.notice(n_ctx)
+        if notice:
+            yield Chunk(notice=notice)
+        self._switch_to(backend, cid)
+        answer: list[str] = []
+        stats = None
+        try:
+            for chunk in backend.stream(budget.messages, params, cancel):
+                if chunk.text:
+                    answer.append(chunk.text)
+                if chunk.stats is not None:
+                    stats = chunk.stats
+                yield chunk
+        finally:
+            # recorded even when the consumer stops early (Ctrl-C, a closed connection)
+            self.conversations.append(cid, budget.messages[-1].content, "".join(answer))
+            if stats is None:
+                stats = Stats(model=backend.spec.id, backend=backend.name, finish_reason="cancelled")
+            self.last_stats = stats
+
+    def _switch_to(self, backend: Backend, cid: str) -> None:
+        """Keep each conversation's KV cache: save the live one, restore ``cid``'s."""
+        convs = self.conversations
+        if convs.live == cid:
+            return
+        if convs.live is not None and convs.live in convs.histories:
+            state = backend.save_state()
+            convs.save_state(convs.live, state, backend.state_bytes(state))
+        state = convs.take_state(cid)
+        if state is not None:
+            backend.restore_state(state)
+        convs.live = cid
+
+    def ask(self, prompt: str, **kwargs) -> tuple[str, Stats]:
+        """The whole answer at once: (text, stats)."""
+        parts, stats = [], None
+        for chunk in self.chat(prompt, **kwargs):
+            parts.append(chunk.text)
+            stats = chunk.stats or stats
+        return "".join(parts), stats
+
+    def cancel(self) -> bool:
+        """Stop the answer being generated (from any thread); False when none is."""
+        event = self._cancel
+        if event is None:
+            return False
+        event.set()
+        return True
+
+    # -- conversations and status -------------------------------------------------------
+
+    def history(self, conversation: str = "default") -> list[Message]:
+        return self.conversations.history(conversation)
+
+    def reset(self, conversation: str = "default") -> None:
+        with self._lock:
+            self.conversations.reset(conversation)
+
+    def count_tokens(self, text: str) -> int:
+        backend = self._backend_for(None, None)
+        return backend.count_tokens([Message("user", text)])
+
+    def status(self) -> dict:
+        backend = self._backend
+        return {
+            "model": backend.spec.to_dict() if backend else None,
+            "backend": backend.name if backend else None,
+            "n_ctx": backend.n_ctx if backend else None,
+            "adapter": backend.settings.adapter if backend else None,
+            "model_memory_bytes": backend.memory_bytes() if backend else 0,
+            "process_rss_bytes": process_rss(),
+            "conversation_cache_bytes": self.conversations.state_bytes(),
+            "conversations": self.conversations.ids(),
+            "load_seconds": self.load_seconds,
+            "busy": self._cancel is not None,
+            "last": self.last_stats.to_dict() if self.last_stats else None,
+        }

@@ -1,0 +1,77 @@
+"""Errors a user can act on.
+
+Every error raised to a user is a :class:`TinyAIError`: its message says what happened
+and what to do, in one or two sentences, so magics, the CLI and the server can show it
+as it is, without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class TinyAIError(Exception):
+    """Base class: ``str(error)`` is the whole message a user needs."""
+
+    #: a short machine-readable kind, sent over the wire by the host and the server
+    kind = "error"
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "message": str(self)}
+
+
+class ModelNotFound(TinyAIError):
+    """A model name or path that matches nothing we can use."""
+
+    kind = "model_not_found"
+
+
+class AmbiguousModel(ModelNotFound):
+    """A short name that matches several models."""
+
+    kind = "ambiguous_model"
+
+
+class ModelFileError(TinyAIError):
+    """A model file that is not what it claims: not a GGUF, truncated, empty, unsupported."""
+
+    kind = "model_file"
+
+
+class InsufficientMemory(TinyAIError):
+    """A model that would not fit in the memory available now."""
+
+    kind = "insufficient_memory"
+
+
+class BackendUnavailable(TinyAIError):
+    """The library behind a backend is not installed or cannot run here."""
+
+    kind = "backend_unavailable"
+
+
+class EmptyPrompt(TinyAIError):
+    kind = "empty_prompt"
+
+
+class GenerationError(TinyAIError):
+    """The backend failed while generating."""
+
+    kind = "generation"
+
+
+class HostError(TinyAIError):
+    """The background host is unreachable, crashed, or answered with an error."""
+
+    kind = "host"
+
+
+def from_dict(data: dict) -> TinyAIError:
+    """Rebuild an error sent over the wire (the inverse of :meth:`TinyAIError.to_dict`)."""
+    kinds = {cls.kind: cls for cls in _all_subclasses(TinyAIError)}
+    cls = kinds.get(data.get("kind", ""), TinyAIError)
+    return cls(data.get("message", "unknown error"))
+
+
+def _all_subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_subclasses(sub)

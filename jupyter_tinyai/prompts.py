@@ -1,0 +1,128 @@
+"""Messages for small models: our short system prompt, context pieces, and the budget.
+
+Small models answer best with a short plain system prompt and the context stated before
+the question. Everything that must fit the context window is decided here, measured in
+the model's own tokens by a ``count`` function the engine passes in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .backends.base import Message
+
+TRUNCATED = "\n… [truncated]"
+
+
+@dataclass
+class ContextPiece:
+    """Something from the notebook sent with a prompt: a variable, a cell, a traceback."""
+
+    label: str  # "df (pandas DataFrame)", "In[3]", "last error"
+    text: str
+
+    def render(self) -> str:
+        return f"{self.label}:\n```\n{self.text}\n```"
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "text": self.text}
+
+
+def user_message(prompt: str, context: list[ContextPiece]) -> str:
+    if not context:
+        return prompt
+    return "\n\n".join([p.render() for p in context] + [prompt])
+
+
+def build(system: str, history: list[Message], prompt: str, context: list[ContextPiece]) -> list[Message]:
+    messages = [Message("system", system)] if system else []
+    return messages + list(history) + [Message("user", user_message(prompt, context))]
+
+
+def shorten(text: str, keep: int) -> str:
+    """``text`` cut to about ``keep`` characters, head and tail kept, with a visible marker."""
+    if len(text) <= keep:
+        return text
+    head = max(0, keep * 2 // 3)
+    tail = max(0, keep - head)
+    return text[:head] + TRUNCATED + ("\n" + text[-tail:] if tail else "")
+
+
+@dataclass
+class Budgeted:
+    messages: list[Message]
+    history_dropped: int  # earlier turns (user + assistant pairs) left out
+    pieces_shortened: int
+    prompt_shortened: bool
+    tokens: int
+
+    def notice(self, n_ctx: int) -> str | None:
+        parts = []
+        if self.history_dropped:
+            parts.append(f"left out {self.history_dropped} earlier turn{'s' * (self.history_dropped != 1)}")
+        if self.pieces_shortened:
+            parts.append(f"shortened {self.pieces_shortened} context piece{'s' * (self.pieces_shortened != 1)}")
+        if self.prompt_shortened:
+            parts.append("shortened the prompt")
+        if not parts:
+            return None
+        return f"To fit the {n_ctx}-token context window, this answer {', '.join(parts)}."
+
+
+def fit(
+    system: str,
+    history: list[Message],
+    prompt: str,
+    context: list[ContextPiece],
+    count: Callable[[list[Message]], int],
+    limit: int,
+) -> Budgeted:
+    """Messages that fit in ``limit`` tokens: drop the oldest turns first, then shorten the
+    largest context pieces, then the prompt itself (its head and tail are kept)."""
+    history = list(history)
+    context = [ContextPiece(p.label, p.text) for p in context]
+    dropped = 0
+    shortened: set[int] = set()
+    prompt_shortened = False
+
+    def measure():
+        msgs = build(system, history, prompt, context)
+        return msgs, count(msgs)
+
+    messages, tokens = measure()
+    while tokens > limit and history:
+        history = history[2:] if len(history) >= 2 else []
+        dropped += 1
+        messages, tokens = measure()
+    while tokens > limit and any(len(p.text) > 200 for p in context):
+        index = max(range(len(context)), key=lambda i: len(context[i].text))
+        piece = context[index]
+        ratio = max(0.1, min(0.9, limit / tokens))
+        piece.text = shorten(piece.text, int(len(piece.text) * ratio * 0.9))
+        shortened.add(index)
+        messages, tokens = measure()
+    while tokens > limit and len(prompt) > 200:
+        ratio = max(0.1, min(0.9, limit / tokens))
+        prompt = shorten(prompt, int(len(prompt) * ratio * 0.9))
+        prompt_shortened = True
+        messages, tokens = measure()
+    return Budgeted(messages, dropped, len(shortened), prompt_shortened, tokens)
+
+
+EXPLAIN = (
+    "Explain what this Python code does, step by step, in a few short sentences. "
+    "Mention anything surprising or likely to be a bug."
+)
+EXPLAIN_ERROR = (
+    "This Python code raised the error below. Explain the cause in one or two sentences, "
+    "then show the corrected code in a fenced code block."
+)
+
+
+def explain_prompt(code: str) -> str:
+    return f"{EXPLAIN}\n\n```python\n{code}\n```"
+
+
+def explain_error_prompt(code: str, traceback: str) -> str:
+    return f"{EXPLAIN_ERROR}\n\n```python\n{code}\n```\n\nError:\n```\n{traceback}\n```"
