@@ -1,0 +1,101 @@
+"""`jupyter tinyai` as a user runs it: a real process, the real bundled model."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+JUPYTER = [sys.executable, "-m", "jupyter_tinyai.cli"]
+
+
+def run(*args, stdin=None, timeout=180):
+    return subprocess.run(JUPYTER + list(args), input=stdin, capture_output=True, text=True, timeout=timeout)
+
+
+def test_ask_streams_the_answer_and_prints_figures():
+    out = run("ask", "--in-process", "What is the capital of France?")
+    assert out.returncode == 0, out.stderr
+    assert "Paris" in out.stdout
+    figures = out.stderr.strip().splitlines()[-1]
+    assert figures.startswith("llamacpp:SmolLM2-135M-Instruct-Q4_1 · ")
+    assert "prompt +" in figures and "first token" in figures and "tokens/s" in figures
+
+
+def test_ask_reads_the_prompt_from_stdin():
+    out = run("ask", "--in-process", "-q", "-", stdin="What is the capital of Germany?\n")
+    assert out.returncode == 0, out.stderr
+    assert "Berlin" in out.stdout
+    assert out.stderr == ""
+
+
+def test_ask_options():
+    out = run("ask", "--in-process", "--max-tokens", "5", "--system", "You answer in French.", "--temperature", "0.5", "--seed", "7", "Hello")
+    assert out.returncode == 0, out.stderr
+    assert "+ 5 tokens" in out.stderr and "length" in out.stderr
+
+
+def test_unknown_model_is_one_line():
+    out = run("ask", "--in-process", "-m", "no-such-model", "Hi")
+    assert out.returncode == 1
+    assert out.stderr.startswith("error: no model named 'no-such-model'.")
+    assert "Traceback" not in out.stderr
+
+
+def test_empty_prompt():
+    out = run("ask", "--in-process", "  ")
+    assert out.returncode == 1 and "the prompt is empty" in out.stderr
+
+
+def test_models_table_and_json():
+    out = run("models", "--in-process")
+    assert out.returncode == 0, out.stderr
+    header, row = out.stdout.splitlines()[:2]
+    assert header.split() == ["ID", "BACKEND", "FORMAT", "SIZE", "CONTEXT", "FOUND", "IN"]
+    assert row.split()[:7] == ["llamacpp:SmolLM2-135M-Instruct-Q4_1", "llamacpp", "gguf", "Q4_1", "98.4", "MB", "8192"]
+    assert "bundled:" in row
+    models = json.loads(run("models", "--in-process", "--json").stdout)
+    assert models[0]["source"] == "bundled"
+
+
+def test_ctrl_c_keeps_the_partial_answer():
+    proc = subprocess.Popen(
+        JUPYTER + ["ask", "--in-process", "--max-tokens", "400", "Write a long story about a lighthouse keeper."],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    first = proc.stdout.read(20)  # blocks until the answer streams
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert first.strip()
+    assert "stopped" in err and "Traceback" not in err
+    assert len(first + rest) < 1500, "generation stopped early"
+
+
+def test_help_lists_every_command():
+    out = run("--help")
+    for command in ("ask", "models", "status"):
+        assert command in out.stdout
+    ask_help = run("ask", "--help").stdout
+    for option in ("--model", "--system", "--temperature", "--max-tokens", "--seed"):
+        assert option in ask_help
+
+
+def _unshare_works() -> str | None:
+    if not shutil.which("unshare"):
+        return "unshare is not installed"
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
+    return None if probe.returncode == 0 else f"unshare -n is not allowed here: {probe.stderr.strip()}"
+
+
+@pytest.mark.skipif(_unshare_works() is not None, reason=str(_unshare_works()))
+def test_ask_works_with_no_network_at_all():
+    """The main job inside a network namespace that has no network interface up."""
+    cmd = ["unshare", "-n"] + JUPYTER + ["ask", "--in-process", "What is the capital of France?"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env={**os.environ, "HF_HUB_OFFLINE": "0"})
+    assert out.returncode == 0, out.stderr
+    assert "Paris" in out.stdout

@@ -1,0 +1,97 @@
+"""Bad input gets one clear message saying what to do; nothing is loaded or lost."""
+
+import os
+import subprocess
+import sys
+
+import psutil
+import pytest
+
+from helpers.gguf_files import tiny_model_metadata, write_gguf
+from jupyter_tinyai.backends.chat_template import CHATML, render
+from jupyter_tinyai.config import load_settings
+from jupyter_tinyai.engine import Engine
+from jupyter_tinyai.errors import InsufficientMemory, ModelFileError, ModelNotFound
+
+
+@pytest.fixture
+def fresh():
+    engine = Engine(load_settings(host="inprocess"))
+    yield engine
+    engine.unload()
+
+
+def test_unknown_model_name(fresh):
+    with pytest.raises(ModelNotFound, match="no model named 'gpt-5'.*jupyter tinyai models"):
+        fresh.load("gpt-5")
+
+
+def test_path_that_does_not_exist(fresh, tmp_path):
+    with pytest.raises(ModelNotFound, match="no file or folder"):
+        fresh.load(str(tmp_path / "missing.gguf"))
+
+
+def test_html_page_saved_as_gguf(fresh, tmp_path):
+    page = tmp_path / "model.gguf"
+    page.write_text("<html><head><title>Hugging Face</title></head></html>")
+    with pytest.raises(ModelFileError, match="web page"):
+        fresh.load(str(page))
+    assert fresh.model is None
+
+
+def test_truncated_gguf(fresh, tmp_path, model_path):
+    cut = tmp_path / "cut.gguf"
+    with open(model_path, "rb") as src:
+        cut.write_bytes(src.read(30_000_000))
+    with pytest.raises(ModelFileError, match="truncated.*download the file again"):
+        fresh.load(str(cut))
+
+
+def test_empty_file(fresh, tmp_path):
+    empty = tmp_path / "empty.gguf"
+    empty.touch()
+    with pytest.raises(ModelFileError, match="empty"):
+        fresh.load(str(empty))
+
+
+def test_model_larger_than_memory_is_refused_before_loading(fresh, tmp_path):
+    path = write_gguf(tmp_path / "Huge-70B.gguf", tiny_model_metadata(name="huge"))
+    with open(path, "r+b") as handle:  # sparse: no disk used
+        handle.truncate(2 * psutil.virtual_memory().total)
+    with pytest.raises(InsufficientMemory, match=r"Huge-70B needs about [\d.]+ GB of memory .* only [\d.]+ GB is available"):
+        fresh.load(path)
+    assert fresh.model is None
+
+
+def test_failed_load_keeps_the_loaded_model(fresh, tmp_path):
+    fresh.load()
+    bad = tmp_path / "bad.gguf"
+    bad.write_text("nope")
+    with pytest.raises(ModelFileError):
+        fresh.load(str(bad))
+    assert fresh.model is not None and fresh.model.source == "bundled"
+    text, _ = fresh.ask("What is the capital of France?", conversation="after-bad-load")
+    assert "Paris" in text
+
+
+def test_llama_cpp_not_installed(tmp_path):
+    code = (
+        "import sys; sys.modules['llama_cpp'] = None\n"
+        "from jupyter_tinyai.engine import Engine\n"
+        "from jupyter_tinyai.config import load_settings\n"
+        "from jupyter_tinyai.errors import BackendUnavailable\n"
+        "try:\n    Engine(load_settings(host='inprocess')).load()\n"
+        "except BackendUnavailable as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=os.environ)
+    assert "pip install 'jupyter-tinyai[llama]'" in out.stdout, out.stderr
+    assert "CMAKE_ARGS" in out.stdout
+
+
+def test_chat_template_runs_sandboxed():
+    messages = [{"role": "user", "content": "hi"}]
+    evil = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
+    assert render(evil, messages) == render(CHATML, messages)
+    assert render("", messages) == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+    raising = "{{ raise_exception('no system role') }}"
+    assert render(raising, messages) == render(CHATML, messages)
