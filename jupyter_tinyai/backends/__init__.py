@@ -12,6 +12,7 @@ from ..errors import BackendUnavailable
 #: backend name -> "module:Class"
 BACKENDS = {
     "llamacpp": "jupyter_tinyai.backends.llamacpp:LlamaCppBackend",
+    "remote": "jupyter_tinyai.backends.remote:RemoteBackend",
 }
 
 

@@ -13,8 +13,18 @@ from .spec import ModelSpec, human_size
 
 __all__ = ["ModelSpec", "list_models", "resolve", "human_size", "default_model", "bundled_path"]
 
+
+def _remote_models(settings) -> list[ModelSpec]:
+    """The configured remotes' models; nothing is contacted when none is configured."""
+    if not getattr(settings, "remotes", None):
+        return []
+    from .remote import list_remote_models
+
+    return list_remote_models(settings)
+
+
 #: extra listers (e.g. configured remotes): callables settings -> list[ModelSpec]
-LISTERS: list = []
+LISTERS: list = [_remote_models]
 
 
 def _describe(found, backend: str) -> ModelSpec | None:
@@ -79,8 +89,11 @@ def resolve(name: str | None, settings) -> ModelSpec:
         if os.path.realpath(expanded) == os.path.realpath(bundled_path() or ""):
             spec.source = "bundled"
         return spec
-    include_remote = ":" in name and name.split(":", 1)[0] in (settings.remotes or {})
-    models = list_models(settings, include_remote=include_remote)
+    if ":" in name and name.split(":", 1)[0] in (settings.remotes or {}):
+        from .remote import resolve_remote  # contacts only the remote named
+
+        return resolve_remote(name, settings)
+    models = list_models(settings, include_remote=False)  # a remote model is chosen by its full id
     lowered = name.lower()
     for attr in ("id", "name"):
         exact = [m for m in models if getattr(m, attr).lower() == lowered]

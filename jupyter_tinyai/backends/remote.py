@@ -1,0 +1,537 @@
+"""A model on an OpenAI-compatible inference server (llama.cpp's server, Ollama, vLLM,
+mlx_lm.server, llama-cpp-python's server), configured by the user::
+
+    c.TinyAI.remotes = {"lab": {"url": "http://gpu-box:8080/v1", "api_key_env": "LAB_API_KEY"}}
+
+Only the standard library (``http.client``) is used. The API key is read from the named
+environment variable when a request is made; it is never stored on the spec, in a status,
+a log or an error message. Nothing is sent anywhere unless the user chose one of the
+remote's models (``lab:<model>``).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterator, Optional
+from urllib.parse import urlsplit
+
+from ..errors import GenerationError, ModelNotFound, TinyAIError
+from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback, Stats
+
+DEFAULT_TIMEOUT = 60.0  # seconds without a byte from the server before giving up
+LIST_TIMEOUT = 5.0  # listing models must not hang `jupyter tinyai models` for long
+TEMPLATE_TOKENS_PER_MESSAGE = 4  # role markers a chat template adds around each message
+ESTIMATED_NOTICE = "token counts are estimated: remote {name!r} has no tokenize endpoint."
+
+
+class RemoteError(GenerationError):
+    """A remote inference server that cannot be reached, refuses us or fails."""
+
+    kind = "remote"
+
+
+# -- configuration ----------------------------------------------------------------------
+
+
+@dataclass
+class Remote:
+    """One entry of ``c.TinyAI.remotes``: where the server is and how to authenticate."""
+
+    name: str
+    url: str  # the OpenAI base, ending in /v1
+    api_key_env: str = ""
+    timeout: float = DEFAULT_TIMEOUT
+    n_ctx: int = 0  # 0: from the server's model list, else c.TinyAI.n_ctx
+
+    @classmethod
+    def from_config(cls, name: str, entry) -> "Remote":
+        where = f"c.TinyAI.remotes[{name!r}]"
+        if isinstance(entry, str):
+            entry = {"url": entry}
+        if not isinstance(entry, dict) or not entry.get("url"):
+            raise RemoteError(f"{where} needs a url, e.g. {{'url': 'http://gpu-box:8080/v1', 'api_key_env': 'LAB_API_KEY'}}.")
+        if "api_key" in entry:
+            raise RemoteError(
+                f"{where} holds an API key in the config: put the key in an environment variable "
+                "and name that variable in 'api_key_env' instead (config files end up in backups and notebooks)."
+            )
+        url = str(entry["url"]).strip().rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RemoteError(f"{where} has url {url!r}: use http://host:port/v1 or https://host/v1.")
+        if not parts.path.endswith("/v1"):
+            url += "/v1"
+        try:
+            timeout = float(entry.get("timeout") or DEFAULT_TIMEOUT)
+            n_ctx = int(entry.get("n_ctx") or 0)
+        except (TypeError, ValueError):
+            raise RemoteError(f"{where}: 'timeout' (seconds) and 'n_ctx' (tokens) must be numbers.") from None
+        return cls(name, url, str(entry.get("api_key_env") or ""), timeout, n_ctx)
+
+    @classmethod
+    def from_extra(cls, extra: dict) -> "Remote":
+        return cls(extra["remote"], extra["url"], extra.get("api_key_env", ""),
+                   float(extra.get("timeout") or DEFAULT_TIMEOUT), int(extra.get("n_ctx") or 0))
+
+    def to_extra(self) -> dict:
+        """What a ModelSpec carries (no key: only the name of its variable)."""
+        return {"remote": self.name, "url": self.url, "api_key_env": self.api_key_env,
+                "timeout": self.timeout, "n_ctx": self.n_ctx}
+
+    @property
+    def root(self) -> str:
+        """The server's root URL (tokenize endpoints live outside /v1)."""
+        return self.url[: -len("/v1")]
+
+    def api_key(self) -> str:
+        return os.environ.get(self.api_key_env, "") if self.api_key_env else ""
+
+    def key_hint(self) -> str:
+        if not self.api_key_env:
+            return (f"no key is configured: add 'api_key_env': 'NAME_OF_A_VARIABLE' to "
+                    f"c.TinyAI.remotes[{self.name!r}] and set that variable to the server's key.")
+        if not self.api_key():
+            return f"the environment variable {self.api_key_env} is not set: set it to the server's key."
+        return f"check the key in the environment variable {self.api_key_env}."
+
+
+def configured_remotes(settings) -> dict:
+    return dict(getattr(settings, "remotes", None) or {})
+
+
+def remote_for(name: str, settings) -> Remote:
+    remotes = configured_remotes(settings)
+    if name not in remotes:
+        raise ModelNotFound(f"no remote named {name!r} in c.TinyAI.remotes (configured: {', '.join(remotes) or 'none'}).")
+    return Remote.from_config(name, remotes[name])
+
+
+# -- HTTP -------------------------------------------------------------------------------
+
+
+class Connection:
+    """One HTTP request to a remote, with errors that name the remote and what to check."""
+
+    def __init__(self, remote: Remote, timeout: Optional[float] = None):
+        self.remote = remote
+        self.timeout = timeout or remote.timeout
+        self.conn: Optional[http.client.HTTPConnection] = None
+
+    def _scrub(self, text: str) -> str:
+        key = self.remote.api_key()
+        return text.replace(key, "***") if key else text
+
+    def fail(self, message: str) -> RemoteError:
+        return RemoteError(self._scrub(message))
+
+    def open(self, method: str, url: str, body: Optional[dict] = None) -> http.client.HTTPResponse:
+        """Send the request; the response for any status (the caller checks it)."""
+        parts = urlsplit(url)
+        port = parts.port
+        cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        kwargs = {"context": _ssl_context()} if parts.scheme == "https" else {}
+        self.conn = cls(parts.hostname, port, timeout=self.timeout, **kwargs)
+        headers = {"Accept": "application/json, text/event-stream", "User-Agent": "jupyter-tinyai"}
+        key = self.remote.api_key()
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        name, shown = self.remote.name, self.remote.url
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            return self.conn.getresponse()
+        except (socket.timeout, TimeoutError):
+            self.close()
+            raise self.fail(
+                f"remote {name!r} ({shown}) did not answer within {self.timeout:g} s: the server may be "
+                f"busy or still loading the model; try again, or raise 'timeout' in c.TinyAI.remotes[{name!r}]."
+            ) from None
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            raise self.fail(
+                f"cannot reach remote {name!r} at {shown} ({_reason(exc)}): check that the server is "
+                f"running and reachable from here, and the url in c.TinyAI.remotes[{name!r}]."
+            ) from None
+
+    def check(self, response: http.client.HTTPResponse, what: str, model: str = "") -> None:
+        """Raise a clear error for a response that is not a success."""
+        if 200 <= response.status < 300:
+            return
+        detail = _error_detail(response)
+        self.close()
+        name = self.remote.name
+        if response.status in (401, 403):
+            raise self.fail(f"remote {name!r} refused the request (HTTP {response.status}, wrong or missing API key): {self.remote.key_hint()}")
+        if response.status == 404 and model and ("model" in detail.lower() or what == "chat"):
+            raise ModelNotFound(self._scrub(
+                f"remote {name!r} has no model {model!r} ({detail or 'HTTP 404'}). Run `jupyter tinyai models` "
+                f"to see the models it serves, or load/pull the model on the server."
+            ))
+        if response.status == 404:
+            raise self.fail(f"remote {name!r} has no {what} endpoint at {self.remote.url} (HTTP 404): check that the url "
+                            "points at an OpenAI-compatible server and ends in /v1.")
+        hint = ""
+        if response.status in (400, 413) and ("context" in detail.lower() or "token" in detail.lower()):
+            hint = f" The prompt may exceed the server's context window: set 'n_ctx' in c.TinyAI.remotes[{name!r}] to the server's."
+        raise self.fail(f"remote {name!r} answered HTTP {response.status} to the {what} request: {detail or response.reason}.{hint}")
+
+    def json(self, method: str, url: str, body: Optional[dict] = None, what: str = "", model: str = "") -> dict:
+        response = self.open(method, url, body)
+        try:
+            self.check(response, what, model)
+            raw = response.read()
+        except (socket.timeout, TimeoutError):
+            raise self.fail(f"remote {self.remote.name!r} stopped answering the {what} request within {self.timeout:g} s.") from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise self.fail(f"the connection to remote {self.remote.name!r} broke during the {what} request ({_reason(exc)}).") from None
+        finally:
+            self.close()
+        try:
+            return json.loads(raw or b"{}")
+        except ValueError:
+            raise self.fail(f"remote {self.remote.name!r} answered the {what} request with something that is not JSON: "
+                            "check that the url points at an OpenAI-compatible server.") from None
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                if conn.sock is not None:
+                    conn.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+
+    def abort(self) -> None:
+        """Unblock a read in progress (from another thread): the server sees the client go."""
+        conn = self.conn
+        sock = conn.sock if conn is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def _ssl_context():
+    import ssl
+
+    return ssl.create_default_context()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return "unknown host"
+    text = str(exc) or type(exc).__name__
+    return text[:200]
+
+
+def _error_detail(response) -> str:
+    try:
+        raw = response.read(4096).decode("utf-8", "replace")
+    except Exception:
+        return ""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return raw.strip()[:200]
+    if isinstance(data, dict):
+        err = data.get("error", data.get("detail", data.get("message")))
+        if isinstance(err, dict):
+            err = err.get("message") or json.dumps(err)
+        if err:
+            return str(err)[:200]
+    return raw.strip()[:200]
+
+
+def list_server_models(remote: Remote, timeout: Optional[float] = None) -> list[dict]:
+    """The entries of the remote's ``/v1/models``."""
+    data = Connection(remote, timeout).json("GET", remote.url + "/models", what="model list")
+    entries = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(entries, list):  # Ollama's native /api/tags shape, or something else
+        entries = data.get("models", []) if isinstance(data, dict) else []
+    return [e for e in entries if isinstance(e, dict) and (e.get("id") or e.get("name"))]
+
+
+def entry_id(entry: dict) -> str:
+    return str(entry.get("id") or entry.get("name"))
+
+
+def entry_context(entry: dict) -> int:
+    """The context length a model entry reports (vLLM: max_model_len; llama.cpp: meta)."""
+    meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
+    for value in (entry.get("max_model_len"), entry.get("context_length"), meta.get("n_ctx_train")):
+        if isinstance(value, int) and value > 0:
+            return value
+    return 0
+
+
+# -- the backend ------------------------------------------------------------------------
+
+
+#: tokenize endpoints, tried in order: (path under the root, body, field of the answer)
+TOKENIZERS = (
+    ("/extras/tokenize", lambda model, text: {"input": text, "model": model}),  # llama-cpp-python's server
+    ("/tokenize", lambda model, text: {"content": text}),  # llama.cpp's llama-server
+    ("/tokenize", lambda model, text: {"model": model, "prompt": text}),  # vLLM
+)
+
+
+class RemoteBackend(Backend):
+    """Streams answers from ``<url>/chat/completions`` (SSE); cancel closes the stream."""
+
+    name = "remote"
+    formats = ("remote",)
+    extra = ""
+
+    def __init__(self, spec, settings):
+        super().__init__(spec, settings)
+        self.remote = Remote.from_extra(spec.extra)
+        self.model_name = spec.name
+        self._tokenizer: Optional[tuple] = None
+        self._count_cache: dict = {}
+        self._loaded = False
+
+    def estimate_bytes(self) -> int:
+        return 0  # the model's memory is on the server
+
+    def load(self, progress: Optional[ProgressCallback] = None) -> None:
+        if progress:
+            progress(0.0, f"connecting to remote {self.remote.name!r}")
+        served = [entry_id(e) for e in list_server_models(self.remote)]
+        if self.model_name not in served:
+            raise ModelNotFound(
+                f"remote {self.remote.name!r} ({self.remote.url}) has no model {self.model_name!r}; it serves: "
+                f"{', '.join(served[:12]) or 'nothing'}. Run `jupyter tinyai models` to see them."
+            )
+        self._tokenizer = self._find_tokenizer()
+        self._loaded = True
+        if progress:
+            progress(1.0, f"using {self.model_name} on remote {self.remote.name!r}")
+
+    def unload(self) -> None:
+        self._loaded = False
+        self._count_cache.clear()
+
+    @property
+    def n_ctx(self) -> int:
+        if self.remote.n_ctx:
+            return self.remote.n_ctx
+        trained = self.spec.context_length
+        return min(self.settings.n_ctx, trained) if trained else self.settings.n_ctx
+
+    @property
+    def tokens_estimated(self) -> bool:
+        return self._tokenizer is None
+
+    # -- tokens -------------------------------------------------------------------------
+
+    def _find_tokenizer(self) -> Optional[tuple]:
+        """The first tokenize endpoint of the server that answers (None: estimate)."""
+        for path, body in TOKENIZERS:
+            try:
+                self._tokenize_with((path, body), "Hello")
+            except RemoteError as exc:
+                if "HTTP 401" in str(exc) or "HTTP 403" in str(exc):
+                    raise
+                continue
+            except ModelNotFound:
+                continue
+            return (path, body)
+        return None
+
+    def _tokenize_with(self, tokenizer, text: str) -> int:
+        path, body = tokenizer
+        data = Connection(self.remote).json("POST", self.remote.root + path, body(self.model_name, text), what="tokenize")
+        if isinstance(data.get("count"), int):
+            return data["count"]
+        tokens = data.get("tokens")
+        if not isinstance(tokens, list):
+            raise RemoteError(f"remote {self.remote.name!r} answered tokenize without tokens.")
+        return len(tokens)
+
+    def count_text(self, text: str) -> int:
+        """Tokens of plain ``text``: the server's tokenizer, else an estimate."""
+        if self._tokenizer is not None:
+            return self._tokenize_with(self._tokenizer, text)
+        return math.ceil(len(text.encode("utf-8")) / 3.5)
+
+    def count_tokens(self, messages: list[Message]) -> int:
+        # one request for the whole conversation; the chat template's markers are estimated
+        text = "\n".join(f"{m.role}\n{m.content}" for m in messages)
+        if text not in self._count_cache:
+            if len(self._count_cache) > 64:
+                self._count_cache.clear()
+            self._count_cache[text] = self.count_text(text) + TEMPLATE_TOKENS_PER_MESSAGE * len(messages) + 2
+        return self._count_cache[text]
+
+    # -- generation ---------------------------------------------------------------------
+
+    def _request(self, messages: list[Message], params: GenerationParams) -> dict:
+        body = {
+            "model": self.model_name,
+            "messages": [m.to_dict() for m in messages],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+        }
+        if params.seed is not None:
+            body["seed"] = params.seed
+        return body
+
+    def stream(self, messages: list[Message], params: GenerationParams, cancel: threading.Event) -> Iterator[Chunk]:
+        if not self._loaded:
+            raise GenerationError("no model is loaded.")
+        start = time.perf_counter()
+        conn = Connection(self.remote)
+        response = conn.open("POST", self.remote.url + "/chat/completions", self._request(messages, params))
+        conn.check(response, "chat", self.model_name)
+        done = threading.Event()
+        watcher = threading.Thread(target=_close_on_cancel, args=(cancel, done, conn), daemon=True)
+        watcher.start()
+        answer: list[str] = []
+        deltas, first_at, finish, usage, broken = 0, None, "stop", None, None
+        try:
+            for event in _sse_events(response):
+                if event == "[DONE]":
+                    break
+                data = _parse_event(event)
+                if data is None:
+                    continue
+                if data.get("error"):
+                    broken = f"the server reported an error mid-answer: {_event_error(data['error'])}"
+                    break
+                if isinstance(data.get("usage"), dict):
+                    usage = data["usage"]
+                for choice in data.get("choices") or []:
+                    text = (choice.get("delta") or {}).get("content") or ""
+                    if text:
+                        if first_at is None:
+                            first_at = time.perf_counter()
+                        deltas += 1
+                        answer.append(text)
+                        yield Chunk(text=text)
+                    if choice.get("finish_reason"):
+                        finish = "length" if choice["finish_reason"] == "length" else "stop"
+                if cancel.is_set():
+                    break
+            else:
+                if not cancel.is_set():
+                    broken = "the server closed the connection before the end of the answer"
+        except (socket.timeout, TimeoutError):
+            broken = f"no data from the server for {self.remote.timeout:g} s"
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            broken = f"the connection broke ({_reason(exc)})"
+        finally:
+            done.set()
+            conn.close()
+        end = time.perf_counter()
+        if cancel.is_set():
+            finish, broken = "cancelled", None
+        if broken:
+            message = conn._scrub(
+                f"remote {self.remote.name!r} ({self.remote.url}): {broken}. Check that the server is still "
+                f"running and reachable; raise 'timeout' in c.TinyAI.remotes[{self.remote.name!r}] if it is slow."
+            )
+            if not answer:
+                raise RemoteError(message)
+            finish = "error"
+            yield Chunk(notice=message + " The partial answer above is kept.")
+        stats = self._stats(messages, "".join(answer), deltas, usage, start, first_at, end, finish)
+        if self.tokens_estimated and not usage:
+            yield Chunk(notice=ESTIMATED_NOTICE.format(name=self.remote.name), stats=stats)
+        else:
+            yield Chunk(stats=stats)
+
+    def _stats(self, messages, answer, deltas, usage, start, first_at, end, finish) -> Stats:
+        prompt_tokens = generated = cached = 0
+        if usage:
+            prompt_tokens = int(usage.get("prompt_tokens") or 0)
+            generated = int(usage.get("completion_tokens") or 0)
+            details = usage.get("prompt_tokens_details") or {}
+            cached = int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0
+        if not prompt_tokens:
+            try:
+                prompt_tokens = self.count_tokens(messages)
+            except TinyAIError:  # the server went away: the estimate will do
+                prompt_tokens = math.ceil(sum(len(m.content) for m in messages) / 3.5)
+        if not generated and answer:
+            try:
+                generated = self.count_text(answer) if self._tokenizer else deltas
+            except TinyAIError:
+                generated = deltas  # servers send about one token per delta
+        first_at = first_at or end
+        decode = end - first_at
+        return Stats(
+            model=self.spec.id,
+            backend=self.name,
+            prompt_tokens=prompt_tokens,
+            cached_tokens=cached,
+            generated_tokens=generated,
+            ttft_s=first_at - start,
+            tokens_per_s=(generated - 1) / decode if generated > 1 and decode > 0 else 0.0,
+            total_s=end - start,
+            finish_reason=finish,
+        )
+
+
+def _close_on_cancel(cancel: threading.Event, done: threading.Event, conn: Connection) -> None:
+    while not done.is_set():
+        if cancel.wait(0.05):
+            if not done.is_set():
+                conn.abort()
+            return
+
+
+def _sse_events(response) -> Iterator[str]:
+    """The data of each server-sent event (multi-line data joined), as it arrives."""
+    data: list[str] = []
+    while True:
+        line = response.readline()
+        if not line:
+            if data:
+                yield "\n".join(data)
+            return
+        line = line.decode("utf-8", "replace").rstrip("\r\n")
+        if not line:
+            if data:
+                yield "\n".join(data)
+                data = []
+            continue
+        if line.startswith(":"):
+            continue  # a comment (keep-alive ping)
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field == "data":
+            data.append(value)
+        elif field == "error":  # llama.cpp's server reports some errors this way
+            data.append(json.dumps({"error": value}))
+
+
+def _parse_event(event: str) -> Optional[dict]:
+    try:
+        data = json.loads(event)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _event_error(error) -> str:
+    if isinstance(error, dict):
+        return str(error.get("message") or error)[:200]
+    return str(error)[:200]
