@@ -1,0 +1,271 @@
+import { Signal } from '@lumino/signaling';
+
+import { ChatModel, IChatConnection } from '../model';
+import { ClientMessage, ServerMessage } from '../tokens';
+
+/** A chat connection that records what is sent and lets the test play the server. */
+class MockConnection implements IChatConnection {
+  sent: ClientMessage[] = [];
+  failNext: Error | null = null;
+  messageReceived: Signal<IChatConnection, ServerMessage> = new Signal<IChatConnection, ServerMessage>(this);
+  disconnected: Signal<IChatConnection, string> = new Signal<IChatConnection, string>(this);
+  send(message: ClientMessage): void {
+    if (this.failNext) {
+      const error = this.failNext;
+      this.failNext = null;
+      throw error;
+    }
+    this.sent.push(message);
+  }
+  server(message: ServerMessage): void {
+    this.messageReceived.emit(message);
+  }
+}
+
+/** A frame scheduler the test advances by hand. */
+class Frames {
+  queue: (() => void)[] = [];
+  schedule = (callback: () => void) => {
+    this.queue.push(callback);
+  };
+  run(): void {
+    const due = this.queue.splice(0);
+    due.forEach(cb => cb());
+  }
+}
+
+function setup() {
+  const connection = new MockConnection();
+  const frames = new Frames();
+  let n = 0;
+  const model = new ChatModel({ connection, schedule: frames.schedule, newId: () => `id${++n}` });
+  let changes = 0;
+  model.changed.connect(() => changes++);
+  return { connection, frames, model, changes: () => changes };
+}
+
+describe('ChatModel', () => {
+  it('sends a chat request with the conversation, notebook, context and options', () => {
+    const { connection, model } = setup();
+    expect(model.send('  What does this do?  ', {
+      context: [{ label: 'Code (cell 1)', text: 'x = 1' }],
+      notebook: 'analysis.ipynb',
+      model: 'llamacpp:tiny',
+      temperature: 0,
+      maxTokens: 64
+    })).toBe(true);
+    expect(connection.sent).toEqual([
+      {
+        type: 'chat',
+        id: 'id2',
+        conversation: 'id1',
+        notebook: 'analysis.ipynb',
+        prompt: 'What does this do?',
+        context: [{ label: 'Code (cell 1)', text: 'x = 1' }],
+        model: 'llamacpp:tiny',
+        temperature: 0,
+        max_tokens: 64
+      }
+    ]);
+    expect(model.messages.map(m => m.role)).toEqual(['user', 'assistant']);
+    expect(model.messages[1].streaming).toBe(true);
+    expect(model.busy).toBe(true);
+    expect(model.phase).toBe('sending');
+  });
+
+  it('leaves out options that are not set, and refuses empty prompts', () => {
+    const { connection, model } = setup();
+    expect(model.send('   ')).toBe(false);
+    model.send('hi', { temperature: null, maxTokens: null });
+    const request = connection.sent[0] as any;
+    expect('temperature' in request).toBe(false);
+    expect('max_tokens' in request).toBe(false);
+    expect('model' in request).toBe(false);
+  });
+
+  it('refuses a second prompt while an answer is running', () => {
+    const { connection, model } = setup();
+    model.send('one');
+    expect(model.send('two')).toBe(false);
+    expect(connection.sent).toHaveLength(1);
+    expect(model.messages).toHaveLength(2);
+  });
+
+  it('applies tokens once per frame, not once per token', () => {
+    const { connection, frames, model, changes } = setup();
+    model.send('count');
+    const id = (connection.sent[0] as any).id;
+    connection.server({ type: 'start', id });
+    const before = changes();
+    for (const text of ['One', ', two', ', three']) {
+      connection.server({ type: 'token', id, text });
+    }
+    expect(model.messages[1].content).toBe('');
+    expect(changes()).toBe(before);
+    expect(frames.queue).toHaveLength(1);
+    frames.run();
+    expect(model.messages[1].content).toBe('One, two, three');
+    expect(changes()).toBe(before + 1);
+    connection.server({ type: 'token', id, text: '.' });
+    frames.run();
+    expect(model.messages[1].content).toBe('One, two, three.');
+    expect(model.phase).toBe('streaming');
+  });
+
+  it('finishes on done: final text, stats, idle, finished signal', () => {
+    const { connection, model } = setup();
+    const finished: unknown[] = [];
+    model.finished.connect((_, stats) => finished.push(stats));
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    connection.server({ type: 'token', id, text: 'Par' });
+    const stats = { model: 'm', generated_tokens: 2, tokens_per_s: 50, finish_reason: 'stop' };
+    connection.server({ type: 'done', id, stats, text: 'Paris' });
+    expect(model.messages[1]).toMatchObject({ content: 'Paris', streaming: false, stats });
+    expect(model.busy).toBe(false);
+    expect(model.phase).toBe('idle');
+    expect(model.lastStats).toEqual(stats);
+    expect(finished).toEqual([stats]);
+  });
+
+  it('flushes tokens still waiting for a frame when done arrives without text', () => {
+    const { connection, frames, model } = setup();
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    connection.server({ type: 'token', id, text: 'abc' });
+    connection.server({ type: 'done', id, stats: { finish_reason: 'stop' } });
+    expect(model.messages[1].content).toBe('abc');
+    frames.run(); // the frame scheduled before done must not apply anything twice
+    expect(model.messages[1].content).toBe('abc');
+  });
+
+  it('stops: sends stop with the request id, and ends on the cancelled done', () => {
+    const { connection, frames, model } = setup();
+    model.send('long');
+    const id = (connection.sent[0] as any).id;
+    connection.server({ type: 'token', id, text: 'a' });
+    model.stop();
+    expect(connection.sent[1]).toEqual({ type: 'stop', id });
+    expect(model.phase).toBe('stopping');
+    model.stop();
+    expect(connection.sent).toHaveLength(2);
+    connection.server({ type: 'token', id, text: 'b' });
+    expect(model.phase).toBe('stopping');
+    connection.server({ type: 'done', id, stats: { finish_reason: 'cancelled' } });
+    frames.run();
+    expect(model.busy).toBe(false);
+    expect(model.messages[1].content).toBe('ab');
+    expect(model.messages[1].stats?.finish_reason).toBe('cancelled');
+  });
+
+  it('ignores messages for other requests', () => {
+    const { connection, frames, model } = setup();
+    model.send('q');
+    connection.server({ type: 'token', id: 'someone-else', text: 'nope' });
+    connection.server({ type: 'done', id: 'someone-else' });
+    frames.run();
+    expect(model.busy).toBe(true);
+    expect(model.messages[1].content).toBe('');
+  });
+
+  it.each([
+    ['busy', 'The model is busy.'],
+    ['crashed', 'The TinyAI host crashed.'],
+    ['down', 'The TinyAI host is not running.'],
+    [undefined, 'TinyAI could not answer.']
+  ])('shows a clear error for kind %s', (kind, title) => {
+    const { connection, model } = setup();
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    connection.server({ type: 'token', id, text: 'half' });
+    connection.server({ type: 'error', id, kind, message: 'Restart it with `jupyter tinyai serve`.' } as ServerMessage);
+    expect(model.banner).toEqual({ level: 'error', text: `${title} Restart it with \`jupyter tinyai serve\`.` });
+    expect(model.busy).toBe(false);
+    expect(model.messages[1]).toMatchObject({ content: 'half', failed: true, streaming: false });
+  });
+
+  it('reports a lost connection during an answer, and not when idle', () => {
+    const { connection, model } = setup();
+    connection.disconnected.emit('code 1006');
+    expect(model.banner).toBeNull();
+    model.send('q');
+    connection.disconnected.emit('code 1006');
+    expect(model.busy).toBe(false);
+    expect(model.banner?.level).toBe('error');
+    expect(model.banner?.text).toContain('Lost the connection to the Jupyter server (code 1006)');
+  });
+
+  it('turns a failing send into an error instead of hanging', () => {
+    const { connection, model } = setup();
+    connection.failNext = new Error('socket closed');
+    model.send('q');
+    expect(model.busy).toBe(false);
+    expect(model.banner?.text).toContain('socket closed');
+  });
+
+  it('shows queue position and loading progress, then clears them on start', () => {
+    const { connection, model } = setup();
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    connection.server({ type: 'queued', id, position: 2 });
+    expect(model.phase).toBe('queued');
+    expect(model.banner?.text).toContain('number 2 in the queue');
+    connection.server({ type: 'progress', id, fraction: 0.5, message: 'Loading SmolLM2' });
+    expect(model.phase).toBe('loading');
+    expect(model.banner?.text).toBe('Loading SmolLM2 50%');
+    connection.server({ type: 'start', id });
+    expect(model.banner).toBeNull();
+    expect(model.phase).toBe('streaming');
+  });
+
+  it('keeps notices on the answer they belong to', () => {
+    const { connection, model } = setup();
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    connection.server({ type: 'notice', id, text: 'The context was trimmed.' });
+    expect(model.messages[1].notices).toEqual(['The context was trimmed.']);
+  });
+
+  it('continues a loaded conversation and starts new ones with new ids', () => {
+    const { connection, model } = setup();
+    model.load({
+      id: 'saved',
+      notebook: 'nb.ipynb',
+      title: 'Earlier',
+      messages: [
+        { role: 'user', content: 'a' },
+        { role: 'assistant', content: 'b', stats: { generated_tokens: 1 } },
+        { role: 'system', content: 'hidden' }
+      ]
+    });
+    expect(model.messages.map(m => m.content)).toEqual(['a', 'b']);
+    model.send('c');
+    expect(connection.sent[0]).toMatchObject({ conversation: 'saved', notebook: 'nb.ipynb' });
+    const id = (connection.sent[0] as any).id;
+    connection.server({ type: 'done', id, text: 'd' });
+    model.newChat('other.ipynb');
+    expect(model.messages).toHaveLength(0);
+    expect(model.conversationId).not.toBe('saved');
+    model.send('e');
+    expect(connection.sent[1]).toMatchObject({ notebook: 'other.ipynb', conversation: model.conversationId });
+  });
+
+  it('stops the running answer when a new chat starts', () => {
+    const { connection, model } = setup();
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    model.newChat();
+    expect(connection.sent[1]).toEqual({ type: 'stop', id });
+    expect(model.busy).toBe(false);
+    connection.server({ type: 'token', id, text: 'late' });
+    expect(model.messages).toHaveLength(0);
+  });
+
+  it('lets go of the connection when disposed', () => {
+    const { connection, model } = setup();
+    model.dispose();
+    expect(model.send('q')).toBe(false);
+    connection.server({ type: 'token', id: 'x', text: 'y' });
+    expect(model.isDisposed).toBe(true);
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * The TinyAI commands: open the sidebar, new chat, explain code, explain error.
+ * Explanations stream inline under the cell; generated code is never run.
+ */
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import { Cell } from '@jupyterlab/cells';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { TranslationBundle } from '@jupyterlab/translation';
+
+import { activeCellContext, cellError, selectionContext } from './context';
+import { ICodeActions } from './components/codeactions';
+import { tinyaiIcon } from './icons';
+import { IChatConnection } from './model';
+import { CommandIDs, IContextPiece, ISettings } from './tokens';
+import { InlineExplanation } from './widgets/inline';
+import { TinyAISidebar } from './widgets/sidebar';
+
+export interface ICommandDeps {
+  app: JupyterFrontEnd;
+  tracker: INotebookTracker;
+  rendermime: IRenderMimeRegistry;
+  connection: IChatConnection;
+  actions: ICodeActions;
+  sidebar: TinyAISidebar;
+  trans: TranslationBundle;
+  settings: () => ISettings;
+}
+
+/** The cell under the last right-click, or the active cell. */
+function targetCell(app: JupyterFrontEnd, panel: NotebookPanel): Cell | null {
+  const node = app.contextMenuHitTest(n => n.classList.contains('jp-Cell'));
+  if (node) {
+    const cell = panel.content.widgets.find(w => w.node === node);
+    if (cell) {
+      return cell;
+    }
+  }
+  return panel.content.activeCell;
+}
+
+export function registerCommands(deps: ICommandDeps): void {
+  const { app, tracker, trans, sidebar } = deps;
+
+  const explain = (panel: NotebookPanel, cell: Cell, title: string, prompt: string, context: IContextPiece[]) => {
+    const settings = deps.settings();
+    const widget = new InlineExplanation({
+      connection: deps.connection,
+      rendermime: deps.rendermime,
+      actions: deps.actions,
+      trans,
+      title,
+      prompt,
+      context,
+      notebook: panel.context.path,
+      model: settings.defaultModel || undefined,
+      temperature: settings.temperature,
+      maxTokens: settings.maxTokens,
+      continueInSidebar: conversation => {
+        sidebar.showConversation(conversation);
+        app.shell.activateById(sidebar.id);
+      }
+    });
+    widget.attachTo(cell);
+  };
+
+  app.commands.addCommand(CommandIDs.openSidebar, {
+    label: trans.__('Open the TinyAI Chat'),
+    caption: trans.__('Chat with the language model running on this machine'),
+    icon: tinyaiIcon,
+    execute: () => app.shell.activateById(sidebar.id)
+  });
+
+  app.commands.addCommand(CommandIDs.newChat, {
+    label: trans.__('New TinyAI Chat'),
+    execute: () => {
+      app.shell.activateById(sidebar.id);
+      sidebar.newChat();
+    }
+  });
+
+  app.commands.addCommand(CommandIDs.explainCode, {
+    label: () =>
+      selectionContext(tracker.currentWidget) ? trans.__('Explain Selection with TinyAI') : trans.__('Explain Code with TinyAI'),
+    caption: trans.__('Explain the active cell (or the selected text in it), inline under the cell'),
+    icon: tinyaiIcon,
+    isEnabled: () => !!activeCellContext(tracker.currentWidget),
+    execute: () => {
+      const panel = tracker.currentWidget;
+      if (!panel) {
+        return;
+      }
+      const cell = targetCell(app, panel);
+      if (!cell) {
+        return;
+      }
+      const selection = cell === panel.content.activeCell ? selectionContext(panel) : null;
+      const source = cell.model.sharedModel.getSource();
+      if (!selection && !source.trim()) {
+        return;
+      }
+      const piece = selection ?? { label: trans.__('Code'), text: source };
+      explain(
+        panel,
+        cell,
+        selection ? trans.__('Explanation of the selection') : trans.__('Explanation of this cell'),
+        selection
+          ? trans.__('Explain what this part of the code does.')
+          : trans.__('Explain what this code does, step by step.'),
+        [piece]
+      );
+    }
+  });
+
+  app.commands.addCommand(CommandIDs.explainError, {
+    label: trans.__('Explain Error with TinyAI'),
+    caption: trans.__("Explain the active cell's error (or the notebook's last error), inline under the cell"),
+    icon: tinyaiIcon,
+    isEnabled: () => !!tracker.currentWidget,
+    execute: () => {
+      const panel = tracker.currentWidget;
+      if (!panel) {
+        return;
+      }
+      let cell = targetCell(app, panel);
+      let error = cell ? cellError(cell) : null;
+      if (!error) {
+        cell = [...panel.content.widgets].reverse().find(c => cellError(c) !== null) ?? null;
+        error = cell ? cellError(cell) : null;
+      }
+      if (!cell || !error) {
+        sidebar.model.setBanner({ level: 'info', text: trans.__('This notebook has no error output to explain.') });
+        app.shell.activateById(sidebar.id);
+        return;
+      }
+      explain(panel, cell, trans.__('Explanation of this error'), trans.__('Explain this error and how to fix it.'), [
+        { label: trans.__('Code'), text: cell.model.sharedModel.getSource() },
+        { label: trans.__('Error'), text: error }
+      ]);
+    }
+  });
+}

@@ -1,0 +1,208 @@
+/**
+ * One chat message on screen. Answers render as Markdown through JupyterLab's rendermime,
+ * untrusted (so sanitized: no scripts, no event handlers, no javascript: links); every code
+ * block gets Copy / Insert below / Replace selection buttons.
+ */
+import { MimeModel, IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { TranslationBundle } from '@jupyterlab/translation';
+import { Widget } from '@lumino/widgets';
+
+import { IChatMessage } from '../model';
+import { ICodeActions } from './codeactions';
+
+export function formatStats(stats: IChatMessage['stats'], trans: TranslationBundle): string {
+  if (!stats) {
+    return '';
+  }
+  const parts: string[] = [];
+  if (typeof stats.generated_tokens === 'number') {
+    parts.push(trans.__('%1 tokens', stats.generated_tokens));
+  }
+  if (typeof stats.tokens_per_s === 'number') {
+    parts.push(trans.__('%1 tokens/s', stats.tokens_per_s.toFixed(1)));
+  }
+  if (typeof stats.ttft_s === 'number') {
+    parts.push(trans.__('first token %1 s', stats.ttft_s.toFixed(2)));
+  }
+  if (stats.finish_reason === 'cancelled') {
+    parts.push(trans.__('stopped'));
+  } else if (stats.finish_reason === 'length') {
+    parts.push(trans.__('cut at max tokens'));
+  }
+  return parts.join(' · ');
+}
+
+export class MessageView extends Widget {
+  constructor(
+    message: IChatMessage,
+    private _rendermime: IRenderMimeRegistry,
+    private _actions: ICodeActions | null,
+    private _trans: TranslationBundle
+  ) {
+    super();
+    this.addClass('jp-TinyAI-message');
+    this.addClass(`jp-TinyAI-message-${message.role}`);
+    this.node.dataset.role = message.role;
+    this._body = document.createElement('div');
+    this._body.className = 'jp-TinyAI-message-body';
+    this._footer = document.createElement('div');
+    this._footer.className = 'jp-TinyAI-message-footer';
+    if (message.role === 'assistant') {
+      this._renderer = this._rendermime.createRenderer('text/markdown');
+      this._renderer.addClass('jp-TinyAI-markdown');
+      this._body.appendChild(this._renderer.node);
+    }
+    this.node.appendChild(this._body);
+    this.node.appendChild(this._footer);
+    this.message = message;
+    this.refresh();
+  }
+
+  message: IChatMessage;
+
+  /** Bring the view up to date with `message` (cheap when nothing changed). */
+  refresh(): void {
+    const m = this.message;
+    const key = `${m.content.length}|${m.streaming}|${m.failed}|${m.notices?.length}|${!!m.stats}`;
+    if (key !== this._key) {
+      this._key = key;
+      this._render();
+    }
+  }
+
+  /** Render now (not on the next frame: tokens are already batched per frame). */
+  private _render(): void {
+    const m = this.message;
+    this.toggleClass('jp-mod-streaming', !!m.streaming);
+    this.toggleClass('jp-mod-failed', !!m.failed);
+    if (m.role === 'user') {
+      this._renderUser(m);
+    } else {
+      void this._renderAnswer();
+    }
+    this._renderFooter(m);
+  }
+
+  private _renderUser(m: IChatMessage): void {
+    this._body.textContent = '';
+    const text = document.createElement('div');
+    text.className = 'jp-TinyAI-prompt';
+    text.textContent = m.content;
+    this._body.appendChild(text);
+    for (const piece of m.context ?? []) {
+      const details = document.createElement('details');
+      details.className = 'jp-TinyAI-context-sent';
+      const summary = document.createElement('summary');
+      summary.textContent = this._trans.__('Sent: %1', piece.label);
+      const pre = document.createElement('pre');
+      pre.textContent = piece.text;
+      details.append(summary, pre);
+      this._body.appendChild(details);
+    }
+  }
+
+  /** Render the Markdown; while a render runs, later content waits for the next one. */
+  private async _renderAnswer(): Promise<void> {
+    if (!this._renderer) {
+      return;
+    }
+    if (this._rendering) {
+      this._dirty = true;
+      return;
+    }
+    this._rendering = true;
+    try {
+      do {
+        this._dirty = false;
+        const content = this.message.content;
+        if (content === this._rendered) {
+          continue;
+        }
+        const model = new MimeModel({ data: { 'text/markdown': content }, trusted: false });
+        await this._renderer.renderModel(model);
+        this._rendered = content;
+        this._decorateCode();
+      } while (this._dirty);
+    } finally {
+      this._rendering = false;
+    }
+    this.node.dispatchEvent(new CustomEvent('tinyai-rendered', { bubbles: true }));
+  }
+
+  private _decorateCode(): void {
+    if (!this._renderer || !this._actions) {
+      return;
+    }
+    const actions = this._actions;
+    for (const pre of Array.from(this._renderer.node.querySelectorAll('pre'))) {
+      if (pre.parentElement?.classList.contains('jp-TinyAI-code')) {
+        continue;
+      }
+      const wrapper = document.createElement('div');
+      wrapper.className = 'jp-TinyAI-code';
+      pre.replaceWith(wrapper);
+      const bar = document.createElement('div');
+      bar.className = 'jp-TinyAI-code-toolbar';
+      const code = () => (pre.textContent ?? '').replace(/\n$/, '');
+      const button = (label: string, title: string, cls: string, run: () => void) => {
+        const b = document.createElement('button');
+        b.className = `jp-TinyAI-code-button ${cls}`;
+        b.textContent = label;
+        b.title = title;
+        b.type = 'button';
+        b.addEventListener('click', event => {
+          event.preventDefault();
+          run();
+        });
+        bar.appendChild(b);
+      };
+      button(this._trans.__('Copy'), this._trans.__('Copy the code'), 'jp-TinyAI-copy', () =>
+        actions.copy(code())
+      );
+      button(
+        this._trans.__('Insert below'),
+        this._trans.__('Insert the code in a new cell below the active cell (it is not run)'),
+        'jp-TinyAI-insert',
+        () => actions.insertBelow(code())
+      );
+      button(
+        this._trans.__('Replace selection'),
+        this._trans.__('Replace the selection in the active cell with the code (it is not run)'),
+        'jp-TinyAI-replace',
+        () => actions.replaceSelection(code())
+      );
+      wrapper.append(bar, pre);
+    }
+  }
+
+  private _renderFooter(m: IChatMessage): void {
+    this._footer.textContent = '';
+    for (const notice of m.notices ?? []) {
+      const n = document.createElement('div');
+      n.className = 'jp-TinyAI-notice';
+      n.textContent = notice;
+      this._footer.appendChild(n);
+    }
+    if (m.role === 'assistant' && m.stats) {
+      const s = document.createElement('div');
+      s.className = 'jp-TinyAI-stats';
+      s.textContent = formatStats(m.stats, this._trans);
+      this._footer.appendChild(s);
+    }
+    if (m.role === 'assistant' && m.streaming && !m.content) {
+      const w = document.createElement('div');
+      w.className = 'jp-TinyAI-waiting';
+      w.textContent = this._trans.__('Thinking…');
+      this._footer.appendChild(w);
+    }
+  }
+
+  private _body: HTMLElement;
+  private _footer: HTMLElement;
+  private _renderer: IRenderMime.IRenderer | null = null;
+  private _rendering = false;
+  private _dirty = false;
+  private _rendered: string | null = null;
+  private _key = '';
+}

@@ -1,0 +1,79 @@
+/**
+ * jupyter-tinyai: plugin wiring only (state in model.ts, views in widgets/, commands in
+ * commands.ts, the server API in request.ts).
+ */
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+
+import { registerCommands } from './commands';
+import { notebookCodeActions } from './components/codeactions';
+import { tinyaiIcon } from './icons';
+import { ChatModel } from './model';
+import { ChatSocket } from './request';
+import { CommandIDs, DEFAULT_SETTINGS, ISettings, PLUGIN_ID, SIDEBAR_ID } from './tokens';
+import { TinyAISidebar } from './widgets/sidebar';
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'A chat sidebar and inline code explanation backed by a local language model.',
+  autoStart: true,
+  requires: [INotebookTracker, IRenderMimeRegistry],
+  optional: [ICommandPalette, ISettingRegistry, ITranslator, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    rendermime: IRenderMimeRegistry,
+    palette: ICommandPalette | null,
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null,
+    restorer: ILayoutRestorer | null
+  ) => {
+    const trans = (translator ?? nullTranslator).load('jupyter_tinyai');
+    let settings: ISettings = { ...DEFAULT_SETTINGS };
+    const connection = new ChatSocket();
+    const actions = notebookCodeActions(tracker);
+    const model = new ChatModel({ connection, trans });
+    const sidebar = new TinyAISidebar({
+      model,
+      tracker,
+      rendermime,
+      actions,
+      trans,
+      settings: () => settings
+    });
+    sidebar.id = SIDEBAR_ID;
+    sidebar.title.icon = tinyaiIcon;
+    sidebar.title.caption = trans.__('TinyAI chat');
+    app.shell.add(sidebar, 'right', { rank: 900 });
+    restorer?.add(sidebar, SIDEBAR_ID);
+
+    registerCommands({ app, tracker, rendermime, connection, actions, sidebar, trans, settings: () => settings });
+
+    if (palette) {
+      const category = trans.__('TinyAI');
+      for (const command of [CommandIDs.openSidebar, CommandIDs.newChat, CommandIDs.explainCode, CommandIDs.explainError]) {
+        palette.addItem({ command, category });
+      }
+    }
+
+    if (settingRegistry) {
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(loaded => {
+          const apply = () => {
+            settings = { ...DEFAULT_SETTINGS, ...(loaded.composite as unknown as Partial<ISettings>) };
+            sidebar.setContextSource(settings.includeContext);
+          };
+          apply();
+          loaded.changed.connect(apply);
+        })
+        .catch(reason => console.error('TinyAI: cannot load settings.', reason));
+    }
+  }
+};
+
+export default plugin;

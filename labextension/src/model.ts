@@ -1,0 +1,429 @@
+/**
+ * The state of one chat: its messages, the request in flight, the banner shown above the
+ * input. No DOM and no JupyterLab imports here, so it is unit-tested with Jest.
+ *
+ * Tokens are not applied one by one: they are collected and applied once per animation
+ * frame (`schedule`), so a fast model costs the page one re-render per frame at most.
+ */
+import { ISignal, Signal } from '@lumino/signaling';
+
+import {
+  ClientMessage,
+  IContextPiece,
+  IConversation,
+  IStats,
+  ServerMessage
+} from './tokens';
+
+/** The chat WebSocket as the model sees it (request.ts has the real one). */
+export interface IChatConnection {
+  send(message: ClientMessage): void;
+  readonly messageReceived: ISignal<IChatConnection, ServerMessage>;
+  readonly disconnected: ISignal<IChatConnection, string>;
+}
+
+/** The part of a JupyterLab TranslationBundle the model uses. */
+export interface ITrans {
+  __(msgid: string, ...args: unknown[]): string;
+}
+
+export const plainTrans: ITrans = {
+  __: (msgid: string, ...args: unknown[]) =>
+    msgid.replace(/%(\d+)/g, (m, n) => {
+      const value = args[Number(n) - 1];
+      return value === undefined ? m : String(value);
+    })
+};
+
+export type Role = 'user' | 'assistant';
+
+export interface IChatMessage {
+  role: Role;
+  content: string;
+  context?: IContextPiece[];
+  stats?: IStats;
+  /** One-line notices from the server about this answer (context trimmed, …). */
+  notices?: string[];
+  /** Set while tokens are still arriving. */
+  streaming?: boolean;
+  /** Set when the answer ended with an error (the banner says which). */
+  failed?: boolean;
+}
+
+export type ChatPhase = 'idle' | 'sending' | 'queued' | 'loading' | 'streaming' | 'stopping';
+
+export interface IBanner {
+  level: 'info' | 'warning' | 'error';
+  text: string;
+}
+
+export interface IChatModelOptions {
+  connection: IChatConnection;
+  /** Runs `callback` before the next paint; default: requestAnimationFrame. */
+  schedule?: (callback: () => void) => void;
+  /** New ids for requests and conversations; default: crypto.randomUUID-like. */
+  newId?: () => string;
+  trans?: ITrans;
+}
+
+export interface ISendOptions {
+  context?: IContextPiece[];
+  notebook?: string | null;
+  model?: string;
+  temperature?: number | null;
+  maxTokens?: number | null;
+}
+
+function defaultSchedule(callback: () => void): void {
+  if (typeof requestAnimationFrame === 'function') {
+    requestAnimationFrame(() => callback());
+  } else {
+    setTimeout(callback, 16);
+  }
+}
+
+let counter = 0;
+function defaultNewId(): string {
+  const c = (globalThis as any).crypto;
+  if (c && typeof c.randomUUID === 'function') {
+    return c.randomUUID();
+  }
+  counter += 1;
+  return `${Date.now().toString(36)}-${counter}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** What to tell the user for an error `kind` sent by the server. */
+export function errorTitle(kind: string | undefined, trans: ITrans): string {
+  switch (kind) {
+    case 'busy':
+      return trans.__('The model is busy.');
+    case 'down':
+    case 'unavailable':
+      return trans.__('The TinyAI host is not running.');
+    case 'crashed':
+      return trans.__('The TinyAI host crashed.');
+    case 'model':
+    case 'model_not_found':
+      return trans.__('The model could not be loaded.');
+    case 'bad_request':
+      return trans.__('The request was not understood.');
+    default:
+      return trans.__('TinyAI could not answer.');
+  }
+}
+
+export class ChatModel {
+  constructor(options: IChatModelOptions) {
+    this._connection = options.connection;
+    this._schedule = options.schedule ?? defaultSchedule;
+    this._newId = options.newId ?? defaultNewId;
+    this._trans = options.trans ?? plainTrans;
+    this._conversationId = this._newId();
+    this._connection.messageReceived.connect(this._onMessage, this);
+    this._connection.disconnected.connect(this._onDisconnected, this);
+  }
+
+  /** Emitted when messages, phase or banner change (at most once per frame for tokens). */
+  get changed(): ISignal<ChatModel, void> {
+    return this._changed;
+  }
+
+  /** Emitted when an answer ends (done, stopped or failed), with its stats if any. */
+  get finished(): ISignal<ChatModel, IStats | null> {
+    return this._finished;
+  }
+
+  get messages(): ReadonlyArray<IChatMessage> {
+    return this._messages;
+  }
+
+  get phase(): ChatPhase {
+    return this._phase;
+  }
+
+  get busy(): boolean {
+    return this._requestId !== null;
+  }
+
+  get banner(): IBanner | null {
+    return this._banner;
+  }
+
+  get conversationId(): string {
+    return this._conversationId;
+  }
+
+  get notebook(): string | null {
+    return this._notebook;
+  }
+
+  get lastStats(): IStats | null {
+    return this._lastStats;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  /** Ask `prompt`; false when an answer is still running. */
+  send(prompt: string, options: ISendOptions = {}): boolean {
+    const text = prompt.trim();
+    if (!text || this.busy || this._disposed) {
+      return false;
+    }
+    const context = options.context ?? [];
+    if (options.notebook !== undefined) {
+      this._notebook = options.notebook;
+    }
+    this._messages.push({ role: 'user', content: text, context });
+    this._messages.push({ role: 'assistant', content: '', streaming: true });
+    this._requestId = this._newId();
+    this._phase = 'sending';
+    this._banner = null;
+    const request: ClientMessage = {
+      type: 'chat',
+      id: this._requestId,
+      conversation: this._conversationId,
+      notebook: this._notebook,
+      prompt: text,
+      context
+    };
+    if (options.model) {
+      request.model = options.model;
+    }
+    if (options.temperature !== undefined && options.temperature !== null) {
+      request.temperature = options.temperature;
+    }
+    if (options.maxTokens !== undefined && options.maxTokens !== null) {
+      request.max_tokens = options.maxTokens;
+    }
+    this._changed.emit();
+    try {
+      this._connection.send(request);
+    } catch (error) {
+      this._fail(undefined, String((error as Error).message ?? error));
+    }
+    return true;
+  }
+
+  /** Stop the running answer (the server stops it within one token). */
+  stop(): void {
+    if (!this._requestId || this._phase === 'stopping') {
+      return;
+    }
+    this._phase = 'stopping';
+    this._changed.emit();
+    try {
+      this._connection.send({ type: 'stop', id: this._requestId });
+    } catch (error) {
+      this._fail(undefined, String((error as Error).message ?? error));
+    }
+  }
+
+  /** Start a new, empty conversation (for `notebook`, when given). */
+  newChat(notebook?: string | null): void {
+    if (this.busy) {
+      this.stop();
+      this._finish(null);
+    }
+    this._conversationId = this._newId();
+    if (notebook !== undefined) {
+      this._notebook = notebook;
+    }
+    this._messages = [];
+    this._banner = null;
+    this._changed.emit();
+  }
+
+  /** Show a stored conversation; the next prompt continues it. */
+  load(conversation: IConversation): void {
+    if (this.busy) {
+      this.stop();
+      this._finish(null);
+    }
+    this._conversationId = conversation.id;
+    this._notebook = conversation.notebook;
+    this._messages = conversation.messages
+      .filter(m => m.role === 'user' || m.role === 'assistant')
+      .map(m => ({
+        role: m.role as Role,
+        content: m.content,
+        context: m.context,
+        stats: m.stats
+      }));
+    this._banner = null;
+    this._changed.emit();
+  }
+
+  /** Set the banner (e.g. when a REST call failed); null clears it. */
+  setBanner(banner: IBanner | null): void {
+    this._banner = banner;
+    this._changed.emit();
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    if (this.busy) {
+      this.stop();
+    }
+    this._disposed = true;
+    this._connection.messageReceived.disconnect(this._onMessage, this);
+    this._connection.disconnected.disconnect(this._onDisconnected, this);
+    Signal.clearData(this);
+  }
+
+  private get _answer(): IChatMessage | null {
+    const last = this._messages[this._messages.length - 1];
+    return last && last.role === 'assistant' ? last : null;
+  }
+
+  private _onMessage(_: IChatConnection, message: ServerMessage): void {
+    if (!this._requestId || message.id !== this._requestId) {
+      return;
+    }
+    switch (message.type) {
+      case 'start':
+        this._phase = this._phase === 'stopping' ? 'stopping' : 'streaming';
+        this._banner = null;
+        this._changed.emit();
+        break;
+      case 'queued':
+        this._phase = 'queued';
+        this._banner = {
+          level: 'info',
+          text:
+            message.position && message.position > 0
+              ? this._trans.__('The model is busy with another answer: yours is number %1 in the queue.', message.position)
+              : this._trans.__('The model is busy with another answer: yours is next.')
+        };
+        this._changed.emit();
+        break;
+      case 'progress': {
+        this._phase = 'loading';
+        const pct =
+          typeof message.fraction === 'number' ? ` ${Math.round(message.fraction * 100)}%` : '';
+        this._banner = {
+          level: 'info',
+          text: (message.message || this._trans.__('Loading the model…')) + pct
+        };
+        this._changed.emit();
+        break;
+      }
+      case 'token':
+        if (this._phase !== 'stopping') {
+          this._phase = 'streaming';
+        }
+        this._pending += message.text;
+        this._requestFlush();
+        break;
+      case 'notice': {
+        const answer = this._answer;
+        if (answer) {
+          answer.notices = [...(answer.notices ?? []), message.text];
+        }
+        this._changed.emit();
+        break;
+      }
+      case 'done': {
+        this._flush();
+        const answer = this._answer;
+        if (answer) {
+          if (typeof message.text === 'string' && message.text.length >= answer.content.length) {
+            answer.content = message.text;
+          }
+          answer.stats = message.stats;
+          answer.streaming = false;
+        }
+        if (this._banner && this._banner.level === 'info') {
+          this._banner = null;
+        }
+        this._finish(message.stats ?? null);
+        break;
+      }
+      case 'error':
+        this._fail(message.kind, message.message);
+        break;
+    }
+  }
+
+  private _onDisconnected(_: IChatConnection, reason: string): void {
+    if (!this._requestId) {
+      return;
+    }
+    this._fail(
+      'down',
+      this._trans.__('Lost the connection to the Jupyter server (%1). Check that it is still running, then ask again.', reason)
+    );
+  }
+
+  private _fail(kind: string | undefined, text: string): void {
+    this._flush();
+    const answer = this._answer;
+    if (answer) {
+      answer.streaming = false;
+      answer.failed = true;
+    }
+    this._banner = { level: 'error', text: `${errorTitle(kind, this._trans)} ${text ?? ''}`.trim() };
+    this._finish(null);
+  }
+
+  private _finish(stats: IStats | null): void {
+    this._pending = '';
+    const answer = this._answer;
+    if (answer) {
+      answer.streaming = false;
+    }
+    this._requestId = null;
+    this._phase = 'idle';
+    if (stats) {
+      this._lastStats = stats;
+    }
+    this._changed.emit();
+    this._finished.emit(stats);
+  }
+
+  private _requestFlush(): void {
+    if (this._flushScheduled) {
+      return;
+    }
+    this._flushScheduled = true;
+    this._schedule(() => {
+      this._flushScheduled = false;
+      if (this._flush()) {
+        this._changed.emit();
+      }
+    });
+  }
+
+  /** Apply collected tokens to the answer; true when something changed. */
+  private _flush(): boolean {
+    if (!this._pending) {
+      return false;
+    }
+    const answer = this._answer;
+    if (answer && this._requestId) {
+      answer.content += this._pending;
+    }
+    this._pending = '';
+    return true;
+  }
+
+  private _connection: IChatConnection;
+  private _schedule: (callback: () => void) => void;
+  private _newId: () => string;
+  private _trans: ITrans;
+  private _messages: IChatMessage[] = [];
+  private _requestId: string | null = null;
+  private _conversationId: string;
+  private _notebook: string | null = null;
+  private _phase: ChatPhase = 'idle';
+  private _banner: IBanner | null = null;
+  private _lastStats: IStats | null = null;
+  private _pending = '';
+  private _flushScheduled = false;
+  private _disposed = false;
+  private _changed = new Signal<ChatModel, void>(this);
+  private _finished = new Signal<ChatModel, IStats | null>(this);
+}
