@@ -42,3 +42,16 @@ def list_models():
 def load(model: str | None = None):
     """Load ``model`` (default: the configured one) and return its description."""
     return _client().load(model)
+
+
+def load_ipython_extension(ip):
+    """``%load_ext jupyter_tinyai``: the %%ask, %explain and %tinyai magics."""
+    from .magics import load_ipython_extension as load_magics
+
+    load_magics(ip)
+
+
+def unload_ipython_extension(ip):
+    from .magics import unload_ipython_extension as unload_magics
+
+    unload_magics(ip)

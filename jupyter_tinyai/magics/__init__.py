@@ -1,0 +1,371 @@
+"""IPython magics: ``%%ask``, ``%ask``, ``%explain``, ``%%explain`` and ``%tinyai``.
+
+Load them with ``%load_ext jupyter_tinyai`` or in ``ipython_config.py``::
+
+    c.InteractiveShellApp.extensions = ["jupyter_tinyai"]
+
+Thin by design: parse the options, build the prompt and its context, call the client,
+display the answer. Nothing heavy is imported until a model is needed.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from ..errors import TinyAIError
+from .display import MessageError, answer_view, code_blocks, footer, metadata
+from .session import Session, _new_id
+from .stream import Generation
+
+FORMATS = ("markdown", "text", "code")
+
+
+@dataclass
+class Job:
+    """One answer to produce: the prompt and everything sent with it."""
+
+    prompt: str
+    kwargs: dict
+    fmt: str = "markdown"
+    params: dict = field(default_factory=dict)
+    throwaway: bool = False  # a one-off conversation, forgotten after the answer
+
+
+def _parse(magic, line: str):
+    """Options at the start of ``line`` (argparse), and the rest of the line verbatim.
+
+    The prompt is never shell-split, so apostrophes and quotes in it are fine; write
+    ``--`` before a prompt that starts with a dash.
+    """
+    parser = magic.parser
+    tokens: list[str] = []
+    rest = line.lstrip()
+    while rest.startswith("-"):
+        match = re.match(r"(\S+)\s*", rest)
+        option, rest = match.group(1), rest[match.end():]
+        if option == "--":
+            break
+        name = option.split("=", 1)[0]
+        action = parser._option_string_actions.get(name)
+        if action is None:
+            raise MessageError(f"unknown option {name}; see {parser.prog}? for the options.", "UsageError")
+        tokens.append(option)
+        if action.nargs != 0 and "=" not in option:
+            match = re.match(r"(\"[^\"]*\"|'[^']*'|\S+)\s*", rest)
+            if not match:
+                raise MessageError(f"option {name} needs a value.", "UsageError")
+            tokens.append(match.group(1)[1:-1] if match.group(1)[:1] in "'\"" else match.group(1))
+            rest = rest[match.end():]
+    try:
+        args = parser.parse_args(tokens)
+    except Exception as error:  # argparse's usage errors
+        raise MessageError(str(error).strip() or "bad options", "UsageError") from None
+    return args, rest
+
+
+def _user_errors(method):
+    """TinyAIErrors raised while building a job (an unknown {name}) show as one line."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except TinyAIError as error:
+            raise MessageError(str(error), type(error).__name__) from None
+
+    return wrapper
+
+
+def _generation_options(func):
+    for decorator in reversed(
+        [
+            argument("-m", "--model", help="Model for this answer: an id from `%%tinyai models`, a short part of one, or a GGUF path."),
+            argument("-t", "--temperature", type=float, help="Sampling temperature (0: greedy, reproducible)."),
+            argument("--max-tokens", type=int, help="Longest answer, in tokens."),
+            argument("--seed", type=int, help="Random seed for sampling when the temperature is above 0."),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+@magics_class
+class TinyAIMagics(Magics):
+    def __init__(self, shell, session: Session):
+        super().__init__(shell)
+        self.session = session
+
+    # -- %%ask ---------------------------------------------------------------------------
+
+    @magic_arguments()
+    @_generation_options
+    @argument("-s", "--system", help="System prompt for this answer instead of the configured one.")
+    @argument("-f", "--format", choices=FORMATS, default="markdown",
+              help="markdown (default); text: plain text; code: show only the answer's code and offer it as the next cell (never run).")
+    @argument("--new", action="store_true", help="Start a fresh conversation (by default the cells of a kernel form one).")
+    @argument("--no-context", action="store_true", help="Send only the prompt: no {name} interpolation, no variable summaries.")
+    @line_cell_magic
+    def ask(self, line, cell=None):
+        """Ask the local model; the answer streams into the output as Markdown.
+
+        The cell body (``%%ask``) or the rest of the line (``%ask``) is the prompt.
+        Successive ``%%ask`` cells in a kernel form one conversation, so follow-ups work.
+
+        ``{name}`` sends a variable: small values inline, large ones summarised (a
+        DataFrame as shape, dtypes and a few rows; an array as shape, dtype and
+        statistics; a function or class as its source). ``{In[3]}``, ``{Out[3]}``,
+        ``{Err}`` (last traceback) and ``{Err[3]}`` send history. ``{{`` is a literal brace.
+
+        Examples::
+
+            %%ask
+            Why does {df} have so many NaN values in the price column?
+
+            %ask -t 0.7 --max-tokens 100 Suggest three names for a cat.
+
+            %%ask -f code
+            Write a function that plots {df} as a histogram.
+
+            %%ask --new -s "You are a statistician."
+            Explain p-values in two sentences.
+
+        Press Stop (or interrupt the kernel) to end an answer early; the text so far is kept.
+        """
+        return self._execute(self._ask_job(line, cell))
+
+    @_user_errors
+    def _ask_job(self, line: str, cell: Optional[str]) -> Job:
+        from ..context import interpolate
+
+        args, rest = _parse(self.ask, line)
+        prompt = cell if cell is not None else rest
+        if cell is not None and rest.strip():
+            prompt = rest.strip() + "\n" + cell
+        if not prompt.strip():
+            raise MessageError("write a question after %ask, or in the cell below %%ask.", "UsageError")
+        session = self.session
+        if args.new:
+            session.new_conversation()
+        context = []
+        if not args.no_context:
+            prompt, context = interpolate(prompt, self.shell.user_ns, session.history(), session.settings.context_piece_chars)
+        session.last_prompt = prompt
+        return self._job(prompt, args, conversation=session.conversation, system=args.system, context=context, fmt=args.format)
+
+    def _job(self, prompt, args, *, conversation, system=None, context=(), fmt="markdown", throwaway=False) -> Job:
+        session, settings = self.session, self.session.settings
+        temperature = args.temperature if args.temperature is not None else session.temperature
+        kwargs = dict(
+            conversation=conversation,
+            model=args.model or session.model,
+            system=system,
+            context=list(context),
+            temperature=temperature,
+            max_tokens=args.max_tokens,
+            seed=args.seed,
+        )
+        params = {
+            "temperature": settings.temperature if temperature is None else temperature,
+            "max_tokens": settings.max_tokens if args.max_tokens is None else args.max_tokens,
+            "seed": settings.seed if args.seed is None else args.seed,
+            "system": system if system is not None else "default",
+        }
+        return Job(prompt, kwargs, fmt, params, throwaway)
+
+    # -- %explain ------------------------------------------------------------------------
+
+    @magic_arguments()
+    @_generation_options
+    @argument("-e", "--error", action="store_true", help="Explain the last exception, with the code that raised it, and suggest a fix.")
+    @argument("target", nargs="?", default="", help="A cell number (12 or In[12]), a name (function, class, module, variable), or Err / Err[N].")
+    @line_cell_magic
+    def explain(self, line, cell=None):
+        """Explain code: the previous cell, a cell, an object, a cell body or an error.
+
+        Examples::
+
+            %explain              # the previous cell's code
+            %explain 12           # In[12]
+            %explain my_function  # a function, class or module (its source); other objects are summarised
+            %explain --error      # the last exception (also: %explain Err, %explain Err[7])
+
+            %%explain
+            x = [i ** 2 for i in range(10) if i % 3]
+
+        ``%%explain`` explains the cell body without running it.
+        """
+        return self._execute(self._explain_job(line, cell))
+
+    @_user_errors
+    def _explain_job(self, line: str, cell: Optional[str]) -> Job:
+        from ..prompts import explain_prompt, shorten
+        from .explain import explain_target
+
+        from IPython.utils.process import arg_split
+
+        try:
+            args = self.explain.parser.parse_args(arg_split(line, posix=True))
+        except Exception as error:
+            raise MessageError(str(error).strip() or "bad options", "UsageError") from None
+        rest = args.target
+        max_chars = self.session.settings.context_piece_chars
+        if cell is not None:
+            if not cell.strip():
+                raise MessageError("write the code to explain in the cell below %%explain.", "UsageError")
+            prompt = explain_prompt(shorten(cell, max_chars))
+        else:
+            prompt = explain_target(rest, self.shell.user_ns, self.session.history(), args.error, max_chars)
+        self.session.last_prompt = prompt
+        return self._job(prompt, args, conversation=_new_id("explain"), throwaway=True)
+
+    # -- running an answer -----------------------------------------------------------------
+
+    def _generation(self, job: Job, on_start=None) -> tuple:
+        view = answer_view(self.shell, job.fmt)
+        return view, Generation(self.session.client, job.prompt, view, on_start=on_start, **job.kwargs)
+
+    def _execute(self, job: Job):
+        view, generation = self._generation(job)
+        return self._finish(job, view, generation.run())
+
+    async def _execute_async(self, job: Job):
+        from .widgets import StopButton
+
+        buttons = []
+
+        def show_stop(generation):
+            button = StopButton(generation)
+            button.show()
+            buttons.append(button)
+
+        view, generation = self._generation(job, on_start=show_stop)
+        try:
+            outcome = await generation.run_async()
+        finally:
+            for button in buttons:
+                button.remove()
+        return self._finish(job, view, outcome)
+
+    async def run_async(self, name: str, line: str, cell: Optional[str]):
+        """The async form of ``%ask`` / ``%explain`` (see :mod:`.asynccell`)."""
+        jobs = {"ask": self._ask_job, "explain": self._explain_job}
+        return await self._execute_async(jobs[name](line, cell))
+
+    def _finish(self, job: Job, view, outcome):
+        client = self.session.client
+        spec = None
+        try:
+            spec = (client.status() or {}).get("model")
+        except Exception:
+            pass
+        meta = metadata(outcome.stats, spec, job.params, job.kwargs["conversation"], outcome.notice, outcome.stopped)
+        if outcome.error is not None and not outcome.text:
+            view.clear()
+        else:
+            view.finish(outcome.text, footer(outcome.stats, outcome.stopped), meta)
+        if job.throwaway:
+            try:
+                client.reset(job.kwargs["conversation"])
+            except Exception:
+                pass
+        if outcome.error is not None:
+            raise MessageError(str(outcome.error), type(outcome.error).__name__)
+        if outcome.interrupted:
+            raise MessageError("the answer was interrupted; the text so far is kept above.", "KeyboardInterrupt")
+        if job.fmt == "code" and not outcome.stopped:
+            code = code_blocks(outcome.text)
+            if code:
+                self.shell.set_next_input(code, replace=False)
+
+    # -- %tinyai ---------------------------------------------------------------------------
+
+    @line_magic
+    def tinyai(self, line):
+        """Manage the local model. ``%tinyai`` alone shows a panel (model, temperature, status).
+
+        Subcommands::
+
+            %tinyai models            # the models found on this machine
+            %tinyai use NAME          # use (and load) another model for %%ask and %explain
+            %tinyai status            # loaded model, memory, last answer's speed
+            %tinyai history           # this kernel's conversation, as sent to the model
+            %tinyai reset             # forget this kernel's conversation
+            %tinyai unload            # free the model's memory (loaded again on the next question)
+            %tinyai config            # the settings in effect (change them with %config TinyAI.NAME = ...)
+            %tinyai autoexplain on    # offer "Explain this error" under every traceback (off to stop)
+        """
+        from . import commands
+
+        words = line.split()
+        if not words:
+            from .widgets import panel
+
+            return self._guard(panel, self.session)
+        handler = commands.COMMANDS.get(words[0])
+        if handler is None:
+            raise MessageError(f"unknown subcommand {words[0]!r}; the subcommands are: {', '.join(commands.COMMANDS)}.", "UsageError")
+        return self._guard(handler, self.session, words[1:])
+
+    @staticmethod
+    @_user_errors
+    def _guard(func, *args):
+        return func(*args)
+
+
+def _magics_of(shell) -> TinyAIMagics:
+    return shell.magics_manager.registry["TinyAIMagics"]
+
+
+def _post_run_cell(shell):
+    def hook(result):
+        magics = shell.magics_manager.registry.get("TinyAIMagics")
+        if magics is None:
+            return
+        record = magics.session.record_error(result)
+        if record is not None and magics.session.autoexplain and getattr(shell, "kernel", None) is not None:
+            from .commands import explain_error_into
+            from .widgets import offer_explanation
+
+            offer_explanation(lambda rec, show: explain_error_into(magics.session, rec, show), record)
+
+    return hook
+
+
+_hooks: dict = {}
+
+
+def load_ipython_extension(shell) -> None:
+    """Register the magics (loading twice is harmless)."""
+    from . import asynccell
+
+    if "TinyAIMagics" in shell.magics_manager.registry:
+        return
+    session = Session(shell)
+    shell.configurables.append(session.settings)
+    shell.register_magics(TinyAIMagics(shell, session))
+    hook = _hooks[id(shell)] = _post_run_cell(shell)
+    shell.events.register("post_run_cell", hook)
+    asynccell.install(shell)
+
+
+def unload_ipython_extension(shell) -> None:
+    from . import asynccell
+
+    magics = shell.magics_manager.registry.pop("TinyAIMagics", None)
+    if magics is None:
+        return
+    for kind in ("line", "cell"):
+        for name in ("ask", "explain", "tinyai"):
+            shell.magics_manager.magics[kind].pop(name, None)
+    if magics.session.settings in shell.configurables:
+        shell.configurables.remove(magics.session.settings)
+    hook = _hooks.pop(id(shell), None)
+    if hook is not None:
+        shell.events.unregister("post_run_cell", hook)
+    asynccell.uninstall(shell)

@@ -1,0 +1,56 @@
+"""In a kernel, run ``%%ask`` / ``%ask`` / ``%explain`` cells as async cells.
+
+A synchronous cell blocks the kernel's event loop, so a widget click (the Stop button)
+would wait until the answer is over. When a whole cell is one of our magics, this input
+transformer turns IPython's ``get_ipython().run_cell_magic('ask', ...)`` into an
+``await`` of the same magic's coroutine; ipykernel then runs the cell as an async cell and
+dispatches comm messages (widget clicks) while it awaits. The kernel's interrupt cancels
+the coroutine, which stops the answer and keeps its text.
+
+Only whole-cell uses are rewritten (``x = %ask ...`` stays synchronous), only in a
+kernel (the terminal has no widgets), and the rewritten cell calls the same magic.
+"""
+
+from __future__ import annotations
+
+import re
+
+ASYNC_MAGICS = ("ask", "explain")
+
+_CALL = re.compile(
+    r"\Aget_ipython\(\)\.run_(?P<kind>cell|line)_magic\(\s*'(?P<name>%s)'\s*,(?P<args>[^\n]*)\)\s*\Z"
+    % "|".join(ASYNC_MAGICS),
+    re.S,
+)
+
+
+def transform(lines: list[str]) -> list[str]:
+    """``input_transformers_post`` hook: rewrite a cell that is one call of our magics."""
+    source = "".join(lines)
+    match = _CALL.match(source)
+    if not match:
+        return lines
+    return [
+        f"await __import__('jupyter_tinyai.magics.asynccell', fromlist=['run']).run("
+        f"'{match.group('kind')}', '{match.group('name')}',{match.group('args')})\n"
+    ]
+
+
+async def run(kind: str, name: str, line: str, cell: str | None = None):
+    from IPython import get_ipython
+
+    from . import _magics_of
+
+    magics = _magics_of(get_ipython())
+    return await magics.run_async(name, line, cell if kind == "cell" else None)
+
+
+def install(shell) -> None:
+    if getattr(shell, "kernel", None) is None or transform in shell.input_transformers_post:
+        return
+    shell.input_transformers_post.append(transform)
+
+
+def uninstall(shell) -> None:
+    while transform in getattr(shell, "input_transformers_post", []):
+        shell.input_transformers_post.remove(transform)

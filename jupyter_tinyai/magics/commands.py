@@ -1,0 +1,141 @@
+"""``%tinyai`` subcommands, dispatched from :data:`COMMANDS`, and the autoexplain stream."""
+
+from __future__ import annotations
+
+import time
+
+from .display import MessageError, footer
+
+
+def _print(text: str) -> None:
+    print(text)
+
+
+def models(session, args):
+    """The models found on this machine."""
+    from ..models.spec import human_size
+
+    client = session.client
+    current = session.model or ((client.status().get("model") or {}).get("id"))
+    rows = []
+    for spec in client.list_models():
+        mark = "*" if spec.id == current else " "
+        size = human_size(spec.size_bytes) if spec.size_bytes else ""
+        rows.append(f"{mark} {spec.id:<50} {size:>9} {spec.quantization:<8} {spec.source}")
+    _print("\n".join(rows) if rows else "no models found: see `jupyter tinyai models`.")
+
+
+def use(session, args):
+    """Use (and load) another model."""
+    if len(args) != 1:
+        raise MessageError("write %tinyai use NAME (see %tinyai models).", "UsageError")
+    last = [0.0]
+
+    def progress(fraction, message):
+        if time.monotonic() - last[0] > 0.5 or fraction >= 1.0:
+            last[0] = time.monotonic()
+            print(f"{message} {fraction * 100:.0f}%")
+
+    spec = session.client.load(args[0], progress=progress)
+    session.model = spec.id
+    _print(f"using {spec.id}")
+
+
+def status(session, args):
+    """Loaded model, memory, the last answer."""
+    from ..models.spec import human_size
+
+    info = session.client.status()
+    model = (info.get("model") or {}).get("id") or "no model loaded"
+    lines = [f"model: {model}", f"backend: {info.get('backend') or '-'}", f"context window: {info.get('n_ctx') or '-'} tokens"]
+    lines.append(f"model memory: {human_size(info.get('model_memory_bytes') or 0)}")
+    if info.get("process_rss_bytes"):
+        lines.append(f"process memory: {human_size(info['process_rss_bytes'])}")
+    last = info.get("last")
+    if last:
+        lines.append(f"last answer: {last.get('generated_tokens', 0)} tokens at {last.get('tokens_per_s', 0):.1f} tokens/s")
+    lines.append(f"conversation: {session.conversation}")
+    _print("\n".join(lines))
+
+
+def history(session, args):
+    """This kernel's conversation, as sent to the model."""
+    messages = session.client.history(session.conversation)
+    if not messages:
+        _print("the conversation is empty.")
+        return
+    _print("\n\n".join(f"--- {m.role} ---\n{m.content}" for m in messages))
+
+
+def reset(session, args):
+    """Forget this kernel's conversation."""
+    session.client.reset(session.conversation)
+    session.new_conversation()
+    _print("the conversation is forgotten; the next %%ask starts a new one.")
+
+
+def unload(session, args):
+    """Free the model's memory."""
+    session.client.unload()
+    _print("the model is unloaded; it loads again on the next question.")
+
+
+def config(session, args):
+    """The settings in effect."""
+    settings = session.settings
+    names = sorted(settings.trait_names(config=True))
+    lines = [f"TinyAI.{name} = {getattr(settings, name)!r}" for name in names if name != "system_prompt"]
+    lines.append(f"TinyAI.system_prompt = {settings.system_prompt[:60]!r}…")
+    lines.append("change one with %config TinyAI.NAME = VALUE (see %config TinyAI for help).")
+    _print("\n".join(lines))
+
+
+def autoexplain(session, args):
+    """Offer "Explain this error" under every traceback."""
+    choices = {"on": True, "off": False}
+    if len(args) != 1 or args[0] not in choices:
+        raise MessageError("write %tinyai autoexplain on, or %tinyai autoexplain off.", "UsageError")
+    session.autoexplain = choices[args[0]]
+    _print(f"autoexplain is {args[0]}.")
+
+
+COMMANDS = {
+    "models": models,
+    "use": use,
+    "status": status,
+    "history": history,
+    "reset": reset,
+    "unload": unload,
+    "config": config,
+    "autoexplain": autoexplain,
+}
+
+
+def explain_error_into(session, record, show) -> None:
+    """Stream an explanation of ``record`` by calling ``show(markdown)`` (autoexplain button)."""
+    from ..errors import TinyAIError
+    from .explain import error_prompt
+    from .session import _new_id
+
+    conversation = _new_id("explain")
+    parts, stats, last = [], None, 0.0
+    try:
+        for chunk in session.client.chat(
+            error_prompt(record, session.settings.context_piece_chars),
+            conversation=conversation,
+            model=session.model,
+            temperature=session.temperature,
+        ):
+            parts.append(chunk.text)
+            stats = chunk.stats or stats
+            if time.monotonic() - last > 0.1:
+                last = time.monotonic()
+                show("".join(parts) + " ▌")
+        show("".join(parts) + f"\n\n<sub>{footer(stats)}</sub>")
+    except TinyAIError as error:
+        show(f"**{type(error).__name__}**: {error}")
+    finally:
+        try:
+            session.client.reset(conversation)
+        except Exception:
+            pass

@@ -1,0 +1,188 @@
+"""Showing an answer while it streams: Markdown updated in place in a notebook, printed
+token by token in a terminal; a footer and the metadata that record what produced it."""
+
+from __future__ import annotations
+
+import re
+import sys
+import uuid
+from typing import Optional
+
+METADATA_KEY = "jupyter_tinyai"
+FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
+
+
+class MessageError(Exception):
+    """Raised by a magic to show one line in the cell's output and no traceback."""
+
+    _tinyai_message = True
+
+    def __init__(self, message: str, kind: str = "tinyai"):
+        super().__init__(message)
+        self.kind = kind
+
+    def _render_traceback_(self):
+        return [f"\x1b[31m{self.kind}\x1b[39m: {self}"]
+
+
+def code_blocks(text: str) -> str:
+    """The code of the fenced blocks in ``text`` (all of them, in order), or ''."""
+    return "\n\n".join(body.rstrip() for _lang, body in FENCE.findall(text)).strip()
+
+
+def footer(stats, stopped: bool = False) -> str:
+    if stats is None:
+        return "stopped" if stopped else ""
+    parts = [
+        stats.model,
+        f"{stats.prompt_tokens} prompt + {stats.generated_tokens} tokens",
+        f"{stats.tokens_per_s:.1f} tokens/s",
+        f"first token {stats.ttft_s * 1000:.0f} ms",
+    ]
+    if stopped or stats.finish_reason == "cancelled":
+        parts.append("stopped")
+    elif stats.finish_reason == "length":
+        parts.append("cut at --max-tokens")
+    return " · ".join(parts)
+
+
+def metadata(stats, spec: Optional[dict], params: dict, conversation: str, notice: Optional[str], stopped: bool) -> dict:
+    """What a saved notebook records about an answer."""
+    data = {
+        "model": (spec or {}).get("id") or (stats.model if stats else None),
+        "backend": (spec or {}).get("backend") or (stats.backend if stats else None),
+        "quantization": (spec or {}).get("quantization") or None,
+        "params": params,
+        "seed": params.get("seed"),
+        "conversation": conversation,
+        "stopped": stopped,
+    }
+    if stats is not None:
+        data.update(
+            prompt_tokens=stats.prompt_tokens,
+            cached_tokens=stats.cached_tokens,
+            generated_tokens=stats.generated_tokens,
+            ttft_s=round(stats.ttft_s, 4),
+            tokens_per_s=round(stats.tokens_per_s, 2),
+            total_s=round(stats.total_s, 3),
+            finish_reason=stats.finish_reason,
+        )
+    if notice:
+        data["notice"] = notice
+    return {METADATA_KEY: data}
+
+
+class NotebookAnswer:
+    """One answer in a notebook output, updated in place through a display id."""
+
+    def __init__(self, fmt: str = "markdown"):
+        self.fmt = fmt
+        self.display_id = f"tinyai-{uuid.uuid4().hex}"
+        self.progress_id = self.display_id + "-progress"
+        self.notice: Optional[str] = None
+        self._shown_progress = False
+        self.updates = 0
+
+    def _bundle(self, text: str, foot: str = "", cursor: bool = False) -> dict:
+        body = text + (" ▌" if cursor else "")
+        if self.fmt == "code":
+            code = code_blocks(text)
+            body = f"```python\n{code}\n```" if code else body
+        notice = f"> {self.notice}\n\n" if self.notice else ""
+        plain = (f"{self.notice}\n\n" if self.notice else "") + body + (f"\n\n{foot}" if foot else "")
+        if self.fmt == "text":
+            import html
+
+            markup = f"<pre>{html.escape(plain)}</pre>"
+            return {"text/html": markup, "text/plain": plain}
+        markdown = notice + (body or "…") + (f"\n\n<sub>{foot}</sub>" if foot else "")
+        return {"text/markdown": markdown, "text/plain": plain}
+
+    def start(self) -> None:
+        from IPython.display import display
+
+        display(self._bundle("", cursor=True), raw=True, display_id=self.display_id)
+
+    def update(self, text: str) -> None:
+        from IPython.display import update_display
+
+        update_display(self._bundle(text, cursor=True), raw=True, display_id=self.display_id)
+        self.updates += 1
+
+    def progress(self, fraction: float, message: str) -> None:
+        from IPython.display import display, update_display
+
+        bar = f'<progress value="{fraction:.2f}" max="1" style="width: 20em"></progress> {message}'
+        bundle = {"text/html": bar, "text/plain": f"{message} {fraction * 100:.0f}%"}
+        if self._shown_progress:
+            update_display(bundle, raw=True, display_id=self.progress_id)
+        else:
+            display(bundle, raw=True, display_id=self.progress_id)
+            self._shown_progress = True
+
+    def end_progress(self) -> None:
+        if self._shown_progress:
+            from IPython.display import update_display
+
+            update_display({"text/plain": ""}, raw=True, display_id=self.progress_id)
+
+    def clear(self) -> None:
+        from IPython.display import update_display
+
+        self.end_progress()
+        update_display({"text/plain": ""}, raw=True, display_id=self.display_id)
+
+    def finish(self, text: str, foot: str, meta: dict) -> None:
+        from IPython.display import update_display
+
+        self.end_progress()
+        update_display(self._bundle(text, foot), raw=True, metadata=meta, display_id=self.display_id)
+
+
+class TerminalAnswer:
+    """An answer printed token by token (the IPython terminal, scripts)."""
+
+    def __init__(self, fmt: str = "markdown", stream=None):
+        self.fmt = fmt
+        self.stream = stream or sys.stdout
+        self.notice: Optional[str] = None
+        self._printed = 0
+        self._progress = False
+        self.updates = 0
+
+    def start(self) -> None:
+        pass
+
+    def update(self, text: str) -> None:
+        self.end_progress()
+        if self.notice and self._printed == 0:
+            self.stream.write(f"[{self.notice}]\n")
+        self.stream.write(text[self._printed:])
+        self.stream.flush()
+        self._printed = len(text)
+        self.updates += 1
+
+    def progress(self, fraction: float, message: str) -> None:
+        self.stream.write(f"\r{message} {fraction * 100:3.0f}%")
+        self.stream.flush()
+        self._progress = True
+
+    def end_progress(self) -> None:
+        if self._progress:
+            self.stream.write("\n")
+            self._progress = False
+
+    def clear(self) -> None:
+        self.end_progress()
+
+    def finish(self, text: str, foot: str, meta: dict) -> None:
+        self.update(text)
+        self.stream.write(f"\n\n[{foot}]\n" if foot else "\n")
+        self.stream.flush()
+
+
+def answer_view(shell, fmt: str):
+    """A notebook view when a frontend renders rich output, else a terminal view."""
+    if getattr(shell, "kernel", None) is not None:
+        return NotebookAnswer(fmt)
+    return TerminalAnswer(fmt)

@@ -1,0 +1,69 @@
+"""What the magics remember in one kernel: settings, client, conversation, errors."""
+
+from __future__ import annotations
+
+import traceback
+import uuid
+from typing import Optional
+
+from ..context import ErrorRecord, History
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def _plain_traceback(error: BaseException) -> str:
+    """The traceback of a cell's exception without IPython's own frames."""
+    frames = [
+        f for f in traceback.extract_tb(error.__traceback__)
+        if "IPython/core/interactiveshell.py" not in f.filename.replace("\\", "/")
+    ]
+    lines = traceback.format_list(frames) + traceback.format_exception_only(type(error), error)
+    return "Traceback (most recent call last):\n" + "".join(lines)
+
+
+class Session:
+    """Per-kernel state. The client is made on first use (``%load_ext`` stays fast)."""
+
+    def __init__(self, shell):
+        from ..config import load_settings
+
+        self.shell = shell
+        # registered with the shell so `%config TinyAI.host = 'inprocess'` reaches it
+        self.settings = load_settings(shell.config)
+        self.conversation = _new_id("kernel")
+        self.errors: dict[int, ErrorRecord] = {}
+        self.model: Optional[str] = None  # chosen with `%tinyai use` or the panel
+        self.temperature: Optional[float] = None  # chosen in the panel
+        self.autoexplain = False
+        self.last_prompt: Optional[str] = None
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            from ..api import default_client
+
+            self._client = default_client(self.settings)
+        return self._client
+
+    def new_conversation(self) -> str:
+        self.conversation = _new_id("kernel")
+        return self.conversation
+
+    def history(self) -> History:
+        ns = self.shell.user_ns
+        return History(ns.get("In", []), ns.get("Out", {}), self.errors)
+
+    def record_error(self, result) -> Optional[ErrorRecord]:
+        """``post_run_cell`` hook: remember a cell's exception for ``{Err}`` and ``%explain``."""
+        error = getattr(result, "error_in_exec", None)
+        if error is None or getattr(error, "_tinyai_message", False):
+            return None
+        count = result.execution_count or 0
+        code = getattr(getattr(result, "info", None), "raw_cell", "") or ""
+        summary = "".join(traceback.format_exception_only(type(error), error)).strip().splitlines()[-1]
+        record = ErrorRecord(count, code, _plain_traceback(error), summary)
+        self.errors[count] = record
+        return record
