@@ -8,7 +8,6 @@ their own with :func:`start_server`.
 from __future__ import annotations
 
 import http.client
-import os
 import socket
 import subprocess
 import sys

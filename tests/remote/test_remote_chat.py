@@ -66,12 +66,11 @@ def test_cancel_mid_answer_keeps_partial_text(remote_engine):
 
 
 def test_engine_cancel_from_another_thread(remote_engine):
-    stats, seen = None, 0
+    stats, seen, results = None, 0, []
     for chunk in remote_engine.chat(LONG, model="lab:smollm2", conversation="cancel2", temperature=0, max_tokens=300):
         seen += bool(chunk.text)
         stats = chunk.stats or stats
-        if seen == 2:
-            results = []
+        if chunk.text and seen == 2:
             canceller = threading.Thread(target=lambda: results.append(remote_engine.cancel()))
             canceller.start()
             canceller.join(10)
