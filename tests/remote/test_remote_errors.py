@@ -137,3 +137,61 @@ def test_server_killed_mid_answer_keeps_the_partial_text(model_path, tmp_path, m
             engine.ask("Hello", conversation="after")
     finally:
         own.stop()
+
+
+@pytest.fixture
+def stalling_server():
+    """An OpenAI-style server that sends two words of an answer and then nothing: the
+    transport under test is ours, not the model (the real server cannot be made to stall)."""
+    import http.server
+    import json as _json
+
+    release = threading.Event()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _send(self, status, body: bytes, kind="application/json"):
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self._send(200, _json.dumps({"object": "list", "data": [{"id": "staller", "object": "model"}]}).encode())
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if not self.path.endswith("/chat/completions"):
+                return self._send(404, b'{"error": "not found"}')
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for word in ("Once", " upon"):
+                delta = {"choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}
+                self.wfile.write(f"data: {_json.dumps(delta)}\n\n".encode())
+                self.wfile.flush()
+            release.wait(30)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    release.set()
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(5)
+
+
+def test_a_stall_mid_answer_times_out_and_keeps_the_partial_text(stalling_server):
+    engine = Engine(_settings(stalling_server, timeout=0.5))
+    chunks = list(engine.chat("Tell me a story.", model="lab:staller", conversation="stall"))
+    assert "".join(c.text for c in chunks) == "Once upon"
+    notices = [c.notice for c in chunks if c.notice]
+    assert any("'lab'" in n and "no data from the server for 0.5 s" in n and "partial answer" in n for n in notices)
+    assert any("estimated" in n for n in notices)  # this server has no tokenize endpoint
+    assert chunks[-1].stats.finish_reason == "error"
+    assert engine.history("stall")[-1].content == "Once upon"
