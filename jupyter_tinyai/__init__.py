@@ -44,6 +44,11 @@ def load(model: str | None = None):
     return _client().load(model)
 
 
+def _jupyter_server_extension_points():
+    """The Jupyter server extension (the sidebar's REST and WebSocket endpoints)."""
+    return [{"module": "jupyter_tinyai.server"}]
+
+
 def load_ipython_extension(ip):
     """``%load_ext jupyter_tinyai``: the %%ask, %explain and %tinyai magics."""
     from .magics import load_ipython_extension as load_magics

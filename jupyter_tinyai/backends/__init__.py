@@ -13,6 +13,7 @@ from ..errors import BackendUnavailable
 BACKENDS = {
     "llamacpp": "jupyter_tinyai.backends.llamacpp:LlamaCppBackend",
     "remote": "jupyter_tinyai.backends.remote:RemoteBackend",
+    "mlx": "jupyter_tinyai.backends.mlx:MLXBackend",
 }
 
 
