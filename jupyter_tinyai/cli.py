@@ -128,9 +128,10 @@ def status_lines(status: dict) -> list[str]:
                      f" · {human_size(status.get('process_rss_bytes', 0))} process")
     else:
         lines.append("model:    none loaded (the first request loads the default)")
-    for key, label in (("host", "host:     "),):
-        if status.get(key):
-            lines.append(label + status[key])
+    if isinstance(status.get("host"), dict):
+        from .host.commands import host_lines
+
+        lines.extend(host_lines(status["host"]))
     last = status.get("last")
     if last:
         from .backends.base import Stats
@@ -182,6 +183,10 @@ def parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="what is loaded, its memory, the last figures")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=cmd_status, in_process=False)
+
+    from .host.commands import add_serve
+
+    add_serve(sub)
     return top
 
 

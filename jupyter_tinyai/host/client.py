@@ -1,0 +1,300 @@
+"""``HostClient``: the engine's API, served by the background host (started on first use).
+
+    client = HostClient()
+    for chunk in client.chat("What is the capital of France?", conversation="nb-1"):
+        print(chunk.text, end="")
+
+The magics, the Jupyter server extension and the CLI use it exactly like an ``Engine``.
+If the host dies in the middle of an answer, the call raises a :class:`HostError` that
+says why (the signal, and what to do) and carries the text received so far as ``.partial``;
+the next call starts a new host.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import uuid
+from typing import Iterable, Iterator, Optional
+from urllib.parse import quote
+
+from .. import errors
+from ..backends.base import Chunk, Message, ProgressCallback, Stats
+from ..config import TinyAI, load_settings
+from ..errors import HostError
+from ..prompts import ContextPiece
+from . import lifecycle
+from .protocol import LOAD_SETTINGS, read_events
+
+#: failures of a connection to a host that is not (or no longer) there
+GONE = (ConnectionRefusedError, FileNotFoundError, ConnectionResetError, BrokenPipeError,
+        http.client.RemoteDisconnected, http.client.IncompleteRead, http.client.BadStatusLine)
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: Optional[float]):
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
+
+
+class _Call:
+    """One streamed request of this client: its id on the host and its cancel event."""
+
+    def __init__(self, cancel: Optional[threading.Event]):
+        self.id = uuid.uuid4().hex
+        self.cancel = cancel or threading.Event()
+        self.done = threading.Event()
+
+
+class HostClient:
+    """The engine API over the host's socket. Thread-safe; one instance per process is
+    enough (``jupyter_tinyai.api.default_client``)."""
+
+    def __init__(self, settings: Optional[TinyAI] = None, timeout: Optional[float] = None):
+        self.settings = settings or load_settings()
+        self.timeout = timeout  # None: wait as long as the queue and the answer take
+        self._info: Optional[dict] = None
+        self._calls: set[_Call] = set()
+        self._lock = threading.Lock()
+
+    # -- the host ---------------------------------------------------------------------------
+
+    def host_info(self, start: bool = True) -> Optional[dict]:
+        """The running host's runtime info, starting a host if ``start`` and none runs."""
+        info = self._info
+        if info is not None and lifecycle.is_alive(info):
+            return info
+        self._info = lifecycle.ensure_host(self.settings) if start else lifecycle.running_host()
+        return self._info
+
+    def _connection(self, info: dict, timeout: Optional[float] = None) -> http.client.HTTPConnection:
+        if info.get("socket"):
+            return _UnixConnection(info["socket"], timeout)
+        return http.client.HTTPConnection("127.0.0.1", int(info["port"]), timeout=timeout)
+
+    def _headers(self, info: dict) -> dict:
+        headers = {"Content-Type": "application/json"}
+        if info.get("token") and not info.get("socket"):
+            headers["Authorization"] = f"Bearer {info['token']}"
+        return headers
+
+    def _open(self, method: str, path: str, body=None, start: bool = True, timeout: Optional[float] = None):
+        """Send a request; a host that vanished since we last saw it is replaced once."""
+        for attempt in (1, 2):
+            info = self.host_info(start)
+            if info is None:
+                return None, None
+            conn = self._connection(info, timeout)
+            try:
+                conn.request(method, path, body=None if body is None else json.dumps(body), headers=self._headers(info))
+                return info, conn.getresponse()
+            except GONE:
+                conn.close()
+                self._info = None  # gone, or going (an idle host removes its runtime file first)
+                if attempt == 2:
+                    raise HostError(lifecycle.crash_message(info)) from None
+        raise AssertionError("unreachable")
+
+    def _json(self, method: str, path: str, body=None, start: bool = True):
+        info, response = self._open(method, path, body, start, timeout=self.timeout or 60.0)
+        if response is None:
+            return None
+        try:
+            data = json.loads(response.read() or b"null")
+        except GONE:
+            self._info = None
+            raise HostError(lifecycle.crash_message(info)) from None
+        finally:
+            response.close()
+        if response.status >= 400:
+            raise errors.from_dict(data if isinstance(data, dict) and "kind" in data else {"message": str(data)})
+        return data
+
+    def _events(self, path: str, body: dict) -> Iterator[tuple[str, dict]]:
+        """The SSE events of a streamed request; a stream that breaks raises HostError."""
+        info, response = self._open("POST", path, body, timeout=self.timeout)
+        try:
+            if response.status >= 400:
+                data = json.loads(response.read() or b"{}")
+                raise errors.from_dict(data if "kind" in data else {"message": str(data)})
+            for name, data in read_events(iter(response.readline, b"")):
+                yield name, data
+                if name in ("done", "error"):
+                    return
+        except GONE + (OSError,):
+            pass
+        finally:
+            response.close()
+        self._info = None
+        raise HostError(lifecycle.crash_message(info))
+
+    def _settings_body(self) -> dict:
+        values = {}
+        for name in LOAD_SETTINGS:
+            value = getattr(self.settings, name)
+            values[name] = list(value) if isinstance(value, (list, tuple)) else value
+        return values
+
+    # -- generation ---------------------------------------------------------------------------
+
+    def chat(
+        self,
+        prompt: str,
+        *,
+        conversation: str = "default",
+        model: Optional[str] = None,
+        system: Optional[str] = None,
+        context: Iterable[ContextPiece] = (),
+        temperature: Optional[float] = None,
+        max_tokens: Optional[int] = None,
+        seed: Optional[int] = None,
+        cancel: Optional[threading.Event] = None,
+        progress: Optional[ProgressCallback] = None,
+    ) -> Iterator[Chunk]:
+        """Stream the answer to ``prompt`` as the next turn of ``conversation`` (see
+        ``Engine.chat``). While earlier requests run, a notice chunk says how many."""
+        s = self.settings
+        call = _Call(cancel)
+        body = {
+            "id": call.id,
+            "prompt": prompt,
+            "conversation": conversation,
+            "model": model or s.model or None,
+            "system": s.system_prompt if system is None else system,
+            "context": [{"label": c.label, "text": c.text} for c in context],
+            "temperature": s.temperature if temperature is None else temperature,
+            "max_tokens": s.max_tokens if max_tokens is None else max_tokens,
+            "seed": (None if s.seed < 0 else s.seed) if seed is None else seed,
+            "settings": self._settings_body(),
+        }
+        return self._chat(call, body, progress)
+
+    def _chat(self, call: _Call, body: dict, progress) -> Iterator[Chunk]:
+        with self._lock:
+            self._calls.add(call)
+        threading.Thread(target=self._forward_cancel, args=(call,), name="tinyai-cancel", daemon=True).start()
+        parts: list[str] = []
+        told_queue = False
+        try:
+            for name, data in self._events("/tinyai/chat", body):
+                if name == "chunk":
+                    chunk = Chunk.from_dict(data)
+                    parts.append(chunk.text)
+                    yield chunk
+                elif name == "queue":
+                    n = data.get("position", 0)
+                    if n and not told_queue:
+                        told_queue = True
+                        yield Chunk(notice=f"waiting for {n} earlier request{'s' if n > 1 else ''} in the model host's queue")
+                    elif progress:
+                        progress(0.0, f"{n} request{'s' if n != 1 else ''} ahead in the queue")
+                elif name == "progress" and progress:
+                    progress(float(data.get("fraction", 0.0)), str(data.get("message", "")))
+                elif name == "error":
+                    raise errors.from_dict(data)
+                elif name == "done" and data.get("cancelled"):
+                    yield Chunk(stats=Stats(finish_reason="cancelled"))
+        except HostError as exc:
+            exc.partial = "".join(parts)
+            raise
+        finally:
+            call.done.set()
+            with self._lock:
+                self._calls.discard(call)
+
+    def _forward_cancel(self, call: _Call) -> None:
+        """Tell the host when ``call.cancel`` is set (by cancel() or the caller's event)."""
+        while not call.done.is_set():
+            if call.cancel.wait(0.02):
+                if not call.done.is_set():
+                    try:
+                        self._json("POST", "/tinyai/cancel", {"id": call.id}, start=False)
+                    except (HostError, OSError):
+                        pass
+                return
+
+    def ask(self, prompt: str, **kwargs) -> tuple[str, Stats]:
+        """The whole answer at once: (text, stats)."""
+        parts, stats = [], None
+        for chunk in self.chat(prompt, **kwargs):
+            parts.append(chunk.text)
+            stats = chunk.stats or stats
+        return "".join(parts), stats
+
+    def cancel(self) -> bool:
+        """Stop this client's answers (running or queued) within about one token; False
+        when there is none."""
+        with self._lock:
+            calls = list(self._calls)
+        for call in calls:
+            call.cancel.set()
+        return bool(calls)
+
+    # -- models ---------------------------------------------------------------------------------
+
+    def list_models(self):
+        """Every model found on this machine (scanned here: no host needed)."""
+        from .. import models
+
+        return models.list_models(self.settings)
+
+    def load(self, model: Optional[str] = None, progress: Optional[ProgressCallback] = None):
+        from ..models import ModelSpec
+
+        body = {"id": uuid.uuid4().hex, "model": model or self.settings.model or None, "settings": self._settings_body()}
+        for name, data in self._events("/tinyai/load", body):
+            if name == "progress" and progress:
+                progress(float(data.get("fraction", 0.0)), str(data.get("message", "")))
+            elif name == "error":
+                raise errors.from_dict(data)
+            elif name == "done":
+                return ModelSpec.from_dict(data["model"])
+        raise HostError("the model host ended the load request without an answer.")
+
+    def unload(self) -> None:
+        self._json("POST", "/tinyai/unload", {}, start=False)
+
+    # -- conversations and status -----------------------------------------------------------------
+
+    def history(self, conversation: str = "default") -> list[Message]:
+        data = self._json("GET", f"/tinyai/history?conversation={quote(conversation)}", start=False)
+        return [Message(m["role"], m["content"]) for m in data or []]
+
+    def set_history(self, conversation: str, messages: list[Message]) -> None:
+        """Replace ``conversation``'s turns (e.g. a chat saved before a restart)."""
+        body = {"conversation": conversation, "messages": [{"role": m.role, "content": m.content} for m in messages]}
+        self._json("POST", "/tinyai/history", body)
+
+    def count_tokens(self, text: str) -> int:
+        return int(self._json("POST", "/tinyai/count_tokens", {"text": text, "settings": self._settings_body()})["tokens"])
+
+    def reset(self, conversation: str = "default") -> None:
+        self._json("POST", "/tinyai/reset", {"conversation": conversation}, start=False)
+
+    def status(self) -> dict:
+        """The host's status; when no host runs, says so (without starting one)."""
+        status = self._json("GET", "/tinyai/status", start=False)
+        if status is not None:
+            status["host"]["running"] = True
+            return status
+        return {
+            "model": None, "backend": None, "n_ctx": None, "adapter": None, "model_memory_bytes": 0,
+            "process_rss_bytes": 0, "conversation_cache_bytes": 0, "conversations": [], "load_seconds": 0.0,
+            "busy": False, "last": None,
+            "host": {"running": False, "keep_alive_s": self.settings.keep_alive,
+                     "idle_exit_s": self.settings.host_idle_exit, "queue": 0},
+        }
+
+    def shutdown(self) -> bool:
+        """Stop the host (its model is unloaded); False when none was running."""
+        info = self.host_info(start=False)
+        if info is None:
+            return False
+        return lifecycle.stop_host(info)

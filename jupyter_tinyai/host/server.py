@@ -1,0 +1,676 @@
+"""The host's HTTP server: our endpoints and OpenAI-compatible ones, over a Unix socket
+(and, with ``serve --port``, on 127.0.0.1 with a bearer token).
+
+    GET  /tinyai/ping                 {"pid", "version"}
+    GET  /tinyai/status               the engine's status plus a "host" section
+    GET  /tinyai/history?conversation=ID ; POST /tinyai/history {"conversation", "messages"}
+    POST /tinyai/count_tokens {"text"}
+    POST /tinyai/chat                 SSE: queue, progress, chunk…, done | error
+    POST /tinyai/load                 SSE: queue, progress…, done {"model": spec} | error
+    POST /tinyai/unload | /tinyai/reset {"conversation"} | /tinyai/cancel {"id"}
+    POST /tinyai/listen {"port"}      also listen on 127.0.0.1:port; answers the token
+    POST /tinyai/shutdown
+    GET  /v1/models ; POST /v1/chat/completions (stream true or false)
+
+Requests that use the model go through one :class:`Scheduler`: one at a time, in order.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import secrets
+import select
+import socket
+import socketserver
+import sys
+import threading
+import time
+import traceback
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Optional
+from urllib.parse import parse_qs, urlparse
+
+from .._version import __version__
+from ..backends.base import Message
+from ..engine import Engine
+from ..errors import EmptyPrompt, GenerationError, ModelNotFound, TinyAIError
+from ..prompts import ContextPiece
+from . import lifecycle
+from .protocol import LOAD_SETTINGS, BadRequest, encode_event, error_body, field, message_text, parse_json
+from .scheduler import Cancelled, Request, Scheduler
+
+MAX_BODY = 16 * 1024 * 1024
+FAULT_ENV = "TINYAI_TEST_FAULT"  # test hook: "sigill" | "sigsegv" crashes the host at model load
+
+
+def _fault_hook() -> None:
+    fault = os.environ.get(FAULT_ENV, "").lower()
+    if fault == "sigsegv":
+        import ctypes
+
+        ctypes.string_at(0)  # a real segmentation fault
+    elif fault == "sigill":
+        import signal
+
+        os.kill(os.getpid(), signal.SIGILL)
+
+
+class HostEngine(Engine):
+    """The engine inside the host; the test fault hook runs before a model is loaded."""
+
+    def load(self, model=None, progress=None):
+        if self._backend is None:
+            _fault_hook()
+        return super().load(model, progress)
+
+
+class HostState:
+    """What every connection of the host shares: the engine, the queue, the timers."""
+
+    def __init__(self, settings, keep_alive: int, idle_exit: int):
+        self.engine = HostEngine(settings)
+        self.scheduler = Scheduler()
+        self.requests: dict[str, Request] = {}
+        self.requests_lock = threading.Lock()
+        self.keep_alive = keep_alive
+        self.idle_exit = idle_exit
+        self.started = time.time()
+        self.info: dict = {}
+        self.stop = threading.Event()
+        self.listeners: list = []
+
+    # -- requests -----------------------------------------------------------------------
+
+    def register(self, rid: Optional[str], kind: str) -> Request:
+        req = Request(rid or uuid.uuid4().hex, kind)
+        with self.requests_lock:
+            self.requests[req.id] = req
+        return req
+
+    def forget(self, req: Request) -> None:
+        with self.requests_lock:
+            self.requests.pop(req.id, None)
+
+    def cancel(self, rid: str) -> bool:
+        with self.requests_lock:
+            req = self.requests.get(rid)
+        if req is None:
+            return False
+        req.cancel.set()
+        return True
+
+    def apply_settings(self, values: dict) -> None:
+        """Use the settings a client sent (its config); a changed load setting reloads."""
+        if not isinstance(values, dict):
+            raise BadRequest("'settings' must be a JSON object.")
+        settings = self.engine.settings
+        changed = False
+        for name in LOAD_SETTINGS:
+            if name in values and values[name] is not None and getattr(settings, name) != values[name]:
+                try:
+                    setattr(settings, name, values[name])
+                except Exception as exc:
+                    raise BadRequest(f"bad value for setting {name!r}: {exc}") from None
+                changed = changed or name in ("n_ctx", "threads", "backend")
+        if changed and self.engine.model is not None:
+            self.engine.unload()
+
+    def status(self) -> dict:
+        status = self.engine.status()
+        idle = self.scheduler.idle_seconds()
+        status["host"] = {
+            "pid": os.getpid(),
+            "version": __version__,
+            "started": self.started,
+            "uptime_s": time.time() - self.started,
+            "keep_alive_s": self.keep_alive,
+            "idle_exit_s": self.idle_exit,
+            "idle_s": idle,
+            "unload_in_s": max(0.0, self.keep_alive - idle) if self.keep_alive and status["model"] else None,
+            "exit_in_s": max(0.0, self.idle_exit - idle) if self.idle_exit and not self.ports() else None,
+            "queue": self.scheduler.waiting(),
+            "busy": self.scheduler.running is not None,
+            "socket": self.info.get("socket"),
+            "ports": self.ports(),
+            "log": lifecycle.log_file(),
+        }
+        return status
+
+    def ports(self) -> list[int]:
+        return [s.server_address[1] for s in self.listeners if isinstance(s.server_address, tuple) and s.public]
+
+    # -- timers -------------------------------------------------------------------------
+
+    def housekeeping(self) -> None:
+        """Unload the model after keep_alive idle seconds; exit after idle_exit."""
+        while not self.stop.wait(0.5):
+            idle = self.scheduler.idle_seconds()
+            if self.keep_alive and idle >= self.keep_alive and self.engine.model is not None:
+                with self.scheduler.try_turn() as ours:
+                    if ours:
+                        self.engine.unload()
+            if self.idle_exit and idle >= self.idle_exit and not self.ports():
+                with self.scheduler.try_turn() as ours:
+                    if ours:
+                        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop taking requests: clients no longer find this host (they start a new one);
+        requests already queued still finish (see :func:`run`)."""
+        if self.stop.is_set():
+            return
+        lifecycle.remove_info(os.getpid())
+        self.stop.set()
+        for server in self.listeners:
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+
+# -- HTTP --------------------------------------------------------------------------------
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = f"tinyai-host/{__version__}"
+
+    @property
+    def state(self) -> HostState:
+        return self.server.state
+
+    def log_message(self, format, *args):  # quiet: the log is for failures
+        pass
+
+    def address_string(self):
+        return "local"
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _authorized(self) -> bool:
+        token = self.server.token
+        if token is None:
+            return True
+        if self.headers.get("Origin"):  # a web page: never
+            self._json(403, error_body("requests from web pages are refused.", "forbidden"))
+            return False
+        given = self.headers.get("Authorization", "")
+        if given.startswith("Bearer ") and hmac.compare_digest(given[7:].strip(), token):
+            return True
+        self._json(401, error_body("missing or wrong bearer token (see `jupyter tinyai serve`).", "unauthorized"))
+        return False
+
+    def _body(self) -> dict:
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            raise BadRequest("the Content-Length header is not a number.") from None
+        if length < 0 or length > MAX_BODY:
+            raise BadRequest(f"the request body must be at most {MAX_BODY} bytes.")
+        return parse_json(self.rfile.read(length) if length else b"")
+
+    def _json(self, code: int, data) -> None:
+        body = json.dumps(data).encode("utf-8")
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _start_stream(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+    def _send(self, data: bytes) -> None:
+        self.wfile.write(data)
+
+    def _route(self, method: str):
+        path = urlparse(self.path).path.rstrip("/")
+        return ROUTES.get((method, path))
+
+    def _dispatch(self, method: str) -> None:
+        route = self._route(method)
+        if route is None:
+            self._json(404, error_body(f"no endpoint {method} {urlparse(self.path).path}.", "not_found"))
+            return
+        if not self._authorized():
+            return
+        try:
+            route(self)
+        except (BadRequest, EmptyPrompt) as exc:
+            self._json(400, error_body(str(exc)))
+        except ModelNotFound as exc:
+            self._json(404, error_body(str(exc), exc.kind))
+        except TinyAIError as exc:
+            self._json(500, error_body(str(exc), exc.kind))
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    # -- a streamed request through the queue ------------------------------------------------
+
+    def _queued_stream(self, req: Request, body_fn, event=encode_event) -> None:
+        """Run ``body_fn(emit)`` in ``req``'s turn, streaming what it emits as SSE; a
+        client that leaves or cancels stops it."""
+        self._start_stream()
+        watcher = DisconnectWatcher(self.connection, req.cancel)
+        try:
+            with self.state.scheduler.turn(req, lambda n: self._send(event("queue", {"position": n}))):
+                body_fn(lambda name, data: self._send(event(name, data)))
+        except Cancelled:
+            self._try_send(event("done", {"cancelled": True}))
+        except TinyAIError as exc:
+            self._try_send(event("error", exc.to_dict()))
+        except (BrokenPipeError, ConnectionResetError):
+            req.cancel.set()
+        except Exception as exc:  # a bug or a backend failure: report it, keep serving
+            traceback.print_exc()
+            self._try_send(event("error", GenerationError(f"the host failed: {exc!r} (see {lifecycle.log_file()}).").to_dict()))
+        finally:
+            watcher.stop()
+            self.state.forget(req)
+
+    def _try_send(self, data: bytes) -> None:
+        try:
+            self._send(data)
+        except OSError:
+            pass
+
+
+class DisconnectWatcher:
+    """Sets ``cancel`` as soon as the client closes its end of the connection."""
+
+    def __init__(self, conn: socket.socket, cancel: threading.Event):
+        self.conn, self.cancel, self.done = conn, cancel, threading.Event()
+        threading.Thread(target=self._watch, name="tinyai-disconnect", daemon=True).start()
+
+    def _watch(self) -> None:
+        while not self.done.is_set():
+            try:
+                readable, _, _ = select.select([self.conn], [], [], 0.05)
+                if readable and not self.conn.recv(1, socket.MSG_PEEK):
+                    self.cancel.set()
+                    return
+            except (OSError, ValueError):
+                self.cancel.set()
+                return
+
+    def stop(self) -> None:
+        self.done.set()
+
+
+# -- our endpoints -------------------------------------------------------------------------
+
+
+def _context(data) -> list[ContextPiece]:
+    pieces = field(data, "context", list, [])
+    out = []
+    for piece in pieces:
+        if not isinstance(piece, dict) or not isinstance(piece.get("text"), str):
+            raise BadRequest("each 'context' item must be an object with 'label' and 'text' strings.")
+        out.append(ContextPiece(str(piece.get("label", "")), piece["text"]))
+    return out
+
+
+def chat_kwargs(data: dict) -> dict:
+    return {
+        "conversation": field(data, "conversation", str, "default"),
+        "model": field(data, "model", str) or None,
+        "system": field(data, "system", str),
+        "context": _context(data),
+        "temperature": field(data, "temperature", float),
+        "max_tokens": field(data, "max_tokens", int),
+        "seed": field(data, "seed", int),
+    }
+
+
+def handle_chat(h: Handler) -> None:
+    data = h._body()
+    prompt = field(data, "prompt", str, required=True)
+    kwargs = chat_kwargs(data)
+    settings = data.get("settings") or {}
+    req = h.state.register(field(data, "id", str), "chat")
+
+    def run(emit):
+        h.state.apply_settings(settings)
+        stream = h.state.engine.chat(prompt, cancel=req.cancel, progress=lambda f, m: emit("progress", {"fraction": f, "message": m}), **kwargs)
+        try:
+            for chunk in stream:
+                emit("chunk", chunk.to_dict())
+        finally:
+            stream.close()
+        emit("done", {})
+
+    h._queued_stream(req, run)
+
+
+def handle_load(h: Handler) -> None:
+    data = h._body()
+    model = field(data, "model", str) or None
+    settings = data.get("settings") or {}
+    req = h.state.register(field(data, "id", str), "load")
+
+    def run(emit):
+        h.state.apply_settings(settings)
+        spec = h.state.engine.load(model, lambda f, m: emit("progress", {"fraction": f, "message": m}))
+        emit("done", {"model": spec.to_dict()})
+
+    h._queued_stream(req, run)
+
+
+def _in_turn(h: Handler, kind: str, fn) -> None:
+    req = h.state.register(None, kind)
+    try:
+        with h.state.scheduler.turn(req):
+            result = fn()
+    finally:
+        h.state.forget(req)
+    h._json(200, result)
+
+
+def handle_unload(h: Handler) -> None:
+    h._body()
+    _in_turn(h, "unload", lambda: (h.state.engine.unload(), {"ok": True})[1])
+
+
+def handle_reset(h: Handler) -> None:
+    cid = field(h._body(), "conversation", str, "default")
+    _in_turn(h, "reset", lambda: (h.state.engine.reset(cid), {"ok": True})[1])
+
+
+def handle_cancel(h: Handler) -> None:
+    rid = field(h._body(), "id", str, required=True)
+    h._json(200, {"cancelled": h.state.cancel(rid)})
+
+
+def handle_history(h: Handler) -> None:
+    cid = parse_qs(urlparse(h.path).query).get("conversation", ["default"])[0]
+    h._json(200, [m.to_dict() for m in h.state.engine.history(cid)])
+
+
+def handle_set_history(h: Handler) -> None:
+    data = h._body()
+    cid = field(data, "conversation", str, "default")
+    messages = field(data, "messages", list, [])
+    if not all(isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str) for m in messages):
+        raise BadRequest("each message must be an object with 'role' and 'content' strings.")
+    turns = [Message(m["role"], m["content"]) for m in messages]
+
+    def replace():
+        engine = h.state.engine
+        engine.reset(cid)
+        if turns:
+            engine.conversations.histories[cid] = turns
+        return {"ok": True}
+
+    _in_turn(h, "history", replace)
+
+
+def handle_count_tokens(h: Handler) -> None:
+    data = h._body()
+    text = field(data, "text", str, required=True)
+    settings = data.get("settings") or {}
+
+    def count():
+        h.state.apply_settings(settings)
+        return {"tokens": h.state.engine.count_tokens(text)}
+
+    _in_turn(h, "count", count)
+
+
+def handle_status(h: Handler) -> None:
+    h._json(200, h.state.status())
+
+
+def handle_ping(h: Handler) -> None:
+    h._json(200, {"pid": os.getpid(), "version": __version__})
+
+
+def handle_listen(h: Handler) -> None:
+    port = field(h._body(), "port", int, required=True)
+    if not 0 <= port < 65536:
+        raise BadRequest("'port' must be between 0 and 65535.")
+    h._json(200, listen_tcp(h.state, port))
+
+
+def handle_shutdown(h: Handler) -> None:
+    h._json(200, {"ok": True})
+    h.state.shutdown()
+
+
+# -- OpenAI-compatible endpoints ---------------------------------------------------------------
+
+
+def handle_v1_models(h: Handler) -> None:
+    engine = h.state.engine
+    loaded = engine.model
+    specs = engine.list_models()
+    data = [
+        {"id": m.id, "object": "model", "created": int(h.state.started), "owned_by": m.source or "local",
+         "loaded": bool(loaded and loaded.id == m.id)}
+        for m in specs
+    ]
+    h._json(200, {"object": "list", "data": data})
+
+
+def _openai_event(name: str, data) -> bytes:
+    if name == "queue":  # an SSE comment: OpenAI clients skip it
+        return f": {data['position']} request(s) ahead in the queue\n\n".encode()
+    return f"data: {json.dumps(data)}\n\n".encode()
+
+
+def handle_v1_chat(h: Handler) -> None:
+    data = h._body()
+    messages = field(data, "messages", list, required=True)
+    if not messages or not all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages):
+        raise BadRequest("'messages' must be a non-empty list of objects with a 'role'.")
+    system = "\n\n".join(message_text(m.get("content", "")) for m in messages if m["role"] in ("system", "developer")) or None
+    turns = [Message(m["role"], message_text(m.get("content", ""))) for m in messages if m["role"] in ("user", "assistant")]
+    if not turns or turns[-1].role != "user":
+        raise BadRequest("the last message must have the role 'user'.")
+    model = field(data, "model", str, "")
+    model = None if model.lower() in ("", "default", "tinyai") else model
+    max_tokens = field(data, "max_completion_tokens", int) or field(data, "max_tokens", int)
+    kwargs = {"model": model, "system": system, "temperature": field(data, "temperature", float),
+              "max_tokens": max_tokens, "seed": field(data, "seed", int)}
+    stream = bool(field(data, "stream", bool, False))
+    cid = "openai:" + (field(data, "user", str) or "")
+    rid = "chatcmpl-" + uuid.uuid4().hex
+    created = int(time.time())
+    state = h.state
+    req = state.register(rid, "v1")
+
+    def chunks():
+        _set_history(state, cid, turns[:-1])
+        gen = state.engine.chat(turns[-1].content, conversation=cid, cancel=req.cancel, **kwargs)
+        try:
+            yield from gen
+        finally:
+            gen.close()
+
+    def finish(stats):
+        reason = "length" if stats and stats.finish_reason == "length" else "stop"
+        usage = {"prompt_tokens": stats.prompt_tokens if stats else 0,
+                 "completion_tokens": stats.generated_tokens if stats else 0}
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        return reason, usage
+
+    def model_id():
+        return state.engine.model.id if state.engine.model else (model or "")
+
+    if not stream:
+        try:
+            with state.scheduler.turn(req):
+                parts, stats = [], None
+                for chunk in chunks():
+                    parts.append(chunk.text)
+                    stats = chunk.stats or stats
+        finally:
+            state.forget(req)
+        reason, usage = finish(stats)
+        h._json(200, {"id": rid, "object": "chat.completion", "created": created, "model": model_id(),
+                      "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(parts)},
+                                   "finish_reason": reason}], "usage": usage})
+        return
+
+    def run(emit):
+        base = {"id": rid, "object": "chat.completion.chunk", "created": created}
+        first = True
+        for chunk in chunks():
+            if chunk.text or first:
+                delta = {"content": chunk.text}
+                if first:
+                    delta["role"] = "assistant"
+                    first = False
+                emit("chunk", {**base, "model": model_id(), "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+            if chunk.stats is not None:
+                reason, usage = finish(chunk.stats)
+                emit("chunk", {**base, "model": model_id(), "choices": [{"index": 0, "delta": {}, "finish_reason": reason}],
+                               "usage": usage})
+        h._send(b"data: [DONE]\n\n")
+
+    def event(name, payload):
+        if name == "error":
+            return _openai_event("error", error_body(payload.get("message", ""), payload.get("kind", "error")))
+        if name == "done":
+            return b"data: [DONE]\n\n"
+        return _openai_event(name, payload)
+
+    h._queued_stream(req, run, event)
+
+
+def _set_history(state: HostState, cid: str, turns: list[Message]) -> None:
+    """An OpenAI request carries its whole history: make it the conversation's."""
+    state.engine.conversations.histories[cid] = list(turns)
+
+
+ROUTES = {
+    ("GET", "/tinyai/ping"): handle_ping,
+    ("GET", "/tinyai/status"): handle_status,
+    ("GET", "/tinyai/history"): handle_history,
+    ("POST", "/tinyai/history"): handle_set_history,
+    ("POST", "/tinyai/count_tokens"): handle_count_tokens,
+    ("POST", "/tinyai/chat"): handle_chat,
+    ("POST", "/tinyai/load"): handle_load,
+    ("POST", "/tinyai/unload"): handle_unload,
+    ("POST", "/tinyai/reset"): handle_reset,
+    ("POST", "/tinyai/cancel"): handle_cancel,
+    ("POST", "/tinyai/listen"): handle_listen,
+    ("POST", "/tinyai/shutdown"): handle_shutdown,
+    ("GET", "/v1/models"): handle_v1_models,
+    ("POST", "/v1/chat/completions"): handle_v1_chat,
+}
+
+
+# -- listeners ---------------------------------------------------------------------------------
+
+
+class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+    block_on_close = False
+    public = False
+
+    def __init__(self, path: str, state: HostState):
+        self.state, self.token = state, None
+        old = os.umask(0o177)  # the socket is created 0600
+        try:
+            super().__init__(path, Handler)
+        finally:
+            os.umask(old)
+        os.chmod(path, 0o600)
+
+
+class TCPHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, port: int, state: HostState, token: str, public: bool):
+        self.state, self.token, self.public = state, token, public
+        super().__init__(("127.0.0.1", port), Handler)
+
+
+def _serve(server, state: HostState) -> None:
+    state.listeners.append(server)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="tinyai-listener", daemon=True).start()
+
+
+def listen_tcp(state: HostState, port: int) -> dict:
+    """Also listen on 127.0.0.1:port with a bearer token (kept in the runtime file)."""
+    for server in state.listeners:
+        if server.public and (port == 0 or server.server_address[1] == port):
+            return {"url": f"http://127.0.0.1:{server.server_address[1]}/v1", "token": server.token, "new": False}
+    token = state.info.get("token") or secrets.token_urlsafe(32)
+    try:
+        server = TCPHTTPServer(port, state, token, public=True)
+    except OSError as exc:
+        raise BadRequest(f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc}); choose another --port.") from None
+    _serve(server, state)
+    port = server.server_address[1]
+    state.info.update(token=token, ports=sorted(set(state.info.get("ports", [])) | {port}))
+    lifecycle.write_info(state.info)
+    return {"url": f"http://127.0.0.1:{port}/v1", "token": token, "new": True}
+
+
+def run(keep_alive: int, idle_exit: int, port: Optional[int] = None) -> int:
+    """Run the host until it is idle for ``idle_exit`` seconds, or told to stop."""
+    import faulthandler
+    import signal
+
+    import psutil
+
+    from ..config import load_settings
+
+    crash = open(lifecycle.crash_file(os.getpid()), "w")
+    faulthandler.enable(crash, all_threads=True)
+    state = HostState(load_settings(host="inprocess"), keep_alive, idle_exit)
+    info = {
+        "pid": os.getpid(),
+        "process_created": psutil.Process().create_time(),
+        "started": state.started,
+        "version": __version__,
+        "python": sys.executable,
+        "log": lifecycle.log_file(),
+    }
+    if lifecycle.use_unix_socket():
+        path = lifecycle.socket_path()
+        if os.path.exists(path):
+            os.unlink(path)
+        _serve(UnixHTTPServer(path, state), state)
+        info["socket"] = path
+    else:  # pragma: no cover - Windows: loopback TCP with a token in the user-only runtime file
+        token = secrets.token_urlsafe(32)
+        server = TCPHTTPServer(0, state, token, public=False)
+        _serve(server, state)
+        info.update(port=server.server_address[1], token=token)
+    state.info = info
+    lifecycle.write_info(info)
+    if port is not None:
+        listen_tcp(state, port)
+    signal.signal(signal.SIGTERM, lambda *_: state.shutdown())
+    threading.Thread(target=state.housekeeping, name="tinyai-housekeeping", daemon=True).start()
+    print(f"tinyai host {__version__} pid {os.getpid()} listening on {info.get('socket') or info.get('port')}", flush=True)
+    try:
+        while not state.stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        state.shutdown()
+    for server in state.listeners:
+        server.server_close()
+    deadline = time.monotonic() + 120
+    while not state.scheduler.idle() and time.monotonic() < deadline:
+        time.sleep(0.05)  # let queued requests finish
+    state.engine.unload()
+    faulthandler.disable()
+    crash.close()
+    os.unlink(lifecycle.crash_file(os.getpid()))
+    print("tinyai host stopped", flush=True)
+    return 0
