@@ -24,6 +24,25 @@ _CALL = re.compile(
 )
 
 
+_QUESTION = re.compile(r"^(?P<indent>[ \t]*)%%(?P<name>%s)[ \t]+(?P<line>\S.*\?)[ \t]*$" % "|".join(ASYNC_MAGICS))
+
+
+def keep_question_marks(lines: list[str]) -> list[str]:
+    """``input_transformers_cleanup`` hook: ``%ask What is X?`` is a question, not a help
+    request (IPython reads a trailing ``?`` as ``pinfo``): write the call out before
+    IPython's help transform sees the line. ``%ask?`` alone still shows the help."""
+    out = []
+    for line in lines:
+        match = _QUESTION.match(line.rstrip("\n"))
+        if match:
+            line = (
+                f"{match.group('indent')}get_ipython().run_line_magic('{match.group('name')}', {match.group('line')!r})"
+                + ("\n" if line.endswith("\n") else "")
+            )
+        out.append(line)
+    return out
+
+
 def transform(lines: list[str]) -> list[str]:
     """``input_transformers_post`` hook: rewrite a cell that is one call of our magics."""
     source = "".join(lines)
@@ -46,11 +65,13 @@ async def run(kind: str, name: str, line: str, cell: str | None = None):
 
 
 def install(shell) -> None:
-    if getattr(shell, "kernel", None) is None or transform in shell.input_transformers_post:
-        return
-    shell.input_transformers_post.append(transform)
+    if keep_question_marks not in shell.input_transformers_cleanup:
+        shell.input_transformers_cleanup.append(keep_question_marks)
+    if getattr(shell, "kernel", None) is not None and transform not in shell.input_transformers_post:
+        shell.input_transformers_post.append(transform)
 
 
 def uninstall(shell) -> None:
-    while transform in getattr(shell, "input_transformers_post", []):
-        shell.input_transformers_post.remove(transform)
+    for hooks, hook in ((shell.input_transformers_cleanup, keep_question_marks), (shell.input_transformers_post, transform)):
+        while hook in hooks:
+            hooks.remove(hook)

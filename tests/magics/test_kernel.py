@@ -1,0 +1,210 @@
+"""The magics in a real kernel with the real bundled model (greedy decoding)."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+HEAVY = ("llama_cpp", "numpy", "pandas", "ipywidgets")
+
+
+def test_load_ext_is_light_and_twice_is_harmless(new_kernel, capsys, record_property):
+    """%load_ext imports no model, array or widget library; its time is reported, not asserted."""
+    kernel = new_kernel(inprocess=False, load=False)
+    cell = kernel.run(
+        "import sys, time\n"
+        "before = set(sys.modules)\n"
+        "t = time.perf_counter()\n"
+        "get_ipython().run_line_magic('load_ext', 'jupyter_tinyai')\n"
+        "ms = (time.perf_counter() - t) * 1000\n"
+        f"new = sorted(m for m in set(sys.modules) - before if m.split('.')[0] in {HEAVY!r})\n"
+        "print(repr((ms, new)))"
+    )
+    assert cell.status == "ok", cell.errors
+    ms, new = ast.literal_eval(cell.stdout.strip())
+    assert new == []
+    record_property("load_ext_ms", ms)
+    with capsys.disabled():
+        print(f"\n[magics] %load_ext jupyter_tinyai took {ms:.0f} ms in the kernel")
+    for again in ("%load_ext jupyter_tinyai", "%reload_ext jupyter_tinyai"):
+        cell = kernel.run(again)
+        assert cell.status == "ok", cell.errors
+    for magic in ("%%ask?", "%explain?", "%tinyai?"):
+        cell = kernel.run(magic)
+        page = "".join(p["data"]["text/plain"] for p in cell.reply["content"]["payload"] if p.get("source") == "page")
+        assert "Examples" in page or "Subcommands" in page, page[:300]
+    assert "--max-tokens" in page or "autoexplain" in page
+
+
+def _session(kernel, attribute: str):
+    return kernel.value(f"get_ipython().magics_manager.registry['TinyAIMagics'].session.{attribute}")
+
+
+def test_ask_streams_into_one_display_with_footer_and_metadata(kernel):
+    cell = kernel.run("%%ask --max-tokens 24\nWhat is the capital of France?")
+    assert cell.status == "ok", cell.errors
+    updates = cell.answer_updates()
+    texts = [u["data"]["text/markdown"] for u in updates]
+    assert len(updates) >= 3, texts  # streamed: several updates of the same display
+    assert texts[0] != texts[-1]
+    final = cell.final_answer()
+    meta = final["metadata"]["jupyter_tinyai"]
+    assert meta["model"].startswith("llamacpp:SmolLM2-135M")
+    assert meta["backend"] == "llamacpp"
+    assert meta["quantization"]
+    assert meta["params"]["temperature"] == 0.0 and meta["params"]["max_tokens"] == 24
+    assert 0 < meta["generated_tokens"] <= 24 and meta["prompt_tokens"] > 0
+    assert meta["ttft_s"] > 0 and meta["tokens_per_s"] > 0
+    assert "Paris" in final["data"]["text/markdown"]
+    assert f"{meta['generated_tokens']} tokens" in final["data"]["text/markdown"]  # the footer
+    assert not cell.errors
+
+
+def test_successive_cells_form_one_conversation_and_new_starts_another(kernel):
+    first = _session(kernel, "conversation")
+    cell = kernel.run("%ask --max-tokens 4 And of Italy?")
+    assert cell.status == "ok", cell.errors
+    assert _session(kernel, "conversation") == first
+    history = kernel.run("%tinyai history").stdout
+    assert "capital of France" in history and "And of Italy?" in history
+    cell = kernel.run("%ask --new --max-tokens 4 Hello")
+    assert cell.status == "ok", cell.errors
+    assert _session(kernel, "conversation") != first
+    assert "capital of France" not in kernel.run("%tinyai history").stdout
+
+
+def test_dataframe_reference_sends_a_summary(kernel):
+    kernel.run(
+        "import pandas as pd, numpy as np\n"
+        "sales = pd.DataFrame({'price': np.arange(5000) * 1.5, 'city': ['Oslo', 'Rome'] * 2500})"
+    )
+    cell = kernel.run("%%ask --new --max-tokens 4\nWhich columns does {sales} have?")
+    assert cell.status == "ok", cell.errors
+    sent = kernel.run("%tinyai history").stdout
+    assert "sales (pandas DataFrame)" in sent
+    assert "5000 rows × 2 columns" in sent and "price: float64" in sent
+    assert "Which columns does `sales` have?" in sent
+    assert "7498.5" not in sent  # the last row: a summary, not a dump
+
+
+def test_in_and_err_references(kernel):
+    code = "values = [1, 2, 3]\nvalues[10]"
+    failed = kernel.run(code)
+    assert failed.status == "error"
+    count = failed.reply["content"]["execution_count"]
+    cell = kernel.run(f"%%ask --new --max-tokens 4\nWhy does {{In[{count}]}} fail? {{Err}}")
+    assert cell.status == "ok", cell.errors
+    sent = kernel.run("%tinyai history").stdout
+    assert f"In[{count}] (code of cell {count})" in sent
+    assert "IndexError: list index out of range" in sent
+    assert "values[10]" in sent
+
+
+def test_explain_a_function_sends_its_source(kernel):
+    kernel.run("def area(radius):\n    return 3.14159 * radius ** 2")
+    cell = kernel.run("%explain area --max-tokens 12")
+    assert cell.status == "ok", cell.errors
+    assert cell.final_answer()["metadata"]["jupyter_tinyai"]["generated_tokens"] > 0
+    prompt = _session(kernel, "last_prompt")
+    assert "def area(radius):" in prompt and "3.14159" in prompt
+
+
+def test_explain_error_and_cell_body(kernel):
+    kernel.run("{}['missing']")
+    cell = kernel.run("%explain --error --max-tokens 4")
+    assert cell.status == "ok", cell.errors
+    assert "KeyError" in _session(kernel, "last_prompt")
+    cell = kernel.run("%%explain --max-tokens 4\nnever_defined_name_xyz()")
+    assert cell.status == "ok", cell.errors  # explained, not run
+    assert "never_defined_name_xyz()" in _session(kernel, "last_prompt")
+
+
+@pytest.mark.parametrize(
+    "code, kind",
+    [
+        ("%ask -m no-such-model-anywhere hello", "ModelNotFound"),
+        ("%ask what is {not_defined_anywhere}?", "ContextError"),
+        ("%ask --bogus hello", "UsageError"),
+        ("%tinyai frobnicate", "UsageError"),
+    ],
+)
+def test_errors_render_as_one_message(kernel, code, kind):
+    cell = kernel.run(code)
+    assert cell.status == "error"
+    (error,) = cell.errors
+    assert len(error["traceback"]) == 1, error["traceback"]
+    line = error["traceback"][0]
+    assert kind in line and "Traceback" not in line and "\n" not in line.strip()
+    assert not cell.of_type("stream")
+
+
+def test_stop_button_ends_the_answer_and_the_next_ask_works(kernel):
+    state = {"updates": 0, "stop": None, "clicked": False}
+
+    def on_message(msg):
+        if msg["msg_type"] == "comm_open" and msg["content"]["data"]["state"].get("description") == "Stop":
+            state["stop"] = msg["content"]["comm_id"]
+        if msg["msg_type"] == "update_display_data" and "text/markdown" in msg["content"]["data"]:
+            state["updates"] += 1
+            if state["updates"] == 2 and state["stop"] and not state["clicked"]:
+                kernel.click(state["stop"])  # while the kernel is busy streaming
+                state["clicked"] = True
+
+    cell = kernel.run("%%ask --new --max-tokens 400\nWrite a long story about a dragon who learns to bake.", on_message)
+    assert state["clicked"], "no Stop button was shown while streaming"
+    assert cell.status == "ok", cell.errors
+    final = cell.final_answer()
+    meta = final["metadata"]["jupyter_tinyai"]
+    assert meta["stopped"] is True and meta["finish_reason"] == "cancelled"
+    assert 0 < meta["generated_tokens"] < 400
+    assert "stopped" in final["data"]["text/markdown"]
+    # the button is removed from the output when the answer ends
+    assert any(m["content"]["data"] == {"text/plain": ""} for m in cell.of_type("update_display_data"))
+    again = kernel.run("%ask --max-tokens 6 What is 2 + 2?")
+    assert again.status == "ok", again.errors
+    assert again.final_answer()["metadata"]["jupyter_tinyai"]["finish_reason"] in ("stop", "length")
+
+
+def test_interrupt_keeps_the_partial_answer_and_the_next_ask_works(kernel):
+    state = {"updates": 0, "interrupted": False}
+
+    def on_message(msg):
+        if msg["msg_type"] == "update_display_data" and "text/markdown" in msg["content"]["data"]:
+            state["updates"] += 1
+            if state["updates"] == 2 and not state["interrupted"]:
+                kernel.km.interrupt_kernel()
+                state["interrupted"] = True
+
+    cell = kernel.run("%%ask --new --max-tokens 400\nWrite a long poem about the sea.", on_message)
+    assert state["interrupted"]
+    assert cell.status == "error"  # so that "Run All" stops here
+    (error,) = cell.errors
+    assert len(error["traceback"]) == 1 and "interrupted" in error["traceback"][0]
+    final = cell.final_answer()
+    meta = final["metadata"]["jupyter_tinyai"]
+    assert meta["stopped"] is True and 0 < meta["generated_tokens"] < 400
+    assert final["data"]["text/markdown"].strip()
+    again = kernel.run("%ask --max-tokens 6 What is 3 + 3?")
+    assert again.status == "ok", again.errors
+    assert again.final_answer()["metadata"]["jupyter_tinyai"]["generated_tokens"] > 0
+
+
+def test_tinyai_subcommands(kernel):
+    assert "SmolLM2-135M-Instruct" in kernel.run("%tinyai models").stdout
+    status = kernel.run("%tinyai status").stdout
+    assert "model: llamacpp:SmolLM2-135M" in status and "last answer:" in status
+    assert "TinyAI.host = 'inprocess'" in kernel.run("%tinyai config").stdout
+    assert "autoexplain is on" in kernel.run("%tinyai autoexplain on").stdout
+    failed = kernel.run("1 / 0")
+    buttons = [m for m in failed.of_type("comm_open") if m["content"]["data"]["state"].get("description") == "Explain this error"]
+    assert buttons, "no 'Explain this error' offer under the traceback"
+    kernel.run("%tinyai autoexplain off")
+    assert not [m for m in kernel.run("1 / 0").of_type("comm_open")]
+    assert "forgotten" in kernel.run("%tinyai reset").stdout
+    assert "unloaded" in kernel.run("%tinyai unload").stdout
+    panel = kernel.run("%tinyai")
+    assert panel.status == "ok", panel.errors
+    assert any("Dropdown" in m["content"]["data"]["state"].get("_model_name", "") for m in panel.of_type("comm_open"))
