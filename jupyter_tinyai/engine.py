@@ -190,6 +190,14 @@ class Engine:
         with self._lock:
             self.conversations.reset(conversation)
 
+    def set_history(self, conversation: str, messages: list[Message]) -> None:
+        """Replace ``conversation``'s turns (user/assistant messages), e.g. with a chat saved
+        before a restart; its saved KV cache is dropped."""
+        with self._lock:
+            self.conversations.reset(conversation)
+            if messages:
+                self.conversations.histories[conversation] = [Message(m.role, m.content) for m in messages]
+
     def count_tokens(self, text: str) -> int:
         backend = self._backend_for(None, None)
         return backend.count_tokens([Message("user", text)])

@@ -1,0 +1,274 @@
+"""Chat requests of the sidebar: checked, queued (one at a time per server), answered in a
+thread, streamed back as wire messages, and recorded in the history.
+
+No tornado here: a request carries a ``send(message: dict)`` callable, which the WebSocket
+handler provides. Messages sent for one request, in order::
+
+    queued*  (only while another request runs; position 1 = next)
+    progress* (only while a model loads)
+    start, notice?, token*, done      — or error, at any point
+
+The engine keeps each conversation's turns under ``"lab:" + conversation id``; before a
+turn they are compared with the saved history and rebuilt from it when they differ (a
+server or host restart, a conversation the engine never saw).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..backends.base import Stats
+from ..errors import TinyAIError
+from ..prompts import ContextPiece
+from .history import HistoryStore, engine_messages, valid_id
+
+log = logging.getLogger(__name__)
+
+ENGINE_PREFIX = "lab:"
+
+
+class BadMessage(Exception):
+    """A WebSocket message that does not follow the protocol."""
+
+    def __init__(self, message: str, request_id=None):
+        super().__init__(message)
+        self.request_id = request_id
+
+    def to_wire(self) -> dict:
+        data = {"type": "error", "kind": "bad_request", "message": str(self)}
+        if self.request_id is not None:
+            data["id"] = self.request_id
+        return data
+
+
+@dataclass
+class ChatRequest:
+    id: object  # str or int, echoed back as given
+    prompt: str
+    conversation: str
+    notebook: str = ""
+    context: list = field(default_factory=list)  # [{"label", "text"}]
+    model: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    send: Callable[[dict], None] = lambda message: None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    task: asyncio.Task | None = None
+    position: int = 0
+
+
+def _number(value, name, rid, kind=float, low=0.0, high=None):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+        raise BadMessage(f"'{name}' must be a {'whole ' if kind is int else ''}number", rid)
+    if value < low or (high is not None and value > high):
+        raise BadMessage(f"'{name}' must be between {low} and {high}" if high else f"'{name}' must be at least {low}", rid)
+    return kind(value)
+
+
+def parse(raw) -> dict:
+    """The message as a dict with a known ``type``; raises :class:`BadMessage`."""
+    try:
+        msg = json.loads(raw)
+    except (TypeError, ValueError):
+        raise BadMessage("the message is not JSON: send {\"type\": \"chat\" | \"stop\", \"id\": …}") from None
+    if not isinstance(msg, dict):
+        raise BadMessage("the message must be a JSON object")
+    rid = msg.get("id")
+    if isinstance(rid, bool) or not isinstance(rid, (str, int)) or rid == "":
+        raise BadMessage("'id' (a request id: string or integer) is missing")
+    if msg.get("type") not in ("chat", "stop"):
+        raise BadMessage(f"unknown message type {msg.get('type')!r}: expected 'chat' or 'stop'", rid)
+    return msg
+
+
+def chat_request(msg: dict) -> ChatRequest:
+    """A :class:`ChatRequest` from a parsed ``chat`` message; raises :class:`BadMessage`."""
+    rid = msg["id"]
+    prompt = msg.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise BadMessage("'prompt' must be a non-empty string", rid)
+    conversation = msg.get("conversation") or uuid.uuid4().hex
+    if not valid_id(conversation):
+        raise BadMessage("'conversation' must be 1-128 letters, digits, '-' or '_'", rid)
+    notebook = msg.get("notebook") or ""
+    if not isinstance(notebook, str):
+        raise BadMessage("'notebook' must be a string (the notebook's path)", rid)
+    context = msg.get("context") or []
+    if not isinstance(context, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("label"), str) and isinstance(p.get("text"), str) for p in context
+    ):
+        raise BadMessage("'context' must be a list of {\"label\": string, \"text\": string}", rid)
+    model = msg.get("model") or None
+    if model is not None and not isinstance(model, str):
+        raise BadMessage("'model' must be a model id (a string)", rid)
+    return ChatRequest(
+        id=rid,
+        prompt=prompt,
+        conversation=conversation,
+        notebook=notebook,
+        context=[{"label": p["label"], "text": p["text"]} for p in context],
+        model=model,
+        temperature=_number(msg.get("temperature"), "temperature", rid, float, 0.0, 2.0),
+        max_tokens=_number(msg.get("max_tokens"), "max_tokens", rid, int, 1),
+    )
+
+
+class ChatService:
+    """One per server: runs requests one at a time, in arrival order."""
+
+    def __init__(self, store: HistoryStore, client: Callable[[], object]):
+        self.store = store
+        self.client = client  # called in a worker thread: may start the host
+        self.waiting: list[ChatRequest] = []
+        self.running: ChatRequest | None = None
+        self._lock: asyncio.Lock | None = None
+
+    # -- queue ----------------------------------------------------------------------------
+
+    def submit(self, request: ChatRequest) -> asyncio.Task:
+        request.task = asyncio.ensure_future(self._run(request))
+        return request.task
+
+    def stop(self, request: ChatRequest) -> None:
+        """Stop a request: a running one within a token (its partial answer is kept), a
+        queued one at once."""
+        request.cancel.set()
+        if request in self.waiting and request.task is not None:
+            request.task.cancel()
+
+    async def _run(self, request: ChatRequest) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        self.waiting.append(request)
+        if self._lock.locked() or len(self.waiting) > 1:
+            self._announce()
+        try:
+            async with self._lock:
+                self.waiting.remove(request)
+                self._announce()
+                self.running = request
+                try:
+                    await self._answer(request)
+                finally:
+                    self.running = None
+        except asyncio.CancelledError:
+            if request in self.waiting:  # stopped while queued: it never ran
+                self.waiting.remove(request)
+                self._announce()
+                request.send({"type": "done", "id": request.id, "text": "", "stats": Stats(finish_reason="cancelled").to_dict()})
+                return
+            raise
+
+    def _announce(self) -> None:
+        for index, request in enumerate(self.waiting, 1):
+            if request.position != index:
+                request.position = index
+                request.send({"type": "queued", "id": request.id, "position": index})
+
+    # -- one answer -----------------------------------------------------------------------
+
+    async def _answer(self, request: ChatRequest) -> None:
+        if request.cancel.is_set():
+            request.send({"type": "done", "id": request.id, "text": "", "stats": Stats(finish_reason="cancelled").to_dict()})
+            return
+        saved = self.store.get(request.conversation)
+        earlier = engine_messages(saved["messages"]) if saved else []
+        self.store.add_user(request.conversation, request.notebook, request.prompt, request.context)
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue = asyncio.Queue()
+
+        def emit(kind, payload=None):
+            try:
+                loop.call_soon_threadsafe(events.put_nowait, (kind, payload))
+            except RuntimeError:  # the event loop is gone (server shutting down)
+                request.cancel.set()
+
+        def work():
+            try:
+                emit("end", self._generate(request, earlier, emit))
+            except BaseException as error:  # noqa: BLE001 - reported to the client
+                emit("fail", error)
+
+        threading.Thread(target=work, name=f"tinyai-chat-{request.id}", daemon=True).start()
+        parts: list[str] = []
+        while True:
+            try:
+                kind, payload = await events.get()
+            except asyncio.CancelledError:  # the server is shutting down
+                request.cancel.set()
+                raise
+            if kind == "token":
+                parts.append(payload)
+                request.send({"type": "token", "id": request.id, "text": payload})
+            elif kind in ("start", "progress", "notice"):
+                request.send({"type": kind, "id": request.id, **payload})
+            elif kind == "end":
+                stats = (payload or Stats(finish_reason="cancelled")).to_dict()
+                self.store.add_answer(request.conversation, "".join(parts), stats)
+                request.send({"type": "done", "id": request.id, "stats": stats, "text": "".join(parts)})
+                return
+            else:  # fail
+                self._failed(request, payload, "".join(parts))
+                return
+
+    def _generate(self, request: ChatRequest, earlier, emit) -> Stats | None:
+        """In a worker thread: rebuild the engine's turns if needed, load, stream."""
+        client = self.client()
+        cid = ENGINE_PREFIX + request.conversation
+        if client.history(cid) != earlier:
+            client.set_history(cid, earlier)  # after a restart: the saved turns, once
+
+        def progress(fraction, message):
+            emit("progress", {"fraction": fraction, "message": message})
+
+        if request.model:
+            model = client.load(request.model, progress).id
+        else:
+            loaded = client.status().get("model")
+            model = loaded["id"] if loaded else client.load(None, progress).id
+        emit("start", {"conversation": request.conversation, "model": model})
+        stats = None
+        for chunk in client.chat(
+            request.prompt,
+            conversation=cid,
+            context=[ContextPiece(p["label"], p["text"]) for p in request.context],
+            temperature=request.temperature,
+            max_tokens=request.max_tokens,
+            cancel=request.cancel,
+            progress=progress,
+        ):
+            if chunk.notice:
+                emit("notice", {"text": chunk.notice})
+            if chunk.text:
+                emit("token", chunk.text)
+            if chunk.stats is not None:
+                stats = chunk.stats
+        return stats
+
+    def _failed(self, request: ChatRequest, error: BaseException, partial: str) -> None:
+        if isinstance(error, TinyAIError):
+            wire = {"kind": error.kind, "message": str(error)}
+        else:
+            log.error("TinyAI chat request failed", exc_info=error)
+            wire = {"kind": "internal", "message": f"unexpected error ({type(error).__name__}: {error}); the Jupyter server log has the details."}
+        if partial:
+            self.store.add_answer(request.conversation, partial, Stats(finish_reason="error").to_dict())
+        else:
+            self.store.drop_unanswered(request.conversation)
+        request.send({"type": "error", "id": request.id, **wire})
+
+    # -- conversations --------------------------------------------------------------------
+
+    def forget(self, conversation: str) -> None:
+        """Stop the requests of a deleted conversation (call before deleting its file)."""
+        for request in [self.running, *self.waiting]:
+            if request is not None and request.conversation == conversation:
+                self.stop(request)

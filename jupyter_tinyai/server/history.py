@@ -1,0 +1,179 @@
+"""Chat history of the JupyterLab sidebar: one JSON file per conversation.
+
+Files live in ``<jupyter data dir>/tinyai/history/<conversation id>.json`` (see
+``jupyter --data-dir``): the directory is user-only (0700), each file too (0600), and
+every write goes to a temporary file first and replaces the old one in one step, so a
+crash never leaves half a file. A conversation file::
+
+    {"id": "…", "notebook": "analysis/run.ipynb", "title": "first prompt…",
+     "created": "2026-11-28T16:40:00+00:00", "updated": "…", "model": "llamacpp:…",
+     "messages": [{"role": "user", "content": "…", "context": [{"label", "text"}]},
+                  {"role": "assistant", "content": "…", "stats": {…}}]}
+
+No Jupyter server imports here: the store is plain files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from datetime import datetime, timezone
+from itertools import pairwise
+
+from ..backends.base import Message
+from ..prompts import ContextPiece, user_message
+
+#: what a conversation id may look like (the sidebar uses UUIDs)
+ID_PATTERN = r"[A-Za-z0-9_-]{1,128}"
+_ID = re.compile(ID_PATTERN + r"\Z")
+TITLE_CHARS = 60
+
+
+def default_root() -> str:
+    from jupyter_core.paths import jupyter_data_dir
+
+    return os.path.join(jupyter_data_dir(), "tinyai", "history")
+
+
+def valid_id(cid: object) -> bool:
+    return isinstance(cid, str) and bool(_ID.match(cid))
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def title_of(prompt: str) -> str:
+    line = " ".join(prompt.split())
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1] + "…"
+
+
+def engine_messages(messages: list[dict]) -> list[Message]:
+    """The turns as the engine keeps them: each user message with its context rendered
+    into it (as :func:`prompts.user_message` does), each followed by its answer. A user
+    message without an answer (a crash mid-turn) is left out."""
+    turns: list[Message] = []
+    for user, answer in pairwise(messages):
+        if user.get("role") == "user" and answer.get("role") == "assistant":
+            context = [ContextPiece(p["label"], p["text"]) for p in user.get("context") or []]
+            turns += [Message("user", user_message(user["content"], context)), Message("assistant", answer["content"])]
+    return turns
+
+
+class HistoryStore:
+    """Conversations on disk. Not thread-safe: the server calls it from its event loop."""
+
+    def __init__(self, root: str | None = None):
+        self.root = root or default_root()
+
+    # -- reading --------------------------------------------------------------------------
+
+    def path(self, cid: str) -> str:
+        if not valid_id(cid):
+            raise ValueError(f"invalid conversation id {cid!r}")
+        return os.path.join(self.root, cid + ".json")
+
+    def get(self, cid: str) -> dict | None:
+        try:
+            with open(self.path(cid), encoding="utf-8") as f:
+                data = json.load(f)
+        except (FileNotFoundError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("id") == cid else None
+
+    def list(self, notebook: str | None = None) -> list[dict]:
+        """Summaries, newest first; only ``notebook``'s when given."""
+        try:
+            names = os.listdir(self.root)
+        except FileNotFoundError:
+            return []
+        found = []
+        for name in names:
+            if not name.endswith(".json") or not valid_id(name[:-5]):
+                continue
+            data = self.get(name[:-5])
+            if data is None or (notebook is not None and data.get("notebook") != notebook):
+                continue
+            found.append(summary(data))
+        found.sort(key=lambda c: c["updated"], reverse=True)
+        return found
+
+    # -- writing --------------------------------------------------------------------------
+
+    def add_user(self, cid: str, notebook: str, prompt: str, context: list[dict]) -> dict:
+        """Start a turn: record the user's message (creating the conversation)."""
+        data = self.get(cid) or {
+            "id": cid,
+            "notebook": notebook,
+            "title": title_of(prompt),
+            "created": now(),
+            "model": None,
+            "messages": [],
+        }
+        message: dict = {"role": "user", "content": prompt}
+        if context:
+            message["context"] = context
+        data["messages"].append(message)
+        self._write(data)
+        return data
+
+    def add_answer(self, cid: str, text: str, stats: dict | None) -> None:
+        """Finish a turn with the answer (partial when stopped); nothing if deleted meanwhile."""
+        data = self.get(cid)
+        if data is None:
+            return
+        message: dict = {"role": "assistant", "content": text}
+        if stats:
+            message["stats"] = stats
+            data["model"] = stats.get("model") or data.get("model")
+        data["messages"].append(message)
+        self._write(data)
+
+    def drop_unanswered(self, cid: str) -> None:
+        """Take back a user message that got no answer at all (the request failed)."""
+        data = self.get(cid)
+        if data is None or not data["messages"] or data["messages"][-1]["role"] != "user":
+            return
+        data["messages"].pop()
+        if data["messages"]:
+            self._write(data)
+        else:
+            self.delete(cid)
+
+    def delete(self, cid: str) -> bool:
+        try:
+            os.remove(self.path(cid))
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _write(self, data: dict) -> None:
+        data["updated"] = now()
+        os.makedirs(self.root, mode=0o700, exist_ok=True)
+        os.chmod(self.root, 0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.root)  # 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, ensure_ascii=False)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path(data["id"]))
+        except BaseException:
+            try:
+                os.remove(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+
+
+def summary(data: dict) -> dict:
+    return {
+        "id": data["id"],
+        "notebook": data.get("notebook", ""),
+        "title": data.get("title", ""),
+        "updated": data.get("updated", ""),
+        "model": data.get("model"),
+        "message_count": len(data.get("messages", [])),
+    }

@@ -1,0 +1,102 @@
+"""The chat history store (plain files) and the engine's rebuilt turns."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from jupyter_tinyai.backends.base import Message
+from jupyter_tinyai.server.history import HistoryStore, engine_messages
+
+
+@pytest.fixture
+def store(tmp_path):
+    return HistoryStore(str(tmp_path / "history"))
+
+
+def test_default_root_is_under_the_jupyter_data_dir(isolated_home):
+    assert HistoryStore().root == os.path.join(os.environ["JUPYTER_DATA_DIR"], "tinyai", "history")
+
+
+def test_turns_are_written_user_only_and_atomically(store):
+    store.add_user("c1", "a.ipynb", "  What   is\nthis? " * 10, [{"label": "In[1]", "text": "1 + 1"}])
+    store.add_answer("c1", "Two.", {"model": "m1", "finish_reason": "stop"})
+    assert stat.S_IMODE(os.stat(store.root).st_mode) == 0o700
+    path = os.path.join(store.root, "c1.json")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert os.listdir(store.root) == ["c1.json"]
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    assert data["title"].startswith("What is this? What") and len(data["title"]) <= 60
+    assert data["model"] == "m1" and len(data["messages"]) == 2
+    assert data["messages"][0]["context"] == [{"label": "In[1]", "text": "1 + 1"}]
+
+
+def test_a_failed_write_leaves_the_old_file(store, monkeypatch):
+    store.add_user("c1", "a.ipynb", "first", [])
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(json, "dump", broken)
+    with pytest.raises(OSError):
+        store.add_answer("c1", "answer", None)
+    monkeypatch.undo()
+    assert [m["content"] for m in store.get("c1")["messages"]] == ["first"]
+    assert os.listdir(store.root) == ["c1.json"]
+
+
+def test_list_per_notebook_newest_first(store):
+    for cid, notebook in (("a", "x.ipynb"), ("b", "y.ipynb"), ("c", "x.ipynb")):
+        store.add_user(cid, notebook, f"prompt {cid}", [])
+    store.add_answer("a", "later", None)  # 'a' is now the most recently updated
+    assert [c["id"] for c in store.list("x.ipynb")] == ["a", "c"]
+    assert {c["id"] for c in store.list()} == {"a", "b", "c"}
+    assert store.list("z.ipynb") == []
+    assert store.list("x.ipynb")[0] == {
+        "id": "a", "notebook": "x.ipynb", "title": "prompt a", "updated": store.get("a")["updated"],
+        "model": None, "message_count": 2,
+    }
+
+
+def test_unanswered_and_deleted(store):
+    store.add_user("c1", "", "hello", [])
+    store.drop_unanswered("c1")
+    assert store.get("c1") is None  # nothing left: the conversation is gone
+    store.add_user("c2", "", "hello", [])
+    store.delete("c2")
+    store.add_answer("c2", "too late", None)  # an answer to a deleted conversation is dropped
+    assert store.get("c2") is None and store.delete("c2") is False
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", "", "x" * 129, "a.b"])
+def test_bad_ids_are_refused(store, bad):
+    with pytest.raises(ValueError):
+        store.path(bad)
+
+
+def test_engine_messages_render_context_and_skip_unanswered():
+    saved = [
+        {"role": "user", "content": "Why?", "context": [{"label": "In[1]", "text": "1/0"}]},
+        {"role": "assistant", "content": "Division by zero.", "stats": {}},
+        {"role": "user", "content": "crashed before an answer"},
+    ]
+    assert engine_messages(saved) == [
+        Message("user", "In[1]:\n```\n1/0\n```\n\nWhy?"),
+        Message("assistant", "Division by zero."),
+    ]
+
+
+@pytest.mark.model
+def test_engine_set_history_feeds_earlier_turns(engine):
+    engine.set_history("t-set", [Message("user", "My name is Ada."), Message("assistant", "Hello Ada.")])
+    assert engine.history("t-set") == [Message("user", "My name is Ada."), Message("assistant", "Hello Ada.")]
+    _, with_history = engine.ask("What is my name?", conversation="t-set", max_tokens=4)
+    _, without = engine.ask("What is my name?", conversation="t-unset", max_tokens=4)
+    assert with_history.prompt_tokens > without.prompt_tokens
+    assert len(engine.history("t-set")) == 4
+    engine.set_history("t-set", [])
+    assert engine.history("t-set") == []

@@ -1,0 +1,56 @@
+"""The REST endpoints against a real Jupyter server and the real bundled model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from jupyter_tinyai.models import bundled_path
+
+pytestmark = pytest.mark.model
+
+
+async def test_models_lists_the_bundled_model_loaded_and_default(tinyai, jp_fetch):
+    data = json.loads((await jp_fetch("tinyai", "models")).body)
+    ids = [m["id"] for m in data["models"]]
+    bundled = [m for m in data["models"] if m["source"] == "bundled"]
+    assert len(bundled) == 1 and bundled[0]["path"] == bundled_path()
+    assert data["loaded"] == tinyai.model.id == bundled[0]["id"]
+    assert data["default"] == bundled[0]["id"]
+    assert set(bundled[0]) >= {"id", "name", "backend", "format", "size_bytes", "context_length"}
+    assert len(ids) == len(set(ids))
+
+
+async def test_status_reports_the_loaded_model(tinyai, jp_fetch):
+    status = json.loads((await jp_fetch("tinyai", "status")).body)
+    assert status["model"]["id"] == tinyai.model.id
+    assert status["busy"] is False and status["n_ctx"] > 0
+
+
+async def test_load_model(tinyai, jp_fetch):
+    response = await jp_fetch("tinyai", "models", "load", method="POST", body=json.dumps({"model": tinyai.model.id}))
+    assert json.loads(response.body)["model"]["id"] == tinyai.model.id
+
+
+async def test_load_unknown_model_is_a_404_with_the_message(tinyai, jp_fetch):
+    with pytest.raises(HTTPClientError) as error:
+        await jp_fetch("tinyai", "models", "load", method="POST", body=json.dumps({"model": "no-such-model-anywhere"}))
+    assert error.value.code == 404
+    body = json.loads(error.value.response.body)
+    assert body["kind"] == "model_not_found" and "no-such-model-anywhere" in body["message"]
+    assert tinyai.model is not None  # the loaded model stays
+
+
+async def test_load_without_a_model_is_a_400(tinyai, jp_fetch):
+    with pytest.raises(HTTPClientError) as error:
+        await jp_fetch("tinyai", "models", "load", method="POST", body="{}")
+    assert error.value.code == 400
+
+
+async def test_unknown_conversation_is_a_404(tinyai, jp_fetch):
+    for method in ("GET", "DELETE"):
+        with pytest.raises(HTTPClientError) as error:
+            await jp_fetch("tinyai", "conversations", "nope", method=method)
+        assert error.value.code == 404
