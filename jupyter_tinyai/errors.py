@@ -58,6 +58,12 @@ class GenerationError(TinyAIError):
     kind = "generation"
 
 
+class RemoteError(GenerationError):
+    """A remote inference server that cannot be reached, refuses us or fails."""
+
+    kind = "remote"
+
+
 class HostError(TinyAIError):
     """The background host is unreachable, crashed, or answered with an error."""
 

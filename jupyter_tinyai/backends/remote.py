@@ -22,19 +22,13 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 from urllib.parse import urlsplit
 
-from ..errors import GenerationError, ModelNotFound, TinyAIError
+from ..errors import GenerationError, ModelNotFound, RemoteError, TinyAIError
 from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback, Stats
 
 DEFAULT_TIMEOUT = 60.0  # seconds without a byte from the server before giving up
 LIST_TIMEOUT = 5.0  # listing models must not hang `jupyter tinyai models` for long
 TEMPLATE_TOKENS_PER_MESSAGE = 4  # role markers a chat template adds around each message
 ESTIMATED_NOTICE = "token counts are estimated: remote {name!r} has no tokenize endpoint."
-
-
-class RemoteError(GenerationError):
-    """A remote inference server that cannot be reached, refuses us or fails."""
-
-    kind = "remote"
 
 
 # -- configuration ----------------------------------------------------------------------
