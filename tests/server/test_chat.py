@@ -130,3 +130,35 @@ async def test_delete_conversation(tinyai, jp_fetch, jp_ws_fetch, wire):
     with pytest.raises(Exception) as missing:
         await jp_fetch("tinyai", "conversations", "c-del")
     assert missing.value.code == 404
+
+
+async def test_an_engine_error_is_a_message_and_leaves_no_half_turn(tinyai, jp_fetch, jp_ws_fetch, wire):
+    ws = await jp_ws_fetch("tinyai", "chat")
+    ws.write_message(wire.chat("e", "Hi", conversation="c-err", notebook=NOTEBOOK, model="no-such-model-anywhere"))
+    error = (await wire.until(ws, "e"))[-1]
+    assert error["type"] == "error" and error["kind"] == "model_not_found"
+    assert "no-such-model-anywhere" in error["message"]
+    with pytest.raises(Exception) as missing:  # the unanswered prompt was not kept
+        await jp_fetch("tinyai", "conversations", "c-err")
+    assert missing.value.code == 404
+    ws.write_message(wire.chat("e2", "Say hello.", conversation="c-err", max_tokens=8))
+    assert (await wire.until(ws, "e2"))[-1]["type"] == "done"
+    ws.close()
+
+
+async def test_closing_the_socket_stops_the_answer(tinyai, jp_fetch, jp_ws_fetch, wire):
+    ws = await jp_ws_fetch("tinyai", "chat")
+    ws.write_message(wire.chat("gone", "Write a long story about a dragon.", conversation="c-gone", max_tokens=400))
+    seen = []
+    while len(wire.tokens(seen)) < 2:
+        seen.append(await wire.receive(ws))
+    ws.close()
+    # the next request (on a new socket) waits for the stopped one, whose partial answer is saved
+    ws = await jp_ws_fetch("tinyai", "chat")
+    ws.write_message(wire.chat("after", "Say hello.", conversation="c-after", max_tokens=8))
+    assert (await wire.until(ws, "after"))[-1]["type"] == "done"
+    ws.close()
+    saved = json.loads((await jp_fetch("tinyai", "conversations", "c-gone")).body)
+    answer = saved["messages"][-1]
+    assert answer["stats"]["finish_reason"] == "cancelled" and answer["stats"]["generated_tokens"] < 400
+    assert answer["content"].startswith("".join(wire.tokens(seen)))
