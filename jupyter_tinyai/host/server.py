@@ -39,7 +39,15 @@ from ..engine import Engine
 from ..errors import EmptyPrompt, GenerationError, ModelNotFound, TinyAIError
 from ..prompts import ContextPiece
 from . import lifecycle
-from .protocol import LOAD_SETTINGS, BadRequest, encode_event, error_body, field, message_text, parse_json
+from .compat import handle_v1_chat, handle_v1_models
+from .protocol import (
+    LOAD_SETTINGS,
+    BadRequest,
+    encode_event,
+    error_body,
+    field,
+    parse_json,
+)
 from .scheduler import Cancelled, Request, Scheduler
 
 MAX_BODY = 16 * 1024 * 1024
@@ -445,112 +453,6 @@ def handle_listen(h: Handler) -> None:
 def handle_shutdown(h: Handler) -> None:
     h._json(200, {"ok": True})
     h.state.shutdown()
-
-
-# -- OpenAI-compatible endpoints ---------------------------------------------------------------
-
-
-def handle_v1_models(h: Handler) -> None:
-    engine = h.state.engine
-    loaded = engine.model
-    specs = engine.list_models()
-    data = [
-        {"id": m.id, "object": "model", "created": int(h.state.started), "owned_by": m.source or "local",
-         "loaded": bool(loaded and loaded.id == m.id)}
-        for m in specs
-    ]
-    h._json(200, {"object": "list", "data": data})
-
-
-def _openai_event(name: str, data) -> bytes:
-    if name == "queue":  # an SSE comment: OpenAI clients skip it
-        return f": {data['position']} request(s) ahead in the queue\n\n".encode()
-    return f"data: {json.dumps(data)}\n\n".encode()
-
-
-def handle_v1_chat(h: Handler) -> None:
-    data = h._body()
-    messages = field(data, "messages", list, required=True)
-    if not messages or not all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages):
-        raise BadRequest("'messages' must be a non-empty list of objects with a 'role'.")
-    system = "\n\n".join(message_text(m.get("content", "")) for m in messages if m["role"] in ("system", "developer")) or None
-    turns = [Message(m["role"], message_text(m.get("content", ""))) for m in messages if m["role"] in ("user", "assistant")]
-    if not turns or turns[-1].role != "user":
-        raise BadRequest("the last message must have the role 'user'.")
-    model = field(data, "model", str, "")
-    model = None if model.lower() in ("", "default", "tinyai") else model
-    max_tokens = field(data, "max_completion_tokens", int) or field(data, "max_tokens", int)
-    kwargs = {"model": model, "system": system, "temperature": field(data, "temperature", float),
-              "max_tokens": max_tokens, "seed": field(data, "seed", int)}
-    stream = bool(field(data, "stream", bool, False))
-    cid = "openai:" + (field(data, "user", str) or "")
-    rid = "chatcmpl-" + uuid.uuid4().hex
-    created = int(time.time())
-    state = h.state
-    req = state.register(rid, "v1")
-
-    def chunks():
-        _set_history(state, cid, turns[:-1])
-        gen = state.engine.chat(turns[-1].content, conversation=cid, cancel=req.cancel, **kwargs)
-        try:
-            yield from gen
-        finally:
-            gen.close()
-
-    def finish(stats):
-        reason = "length" if stats and stats.finish_reason == "length" else "stop"
-        usage = {"prompt_tokens": stats.prompt_tokens if stats else 0,
-                 "completion_tokens": stats.generated_tokens if stats else 0}
-        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-        return reason, usage
-
-    def model_id():
-        return state.engine.model.id if state.engine.model else (model or "")
-
-    if not stream:
-        try:
-            with state.scheduler.turn(req):
-                parts, stats = [], None
-                for chunk in chunks():
-                    parts.append(chunk.text)
-                    stats = chunk.stats or stats
-        finally:
-            state.forget(req)
-        reason, usage = finish(stats)
-        h._json(200, {"id": rid, "object": "chat.completion", "created": created, "model": model_id(),
-                      "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(parts)},
-                                   "finish_reason": reason}], "usage": usage})
-        return
-
-    def run(emit):
-        base = {"id": rid, "object": "chat.completion.chunk", "created": created}
-        first = True
-        for chunk in chunks():
-            if chunk.text or first:
-                delta = {"content": chunk.text}
-                if first:
-                    delta["role"] = "assistant"
-                    first = False
-                emit("chunk", {**base, "model": model_id(), "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
-            if chunk.stats is not None:
-                reason, usage = finish(chunk.stats)
-                emit("chunk", {**base, "model": model_id(), "choices": [{"index": 0, "delta": {}, "finish_reason": reason}],
-                               "usage": usage})
-        h._send(b"data: [DONE]\n\n")
-
-    def event(name, payload):
-        if name == "error":
-            return _openai_event("error", error_body(payload.get("message", ""), payload.get("kind", "error")))
-        if name == "done":
-            return b"data: [DONE]\n\n"
-        return _openai_event(name, payload)
-
-    h._queued_stream(req, run, event)
-
-
-def _set_history(state: HostState, cid: str, turns: list[Message]) -> None:
-    """An OpenAI request carries its whole history: make it the conversation's."""
-    state.engine.conversations.histories[cid] = list(turns)
 
 
 ROUTES = {
