@@ -81,10 +81,11 @@ def fit(
     """Messages that fit in ``limit`` tokens: drop the oldest turns first, then shorten the
     largest context pieces, then the prompt itself (its head and tail are kept)."""
     history = list(history)
+    originals = [p.text for p in context]
     context = [ContextPiece(p.label, p.text) for p in context]
+    original_prompt = prompt
     dropped = 0
     shortened: set[int] = set()
-    prompt_shortened = False
 
     def measure():
         msgs = build(system, history, prompt, context)
@@ -92,21 +93,21 @@ def fit(
 
     messages, tokens = measure()
     while tokens > limit and history:
-        history = history[2:] if len(history) >= 2 else []
+        history = history[2:]
         dropped += 1
         messages, tokens = measure()
+    # shorten the largest piece (from its original text, so markers do not pile up)
     while tokens > limit and any(len(p.text) > 200 for p in context):
         index = max(range(len(context)), key=lambda i: len(context[i].text))
-        piece = context[index]
-        ratio = max(0.1, min(0.9, limit / tokens))
-        piece.text = shorten(piece.text, int(len(piece.text) * ratio * 0.9))
+        keep = int(len(context[index].text) * max(0.1, min(0.9, limit / tokens)) * 0.9)
+        context[index].text = shorten(originals[index], keep)
         shortened.add(index)
         messages, tokens = measure()
     while tokens > limit and len(prompt) > 200:
-        ratio = max(0.1, min(0.9, limit / tokens))
-        prompt = shorten(prompt, int(len(prompt) * ratio * 0.9))
-        prompt_shortened = True
+        keep = int(len(prompt) * max(0.1, min(0.9, limit / tokens)) * 0.9)
+        prompt = shorten(original_prompt, keep)
         messages, tokens = measure()
+    prompt_shortened = prompt != original_prompt
     return Budgeted(messages, dropped, len(shortened), prompt_shortened, tokens)
 
 

@@ -49,3 +49,17 @@ def test_largest_context_piece_is_shortened(small_engine):
     _, notices, stats = chat(small_engine, "How many rows?", context=context)
     assert notices == ["To fit the 512-token context window, this answer shortened 1 context piece."]
     assert stats.prompt_tokens <= 512 - 64
+
+
+def test_shortening_keeps_head_and_tail_with_one_marker():
+    from jupyter_tinyai.prompts import TRUNCATED, fit
+
+    def count(messages):  # one token per 4 characters
+        return sum(len(m.content) for m in messages) // 4
+
+    prompt = "START " + "middle " * 2000 + " END?"
+    budget = fit("sys", [], prompt, [], count, limit=300)
+    text = budget.messages[-1].content
+    assert budget.prompt_shortened and budget.tokens <= 300
+    assert text.startswith("START") and text.endswith("END?")
+    assert text.count(TRUNCATED.strip()) == 1
