@@ -1,0 +1,45 @@
+"""The magics through the default client: the background host process when the build has it."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+HAS_HOST = importlib.util.find_spec("jupyter_tinyai.host.client") is not None
+
+
+def test_ask_and_stop_through_the_default_client(new_kernel):
+    kernel = new_kernel(inprocess=False)
+    client_class = kernel.value("type(get_ipython().magics_manager.registry['TinyAIMagics'].session.client).__name__")
+    try:
+        assert client_class == ("HostClient" if HAS_HOST else "Engine")
+        cell = kernel.run("%%ask --max-tokens 16\nWhat is the capital of France?")
+        assert cell.status == "ok", cell.errors
+        assert len(cell.answer_updates()) >= 2
+        final = cell.final_answer()
+        assert "Paris" in final["data"]["text/markdown"]
+        assert final["metadata"]["jupyter_tinyai"]["backend"] == "llamacpp"
+
+        state = {"stop": None, "updates": 0, "clicked": False}
+
+        def on_message(msg):
+            if msg["msg_type"] == "comm_open" and msg["content"]["data"]["state"].get("description") == "Stop":
+                state["stop"] = msg["content"]["comm_id"]
+            if msg["msg_type"] == "update_display_data" and "text/markdown" in msg["content"]["data"]:
+                state["updates"] += 1
+                if state["updates"] == 2 and state["stop"] and not state["clicked"]:
+                    kernel.click(state["stop"])
+                    state["clicked"] = True
+
+        cell = kernel.run("%%ask --new --max-tokens 400\nWrite a long story about a lighthouse keeper.", on_message)
+        assert state["clicked"] and cell.status == "ok", cell.errors
+        meta = cell.final_answer()["metadata"]["jupyter_tinyai"]
+        assert meta["stopped"] is True and 0 < meta["generated_tokens"] < 400
+        again = kernel.run("%ask --max-tokens 6 Name a colour.")
+        assert again.status == "ok", again.errors
+    finally:
+        if HAS_HOST:
+            kernel.run("get_ipython().magics_manager.registry['TinyAIMagics'].session.client.shutdown()")
