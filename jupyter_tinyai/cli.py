@@ -103,6 +103,8 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def cmd_models(args) -> int:
+    if args.add or args.remove:
+        return _edit_added(args)
     specs = _client(args).list_models()
     if args.json:
         print(json.dumps([m.to_dict() for m in specs], indent=2))
@@ -114,6 +116,21 @@ def cmd_models(args) -> int:
     for m in specs:
         if m.extra.get("warning"):
             print(f"warning: {m.extra['warning']}", file=sys.stderr)
+    return 0
+
+
+def _edit_added(args) -> int:
+    from .models.added import add_model, remove_model
+
+    if args.remove:
+        if not remove_model(args.remove):
+            print(f"{args.remove} was not registered (see `jupyter tinyai models`).", file=sys.stderr)
+            return 1
+        print(f"removed {args.remove}")
+    if args.add:
+        spec = add_model(args.add, _settings(args))
+        print(f"added {spec.id} ({spec.format} {spec.quantization}, {human_size(spec.size_bytes)}): {spec.path}")
+        print(f"use it with: jupyter tinyai ask -m {spec.id} ...   or   %tinyai use {spec.id}")
     return 0
 
 
@@ -178,6 +195,8 @@ def parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list the models found on this machine")
     _model_options(models)
     models.add_argument("--json", action="store_true", help="machine-readable output")
+    models.add_argument("--add", metavar="PATH", help="register a model file or folder (GGUF file, MLX folder) so it is listed from now on")
+    models.add_argument("--remove", metavar="PATH", help="forget a model registered with --add (the file is not touched)")
     models.set_defaults(func=cmd_models)
 
     status = sub.add_parser("status", help="what is loaded, its memory, the last figures")

@@ -152,4 +152,11 @@ def ollama(settings) -> Iterator[Found]:
 
 
 #: the sources, in the order they are listed and searched
-SOURCES = [bundled, explicit, model_dirs, hf_cache, lmstudio, ollama]
+def added(settings) -> Iterator[Found]:
+    """Models registered with `jupyter tinyai models --add PATH` (see models/added.py)."""
+    from .added import added as registered
+
+    yield from registered(settings)
+
+
+SOURCES = [bundled, explicit, added, model_dirs, hf_cache, lmstudio, ollama]
