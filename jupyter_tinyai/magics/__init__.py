@@ -24,6 +24,8 @@ from .session import Session, _new_id
 from .stream import Generation
 
 FORMATS = ("markdown", "text", "code")
+#: the system prompt of ``-f code`` answers (unless ``-s`` gives one): small models follow it well
+CODE_SYSTEM = "You write Python code. Answer with one fenced Python code block and nothing else."
 
 
 @dataclass
@@ -156,7 +158,8 @@ class TinyAIMagics(Magics):
         if not args.no_context:
             prompt, context = interpolate(prompt, self.shell.user_ns, session.history(), session.settings.context_piece_chars)
         session.last_prompt = prompt
-        return self._job(prompt, args, conversation=session.conversation, system=args.system, context=context, fmt=args.format)
+        system = args.system if args.system is not None or args.format != "code" else CODE_SYSTEM
+        return self._job(prompt, args, conversation=session.conversation, system=system, context=context, fmt=args.format)
 
     def _job(self, prompt, args, *, conversation, system=None, context=(), fmt="markdown", throwaway=False) -> Job:
         session, settings = self.session, self.session.settings

@@ -26,8 +26,12 @@ class MessageError(Exception):
 
 
 def code_blocks(text: str) -> str:
-    """The code of the fenced blocks in ``text`` (all of them, in order), or ''."""
-    return "\n\n".join(body.rstrip() for _lang, body in FENCE.findall(text)).strip()
+    """The code in an answer: its fenced blocks joined in order; without a complete block
+    (small models sometimes drop the opening fence), the answer without its fence lines."""
+    blocks = [body.rstrip() for _lang, body in FENCE.findall(text)]
+    if blocks and any(blocks):
+        return "\n\n".join(b for b in blocks if b).strip()
+    return "\n".join(line for line in text.splitlines() if not line.strip().startswith("```")).strip()
 
 
 def footer(stats, stopped: bool = False) -> str:

@@ -1,0 +1,140 @@
+"""The magics without a kernel (the IPython terminal path) and the streaming pump itself."""
+
+from __future__ import annotations
+
+import _thread
+import threading
+
+import pytest
+
+from jupyter_tinyai.backends.base import Chunk, Stats
+from jupyter_tinyai.magics.display import MessageError, TerminalAnswer, code_blocks
+from jupyter_tinyai.magics.stream import Generation
+
+
+@pytest.fixture
+def shell(engine):
+    """An IPython shell without a kernel, the magics loaded, the session's real engine as client."""
+    from IPython.testing.globalipapp import get_ipython, start_ipython
+
+    from jupyter_tinyai import api
+
+    ip = start_ipython() or get_ipython()  # one shell per process
+    api.set_default_client(engine)
+    ip.run_line_magic("load_ext", "jupyter_tinyai")
+    yield ip
+    ip.run_line_magic("unload_ext", "jupyter_tinyai")
+    api.set_default_client(None)
+
+
+class Recorder:
+    """A view that records what it was asked to show."""
+
+    def __init__(self, on_update=None):
+        self.calls = []
+        self.notice = None
+        self.on_update = on_update
+
+    def start(self):
+        self.calls.append(("start",))
+
+    def update(self, text):
+        self.calls.append(("update", text))
+        if self.on_update:
+            self.on_update(self)
+
+    def progress(self, fraction, message):
+        self.calls.append(("progress", fraction, message))
+
+    def end_progress(self):
+        self.calls.append(("end_progress",))
+
+    def kinds(self):
+        return [c[0] for c in self.calls]
+
+
+class SlowLoadClient:
+    """A client whose model load takes ``load_s`` seconds (the model is not under test here)."""
+
+    def __init__(self, load_s):
+        self.load_s = load_s
+
+    def chat(self, prompt, *, cancel=None, progress=None, **kwargs):
+        progress(0.0, "loading slow-model")
+        threading.Event().wait(self.load_s)
+        progress(1.0, "loaded slow-model")
+        yield Chunk(text="Hello")
+        yield Chunk(text=" there", stats=Stats(model="slow-model", generated_tokens=2))
+
+    def cancel(self):
+        return False
+
+
+def test_a_slow_load_shows_a_progress_bar_and_a_fast_one_does_not():
+    slow = Recorder()
+    out = Generation(SlowLoadClient(1.5), "hi", slow).run()
+    assert out.text == "Hello there" and out.stats.generated_tokens == 2
+    assert "progress" in slow.kinds()
+    assert slow.kinds().index("end_progress") < slow.kinds().index("update")
+    fast = Recorder()
+    Generation(SlowLoadClient(0.0), "hi", fast).run()
+    assert "progress" not in fast.kinds()
+
+
+def test_terminal_answer_prints_token_by_token_with_a_footer(shell, capsys):
+    shell.run_cell("%ask --max-tokens 12 What is the capital of France?")
+    printed = capsys.readouterr().out
+    assert "Paris" in printed
+    assert "[llamacpp:SmolLM2-135M-Instruct-Q4_1 · " in printed and "tokens/s" in printed
+
+
+def test_interrupt_in_the_terminal_keeps_the_partial_answer(engine):
+    def interrupt_on_second_update(view):
+        if view.kinds().count("update") == 2:
+            _thread.interrupt_main()
+
+    view = Recorder(interrupt_on_second_update)
+    out = Generation(engine, "Write a long story about a dragon.", view, conversation="terminal-interrupt", max_tokens=300).run()
+    assert out.interrupted and out.stopped
+    assert out.stats.finish_reason == "cancelled" and 0 < out.stats.generated_tokens < 300
+    assert out.text.strip()
+    text, stats = engine.ask("What is 2 + 2?", conversation="terminal-after", max_tokens=8)
+    assert stats.generated_tokens > 0
+
+
+def test_code_format_offers_the_code_as_next_input_without_running_it(shell, capsys):
+    shell.rl_next_input = None
+    shell.run_cell("%%ask -f code --new --max-tokens 80\nWrite a Python function add(a, b) that returns a + b.")
+    printed = capsys.readouterr().out
+    offered = shell.rl_next_input
+    assert offered and offered == code_blocks(printed.split("\n\n[llamacpp")[0])
+    assert "def add" in offered and "```" not in offered
+    assert "add" not in shell.user_ns  # offered, never executed
+
+
+def test_user_errors_are_one_line(shell):
+    result = shell.run_cell("%ask {surely_not_defined}")
+    assert isinstance(result.error_in_exec, MessageError)
+    assert result.error_in_exec._render_traceback_() == [
+        "\x1b[31mContextError\x1b[39m: {surely_not_defined}: there is no variable 'surely_not_defined' in the kernel;"
+        " define it first, or write {{ and }} for literal braces."
+    ]
+
+
+def test_code_blocks_and_question_marks():
+    from jupyter_tinyai.magics.asynccell import keep_question_marks, transform
+
+    assert code_blocks("Here:\n```python\nx = 1\n```\nand\n```\ny = 2\n```") == "x = 1\n\ny = 2"
+    assert code_blocks("def f():\n    return 1\n```") == "def f():\n    return 1"  # opening fence dropped
+    assert keep_question_marks(["%ask What is it?\n"]) == ["get_ipython().run_line_magic('ask', 'What is it?')\n"]
+    assert keep_question_marks(["%ask?\n"]) == ["%ask?\n"]
+    assert transform(["get_ipython().run_cell_magic('ask', '-t 0', 'hi\\n')\n"])[0].startswith("await ")
+    assert transform(["x = get_ipython().run_line_magic('ask', 'hi')\n"]) == ["x = get_ipython().run_line_magic('ask', 'hi')\n"]
+
+
+def test_terminal_view_prints_deltas(capsys):
+    view = TerminalAnswer()
+    view.update("Hel")
+    view.update("Hello")
+    view.finish("Hello!", "model · 2 tokens", {})
+    assert capsys.readouterr().out == "Hello!\n\n[model · 2 tokens]\n"
