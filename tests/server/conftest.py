@@ -18,14 +18,16 @@ def jp_server_config():
     return {"ServerApp": {"jpserver_extensions": {"jupyter_tinyai": True}}}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def shared_engine(engine):
-    """The session engine as the shared client that the server extension uses."""
+    """The session engine as the shared client that the server extension uses (for this
+    test only: other tests of the session keep their own)."""
     from jupyter_tinyai import api
 
+    before = api._client
     api.set_default_client(engine)
     yield engine
-    api.set_default_client(None)
+    api.set_default_client(before)
 
 
 @pytest.fixture
