@@ -100,12 +100,26 @@ class Kernel:
             if reply["parent_header"].get("msg_id") == msg_id:
                 return Cell(messages, reply)
 
+    def wait_for(self, predicate, timeout: float = TIMEOUT) -> list:
+        """iopub messages (of any parent) until ``predicate(msg)`` is true, e.g. after a click."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                continue
+            seen.append(msg)
+            if predicate(msg):
+                return seen
+        raise TimeoutError(f"no matching message in {timeout} s")
+
+    def send_comm(self, comm_id: str, data: dict) -> None:
+        self.kc.shell_channel.send(self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data}))
+
     def click(self, comm_id: str) -> None:
         """What JupyterLab sends when a widget button is clicked."""
-        msg = self.kc.session.msg(
-            "comm_msg", {"comm_id": comm_id, "data": {"method": "custom", "content": {"event": "click"}}}
-        )
-        self.kc.shell_channel.send(msg)
+        self.send_comm(comm_id, {"method": "custom", "content": {"event": "click"}})
 
     def value(self, expression: str):
         cell = self.run(f"print(repr({expression}))")

@@ -192,19 +192,64 @@ def test_interrupt_keeps_the_partial_answer_and_the_next_ask_works(kernel):
     assert again.final_answer()["metadata"]["jupyter_tinyai"]["generated_tokens"] > 0
 
 
+def test_code_format_offers_the_next_cell_and_runs_nothing(kernel):
+    cell = kernel.run("%%ask -f code --new --max-tokens 60\nWrite a Python function add(a, b) that returns a + b.")
+    assert cell.status == "ok", cell.errors
+    (payload,) = [p for p in cell.reply["content"]["payload"] if p["source"] == "set_next_input"]
+    assert "def add" in payload["text"] and "```" not in payload["text"] and payload["replace"] is False
+    assert cell.final_answer()["data"]["text/markdown"].startswith("```python\n")
+    assert kernel.value("'add' in globals()") is False
+
+
+def test_cells_queued_behind_a_streaming_answer_run_after_it(kernel):
+    """Run All sends every cell at once: the next cell waits for the answer (async cell or not)."""
+    first = kernel.kc.execute("%%ask --new --max-tokens 12\nName three rivers.")
+    second = kernel.kc.execute("print('second cell ran')")
+    order = []
+    kernel.wait_for(
+        lambda m: (m["msg_type"] in ("update_display_data", "stream") and order.append(m["parent_header"]["msg_id"]))
+        or (m["parent_header"].get("msg_id") == second and m["msg_type"] == "status" and m["content"]["execution_state"] == "idle")
+    )
+    assert order and order[-1] == second and set(order[:-1]) == {first}
+
+
 def test_tinyai_subcommands(kernel):
     assert "SmolLM2-135M-Instruct" in kernel.run("%tinyai models").stdout
     status = kernel.run("%tinyai status").stdout
     assert "model: llamacpp:SmolLM2-135M" in status and "last answer:" in status
     assert "TinyAI.host = 'inprocess'" in kernel.run("%tinyai config").stdout
-    assert "autoexplain is on" in kernel.run("%tinyai autoexplain on").stdout
-    failed = kernel.run("1 / 0")
-    buttons = [m for m in failed.of_type("comm_open") if m["content"]["data"]["state"].get("description") == "Explain this error"]
-    assert buttons, "no 'Explain this error' offer under the traceback"
-    kernel.run("%tinyai autoexplain off")
-    assert not [m for m in kernel.run("1 / 0").of_type("comm_open")]
     assert "forgotten" in kernel.run("%tinyai reset").stdout
-    assert "unloaded" in kernel.run("%tinyai unload").stdout
+
+
+def test_autoexplain_button_streams_an_explanation_under_the_traceback(kernel):
+    assert "autoexplain is on" in kernel.run("%tinyai autoexplain on").stdout
+    failed = kernel.run("numbers = [1, 2]\nnumbers[5]")
+    assert failed.status == "error"
+    (button,) = [m for m in failed.of_type("comm_open") if m["content"]["data"]["state"].get("description") == "Explain this error"]
+    kernel.click(button["content"]["comm_id"])
+    updates = kernel.wait_for(
+        lambda m: m["msg_type"] == "comm_msg" and "<sub>" in str(m["content"]["data"].get("state", {}).get("outputs", ""))
+    )
+    outputs = [
+        m["content"]["data"]["state"]["outputs"]
+        for m in updates
+        if m["msg_type"] == "comm_msg" and m["content"]["data"].get("state", {}).get("outputs")
+    ]
+    assert len(outputs) >= 2  # streamed
+    final = outputs[-1][0]["data"]["text/markdown"]
+    assert "llamacpp:SmolLM2-135M" in final  # the footer
+    kernel.run("%tinyai autoexplain off")
+    assert not kernel.run("1 / 0").of_type("comm_open")
+
+
+def test_panel_sets_model_and_temperature(kernel):
     panel = kernel.run("%tinyai")
     assert panel.status == "ok", panel.errors
-    assert any("Dropdown" in m["content"]["data"]["state"].get("_model_name", "") for m in panel.of_type("comm_open"))
+    opened = {m["content"]["data"]["state"].get("description"): m["content"]["comm_id"] for m in panel.of_type("comm_open")}
+    assert {"Model", "Temperature", "Refresh"} <= set(opened)
+    kernel.send_comm(opened["Temperature"], {"method": "update", "state": {"value": 0.5}, "buffer_paths": []})
+    assert kernel.value("get_ipython().magics_manager.registry['TinyAIMagics'].session.temperature") == 0.5
+    cell = kernel.run("%ask --max-tokens 4 --seed 3 Hello")
+    meta = cell.final_answer()["metadata"]["jupyter_tinyai"]
+    assert meta["params"]["temperature"] == 0.5 and meta["seed"] == 3
+    assert "unloaded" in kernel.run("%tinyai unload").stdout
