@@ -260,7 +260,22 @@ def host_command(settings=None) -> list[str]:
     return cmd
 
 
+def _tidy_crash_files(keep_seconds: float = 86400) -> None:
+    """Remove crash files of hosts that are gone: empty ones at once, reports after a day."""
+    import glob
+
+    for path in glob.glob(os.path.join(runtime_dir(), "tinyai-host-*.crash")):
+        try:
+            pid = int(os.path.basename(path)[len("tinyai-host-"):-len(".crash")])
+            st = os.stat(path)
+            if process_start_time(pid) is None and (st.st_size == 0 or time.time() - st.st_mtime > keep_seconds):
+                os.unlink(path)
+        except (ValueError, OSError):
+            pass
+
+
 def _start(settings, timeout: float) -> dict:
+    _tidy_crash_files()
     log = os.fdopen(os.open(log_file(), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
     kwargs = {}
     if os.name == "nt":  # pragma: no cover - Windows
