@@ -60,3 +60,9 @@ def unload_ipython_extension(ip):
     from .magics import unload_ipython_extension as unload_magics
 
     unload_magics(ip)
+
+
+def _jupyter_labextension_paths():
+    """The prebuilt JupyterLab extension (for `jupyter labextension develop`; a wheel
+    installs it under share/jupyter/labextensions/jupyter-tinyai)."""
+    return [{"src": "labextension", "dest": "jupyter-tinyai"}]

@@ -166,6 +166,7 @@ export class TinyAISidebar extends Panel {
   }
 
   newChat(): void {
+    this._autoResume = false; // the user asked for an empty chat
     this._o.model.newChat(this._notebookPath);
     this._history.hidden = true;
     this._input.focus();
@@ -174,6 +175,7 @@ export class TinyAISidebar extends Panel {
   /** Show `conversation` (e.g. an inline explanation continued here). */
   showConversation(conversation: IConversation): void {
     this._o.model.load(conversation);
+    this._remember();
     this._history.hidden = true;
     void this._loadConversations();
   }
@@ -221,6 +223,7 @@ export class TinyAISidebar extends Panel {
   }
 
   private _onFinished(_: ChatModel, stats: IStats | null): void {
+    this._remember();
     if (stats) {
       this._showStatus(stats.model ?? this._loadedModel, stats);
     }
@@ -375,15 +378,35 @@ export class TinyAISidebar extends Panel {
     // After a reload or a notebook switch, pick up where this notebook's chat left off.
     if (this._autoResume && conversations.length > 0 && this._o.model.messages.length === 0 && !this._o.model.busy) {
       this._autoResume = false;
-      await this._openConversation(conversations[0].id);
+      const last = this._recall();
+      const resume = conversations.find(c => c.id === last) ?? conversations[0];
+      await this._openConversation(resume.id);
     }
     this._autoResume = false;
+  }
+
+  /** Remember which conversation the sidebar shows for this notebook (across reloads). */
+  private _remember(): void {
+    try {
+      window.localStorage.setItem(`jupyter-tinyai:last:${this._notebookPath ?? ''}`, this._o.model.conversationId);
+    } catch {
+      // storage may be disabled: resuming then picks the most recent conversation
+    }
+  }
+
+  private _recall(): string | null {
+    try {
+      return window.localStorage.getItem(`jupyter-tinyai:last:${this._notebookPath ?? ''}`);
+    } catch {
+      return null;
+    }
   }
 
   private async _openConversation(id: string): Promise<void> {
     try {
       const conversation = await api.conversation(id);
       this._o.model.load(conversation);
+      this._remember();
       this._history.hidden = true;
     } catch (error) {
       this._o.model.setBanner({ level: 'error', text: (error as Error).message });
