@@ -144,6 +144,7 @@ class Engine:
                     answer.append(chunk.text)
                 if chunk.stats is not None:
                     stats = chunk.stats
+                    stats.adapter = backend.settings.adapter or ""
                 yield chunk
         finally:
             # recorded even when the consumer stops early (Ctrl-C, a closed connection)

@@ -12,6 +12,7 @@ A backend is a small class with class-level metadata and one generator, like
 
 from __future__ import annotations
 
+import os
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
@@ -53,6 +54,7 @@ class Stats:
     tokens_per_s: float = 0.0  # decode speed, after the first token
     total_s: float = 0.0
     finish_reason: str = "stop"  # stop | length | cancelled | error
+    adapter: str = ""  # the LoRA adapter applied to the model, if any
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,6 +68,7 @@ class Stats:
         return (
             f"{self.model} · {self.prompt_tokens} prompt + {self.generated_tokens} tokens"
             f" · first token {self.ttft_s * 1000:.0f} ms · {self.tokens_per_s:.1f} tokens/s"
+            + (f" · adapter {os.path.basename(os.path.normpath(self.adapter))}" if self.adapter else "")
             + ("" if self.finish_reason == "stop" else f" · {self.finish_reason}")
         )
 

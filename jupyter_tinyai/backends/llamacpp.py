@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import os
 import random
 import threading
 import time
@@ -106,7 +107,7 @@ class LlamaCppBackend(Backend):
         _silence_native_logs(llama_cpp)
         kwargs = {}
         if self.settings.adapter:
-            kwargs["lora_path"] = self.settings.adapter
+            kwargs["lora_path"] = _check_adapter(self.settings.adapter, info)
         try:
             self._llm = llama_cpp.Llama(
                 model_path=self.spec.path,
@@ -118,7 +119,13 @@ class LlamaCppBackend(Backend):
                 **kwargs,
             )
         except (ValueError, RuntimeError) as exc:
-            what = f"the adapter {self.settings.adapter}" if self.settings.adapter and "lora" in str(exc).lower() else self.spec.path
+            if self.settings.adapter and "lora" in str(exc).lower():
+                raise ModelFileError(
+                    f"llama.cpp refused the adapter {self.settings.adapter}: its tensors do not fit "
+                    f"{self.spec.name} (it was made for another base model, or is damaged). Convert the "
+                    "adapter against this model with llama.cpp's convert_lora_to_gguf.py."
+                ) from exc
+            what = self.spec.path
             raise ModelFileError(
                 f"llama.cpp could not load {what} ({exc}). The file may be corrupt, or made for a newer "
                 "llama.cpp: download it again, or upgrade llama-cpp-python."
@@ -253,6 +260,64 @@ class LlamaCppBackend(Backend):
     @staticmethod
     def state_bytes(state) -> int:
         return len(state.data) + state.input_ids.nbytes if state is not None else 0
+
+
+def _check_adapter(adapter: str, model_info) -> str:
+    """The adapter's path, after checking it is a GGUF LoRA adapter for this architecture."""
+    path = os.path.abspath(os.path.expanduser(adapter))
+    if os.path.isdir(path):
+        hint = (
+            " It is an mlx-lm adapter folder: use it with an MLX model (--backend mlx)."
+            if os.path.isfile(os.path.join(path, "adapter_config.json"))
+            else ""
+        )
+        raise ModelFileError(f"{adapter} is a folder; llama.cpp takes a GGUF LoRA adapter file.{hint}")
+    info = read_gguf(path)  # not there, not a GGUF, truncated: a clear ModelFileError
+    if not info.is_adapter:
+        raise ModelFileError(
+            f"{adapter} is a model, not a LoRA adapter (its general.type is not 'adapter'). "
+            "Convert a trained adapter with llama.cpp's convert_lora_to_gguf.py."
+        )
+    if info.architecture and model_info.architecture and info.architecture != model_info.architecture:
+        raise ModelFileError(
+            f"the adapter {adapter} is for {info.architecture!r} models and this model is "
+            f"{model_info.architecture!r}: use an adapter trained on this model."
+        )
+    # llama.cpp 0.3.x accepts some mis-shaped adapters and then crashes while decoding: check first
+    model_dims, adapter_dims = _tensor_dims(model_info.path), _tensor_dims(path)
+    for name, a in adapter_dims.items():
+        if not name.endswith(".lora_a"):
+            continue
+        target = name[: -len(".lora_a")]
+        w, b = model_dims.get(target), adapter_dims.get(target + ".lora_b")
+        if w is None or b is None or len(a) != 2 or len(b) != 2 or a[0] != w[0] or b[1] != w[1] or a[1] != b[0]:
+            raise ModelFileError(
+                f"the adapter {adapter} does not fit this model: its {target} "
+                + ("is not a tensor of the model" if w is None else f"has shape {a}x{b or '?'}, the model's is {w}")
+                + ". It was made for another base model: convert it against this one with llama.cpp's "
+                "convert_lora_to_gguf.py."
+            )
+    return path
+
+
+def _tensor_dims(path: str) -> dict:
+    """Tensor name -> ggml dims (ne[0] first) from a GGUF's tensor index; no data is read."""
+    from ..models.gguf import _Reader
+
+    with open(path, "rb") as handle:
+        reader = _Reader(handle, path)
+        reader.read(4)
+        reader.unpack("<I")
+        n_tensors, n_kv = reader.unpack("<Q"), reader.unpack("<Q")
+        for _ in range(n_kv):
+            reader.string()
+            reader.value(reader.unpack("<I"), keep=False)
+        dims = {}
+        for _ in range(n_tensors):
+            name = reader.string()
+            dims[name] = [reader.unpack("<Q") for _ in range(reader.unpack("<I"))]
+            reader.unpack("<I"), reader.unpack("<Q")  # type, offset
+    return dims
 
 
 def _common_prefix(a, b) -> int:
