@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from .errors import TinyAIError
 from .prompts import ContextPiece, shorten
@@ -76,7 +77,7 @@ class History:
             raise ContextError(f"Out[{n}] does not exist (cells with an output: {have}).")
         return self.outputs[n]
 
-    def error(self, n: Optional[int] = None) -> ErrorRecord:
+    def error(self, n: int | None = None) -> ErrorRecord:
         if not self.errors:
             raise ContextError("no cell has raised an error in this kernel yet, so there is no {Err}.")
         if n is None or n == -1:
@@ -200,7 +201,7 @@ def summarize(name: str, obj, max_chars: int = 4000) -> ContextPiece:
     return ContextPiece(f"{name} ({kind})", shorten(text, max_chars))
 
 
-def _inline(obj) -> Optional[str]:
+def _inline(obj) -> str | None:
     """The value itself when it is small and simple enough to sit in the sentence."""
     if isinstance(obj, bool) or obj is None or isinstance(obj, (int, float, complex)):
         return repr(obj)
@@ -229,7 +230,7 @@ def _lookup(dotted: str, namespace: Mapping[str, Any]):
     return obj
 
 
-def _history_piece(name: str, index: Optional[int], history: History, max_chars: int):
+def _history_piece(name: str, index: int | None, history: History, max_chars: int):
     if name == "In":
         if index is None:
             raise ContextError("write {In[N]} with a cell number, e.g. {In[3]}.")
@@ -251,7 +252,7 @@ def error_piece(record: ErrorRecord, max_chars: int = 4000) -> ContextPiece:
 def interpolate(
     template: str,
     namespace: Mapping[str, Any],
-    history: Optional[History] = None,
+    history: History | None = None,
     max_chars: int = 4000,
 ) -> tuple[str, list[ContextPiece]]:
     """Resolve ``{name}``, ``{a.b}``, ``{In[3]}``, ``{Out[3]}``, ``{Err}``, ``{Err[3]}``.

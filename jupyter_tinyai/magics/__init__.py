@@ -10,91 +10,19 @@ display the answer. Nothing heavy is imported until a model is needed.
 
 from __future__ import annotations
 
-import functools
-import re
-from dataclasses import dataclass, field
 from typing import Optional
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from ..errors import TinyAIError
 from .display import MessageError, answer_view, code_blocks, footer, metadata
+from .options import Job, _generation_options, _parse, _user_errors
 from .session import Session, _new_id
 from .stream import Generation
 
 FORMATS = ("markdown", "text", "code")
 #: the system prompt of ``-f code`` answers (unless ``-s`` gives one): small models follow it well
 CODE_SYSTEM = "You write Python code. Answer with one fenced Python code block and nothing else."
-
-
-@dataclass
-class Job:
-    """One answer to produce: the prompt and everything sent with it."""
-
-    prompt: str
-    kwargs: dict
-    fmt: str = "markdown"
-    params: dict = field(default_factory=dict)
-    throwaway: bool = False  # a one-off conversation, forgotten after the answer
-
-
-def _parse(magic, line: str):
-    """Options at the start of ``line`` (argparse), and the rest of the line verbatim.
-
-    The prompt is never shell-split, so apostrophes and quotes in it are fine; write
-    ``--`` before a prompt that starts with a dash.
-    """
-    parser = magic.parser
-    tokens: list[str] = []
-    rest = line.lstrip()
-    while rest.startswith("-"):
-        match = re.match(r"(\S+)\s*", rest)
-        option, rest = match.group(1), rest[match.end():]
-        if option == "--":
-            break
-        name = option.split("=", 1)[0]
-        action = parser._option_string_actions.get(name)
-        if action is None:
-            raise MessageError(f"unknown option {name}; see {parser.prog}? for the options.", "UsageError")
-        tokens.append(option)
-        if action.nargs != 0 and "=" not in option:
-            match = re.match(r"(\"[^\"]*\"|'[^']*'|\S+)\s*", rest)
-            if not match:
-                raise MessageError(f"option {name} needs a value.", "UsageError")
-            tokens.append(match.group(1)[1:-1] if match.group(1)[:1] in "'\"" else match.group(1))
-            rest = rest[match.end():]
-    try:
-        args = parser.parse_args(tokens)
-    except Exception as error:  # argparse's usage errors
-        raise MessageError(str(error).strip() or "bad options", "UsageError") from None
-    return args, rest
-
-
-def _user_errors(method):
-    """TinyAIErrors raised while building a job (an unknown {name}) show as one line."""
-
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except TinyAIError as error:
-            raise MessageError(str(error), type(error).__name__) from None
-
-    return wrapper
-
-
-def _generation_options(func):
-    for decorator in reversed(
-        [
-            argument("-m", "--model", help="Model for this answer: an id from `%%tinyai models`, a short part of one, or a GGUF path."),
-            argument("-t", "--temperature", type=float, help="Sampling temperature (0: greedy, reproducible)."),
-            argument("--max-tokens", type=int, help="Longest answer, in tokens."),
-            argument("--seed", type=int, help="Random seed for sampling when the temperature is above 0."),
-        ]
-    ):
-        func = decorator(func)
-    return func
 
 
 @magics_class
@@ -142,7 +70,7 @@ class TinyAIMagics(Magics):
         return self._execute(self._ask_job(line, cell))
 
     @_user_errors
-    def _ask_job(self, line: str, cell: Optional[str]) -> Job:
+    def _ask_job(self, line: str, cell: str | None) -> Job:
         from ..context import interpolate
 
         args, rest = _parse(self.ask, line)
@@ -206,11 +134,11 @@ class TinyAIMagics(Magics):
         return self._execute(self._explain_job(line, cell))
 
     @_user_errors
-    def _explain_job(self, line: str, cell: Optional[str]) -> Job:
+    def _explain_job(self, line: str, cell: str | None) -> Job:
+        from IPython.utils.process import arg_split
+
         from ..prompts import explain_prompt, shorten
         from .explain import explain_target
-
-        from IPython.utils.process import arg_split
 
         try:
             args = self.explain.parser.parse_args(arg_split(line, posix=True))
@@ -255,7 +183,7 @@ class TinyAIMagics(Magics):
                 button.remove()
         return self._finish(job, view, outcome)
 
-    async def run_async(self, name: str, line: str, cell: Optional[str]):
+    async def run_async(self, name: str, line: str, cell: str | None):
         """The async form of ``%ask`` / ``%explain`` (see :mod:`.asynccell`)."""
         jobs = {"ask": self._ask_job, "explain": self._explain_job}
         return await self._execute_async(jobs[name](line, cell))

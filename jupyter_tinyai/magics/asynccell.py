@@ -20,7 +20,7 @@ ASYNC_MAGICS = ("ask", "explain")
 _CALL = re.compile(
     r"\Aget_ipython\(\)\.run_(?P<kind>cell|line)_magic\(\s*'(?P<name>%s)'\s*,(?P<args>[^\n]*)\)\s*\Z"
     % "|".join(ASYNC_MAGICS),
-    re.S,
+    re.DOTALL,
 )
 
 

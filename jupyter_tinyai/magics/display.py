@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 import sys
 import uuid
-from typing import Optional
 
 METADATA_KEY = "jupyter_tinyai"
-FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
+FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
 
 class MessageError(Exception):
@@ -50,7 +49,7 @@ def footer(stats, stopped: bool = False) -> str:
     return " · ".join(parts)
 
 
-def metadata(stats, spec: Optional[dict], params: dict, conversation: str, notice: Optional[str], stopped: bool) -> dict:
+def metadata(stats, spec: dict | None, params: dict, conversation: str, notice: str | None, stopped: bool) -> dict:
     """What a saved notebook records about an answer."""
     data = {
         "model": (spec or {}).get("id") or (stats.model if stats else None),
@@ -83,7 +82,7 @@ class NotebookAnswer:
         self.fmt = fmt
         self.display_id = f"tinyai-{uuid.uuid4().hex}"
         self.progress_id = self.display_id + "-progress"
-        self.notice: Optional[str] = None
+        self.notice: str | None = None
         self._shown_progress = False
         self.updates = 0
 
@@ -149,7 +148,7 @@ class TerminalAnswer:
     def __init__(self, fmt: str = "markdown", stream=None):
         self.fmt = fmt
         self.stream = stream or sys.stdout
-        self.notice: Optional[str] = None
+        self.notice: str | None = None
         self._printed = 0
         self._progress = False
         self.updates = 0

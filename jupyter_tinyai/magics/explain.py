@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from ..context import ContextError, History, describe
 from ..prompts import explain_error_prompt, explain_prompt, shorten
@@ -21,7 +20,7 @@ def explain_target(target: str, namespace, history: History, error: bool = False
     target = target.strip()
     match = _ERR.match(target)
     if error or match:
-        index: Optional[int] = int(match.group(1)) if match and match.group(1) else None
+        index: int | None = int(match.group(1)) if match and match.group(1) else None
         return error_prompt(history.error(index), max_chars)
     if not target:
         # In[-1] is the %explain cell itself

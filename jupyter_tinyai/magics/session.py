@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import traceback
 import uuid
-from typing import Optional
 
 from ..context import ErrorRecord, History
 
@@ -34,10 +33,10 @@ class Session:
         self.settings = load_settings(shell.config)
         self.conversation = _new_id("kernel")
         self.errors: dict[int, ErrorRecord] = {}
-        self.model: Optional[str] = None  # chosen with `%tinyai use` or the panel
-        self.temperature: Optional[float] = None  # chosen in the panel
+        self.model: str | None = None  # chosen with `%tinyai use` or the panel
+        self.temperature: float | None = None  # chosen in the panel
         self.autoexplain = False
-        self.last_prompt: Optional[str] = None
+        self.last_prompt: str | None = None
         self._client = None
 
     @property
@@ -56,7 +55,7 @@ class Session:
         ns = self.shell.user_ns
         return History(ns.get("In", []), ns.get("Out", {}), self.errors)
 
-    def record_error(self, result) -> Optional[ErrorRecord]:
+    def record_error(self, result) -> ErrorRecord | None:
         """``post_run_cell`` hook: remember a cell's exception for ``{Err}`` and ``%explain``."""
         error = getattr(result, "error_in_exec", None)
         if error is None or getattr(error, "_tinyai_message", False):

@@ -13,7 +13,6 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Optional
 
 from ..errors import GenerationError, TinyAIError
 
@@ -26,8 +25,8 @@ DRAIN_TIMEOUT_S = 30.0  # after a stop, how long to wait for the engine to end t
 class Outcome:
     text: str = ""
     stats: object = None
-    notice: Optional[str] = None
-    error: Optional[TinyAIError] = None
+    notice: str | None = None
+    error: TinyAIError | None = None
     stopped: bool = False  # by the Stop button or an interrupt
     interrupted: bool = False  # by Ctrl-C / the kernel's interrupt
     parts: list = field(default_factory=list)
@@ -46,7 +45,7 @@ class Generation:
         self.events: queue.Queue = queue.Queue()
         self.outcome = Outcome()
         self.done = False
-        self._loading_since: Optional[float] = None
+        self._loading_since: float | None = None
         self._progress = (0.0, "")
         self._last_render = 0.0
         self._dirty = False
@@ -72,7 +71,7 @@ class Generation:
 
     # -- cell thread ----------------------------------------------------------------------
 
-    def start(self) -> "Generation":
+    def start(self) -> Generation:
         self.view.start()
         if self.on_start is not None:
             self.on_start(self)

@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jupyter_tinyai.context import ContextError, ErrorRecord, History, describe, interpolate, summarize
+from jupyter_tinyai.context import (
+    ContextError,
+    ErrorRecord,
+    History,
+    describe,
+    interpolate,
+    summarize,
+)
 from jupyter_tinyai.prompts import TRUNCATED
 
 
@@ -56,7 +63,7 @@ def test_ndarray_summary_has_shape_dtype_and_statistics():
 def test_long_strings_and_sequences_are_truncated_with_a_marker():
     piece = summarize("s", "x" * 10_000, max_chars=500)
     assert TRUNCATED.strip() in piece.text and len(piece.text) < 600
-    kind, text = describe(list(range(1000)))
+    _, text = describe(list(range(1000)))
     assert text.startswith("list of 1000 items: 0, 1, 2") and "(990 more)" in text
 
 
@@ -68,7 +75,7 @@ def test_functions_and_classes_are_sent_as_source():
 
 
 def test_attributes_and_items():
-    text, pieces = interpolate("{p.x} {xs[1]}", {"p": type("P", (), {"x": 5})(), "xs": [10, 20]})
+    text, _ = interpolate("{p.x} {xs[1]}", {"p": type("P", (), {"x": 5})(), "xs": [10, 20]})
     assert text == "5 20"
 
 

@@ -98,7 +98,7 @@ def test_interrupt_in_the_terminal_keeps_the_partial_answer(engine):
     assert out.interrupted and out.stopped
     assert out.stats.finish_reason == "cancelled" and 0 < out.stats.generated_tokens < 300
     assert out.text.strip()
-    text, stats = engine.ask("What is 2 + 2?", conversation="terminal-after", max_tokens=8)
+    _, stats = engine.ask("What is 2 + 2?", conversation="terminal-after", max_tokens=8)
     assert stats.generated_tokens > 0
 
 
@@ -115,10 +115,11 @@ def test_code_format_offers_the_code_as_next_input_without_running_it(shell, cap
 def test_user_errors_are_one_line(shell):
     result = shell.run_cell("%ask {surely_not_defined}")
     assert isinstance(result.error_in_exec, MessageError)
-    assert result.error_in_exec._render_traceback_() == [
+    expected = (
         "\x1b[31mContextError\x1b[39m: {surely_not_defined}: there is no variable 'surely_not_defined' in the kernel;"
         " define it first, or write {{ and }} for literal braces."
-    ]
+    )
+    assert result.error_in_exec._render_traceback_() == [expected]
 
 
 def test_code_blocks_and_question_marks():

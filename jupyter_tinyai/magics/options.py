@@ -1,0 +1,82 @@
+"""Options of the magics: parsing a line without shell-splitting the prompt, the shared
+generation options, and the :class:`Job` a magic hands to the streaming code."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+from IPython.core.magic_arguments import argument
+
+from ..errors import TinyAIError
+from .display import MessageError
+
+
+@dataclass
+class Job:
+    """One answer to produce: the prompt and everything sent with it."""
+
+    prompt: str
+    kwargs: dict
+    fmt: str = "markdown"
+    params: dict = field(default_factory=dict)
+    throwaway: bool = False  # a one-off conversation, forgotten after the answer
+
+
+def _parse(magic, line: str):
+    """Options at the start of ``line`` (argparse), and the rest of the line verbatim.
+
+    The prompt is never shell-split, so apostrophes and quotes in it are fine; write
+    ``--`` before a prompt that starts with a dash.
+    """
+    parser = magic.parser
+    tokens: list[str] = []
+    rest = line.lstrip()
+    while rest.startswith("-"):
+        match = re.match(r"(\S+)\s*", rest)
+        option, rest = match.group(1), rest[match.end():]
+        if option == "--":
+            break
+        name = option.split("=", 1)[0]
+        action = parser._option_string_actions.get(name)
+        if action is None:
+            raise MessageError(f"unknown option {name}; see {parser.prog}? for the options.", "UsageError")
+        tokens.append(option)
+        if action.nargs != 0 and "=" not in option:
+            match = re.match(r"(\"[^\"]*\"|'[^']*'|\S+)\s*", rest)
+            if not match:
+                raise MessageError(f"option {name} needs a value.", "UsageError")
+            tokens.append(match.group(1)[1:-1] if match.group(1)[:1] in "'\"" else match.group(1))
+            rest = rest[match.end():]
+    try:
+        args = parser.parse_args(tokens)
+    except Exception as error:  # argparse's usage errors
+        raise MessageError(str(error).strip() or "bad options", "UsageError") from None
+    return args, rest
+
+
+def _user_errors(method):
+    """TinyAIErrors raised while building a job (an unknown {name}) show as one line."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except TinyAIError as error:
+            raise MessageError(str(error), type(error).__name__) from None
+
+    return wrapper
+
+
+def _generation_options(func):
+    for decorator in reversed(
+        [
+            argument("-m", "--model", help="Model for this answer: an id from `%%tinyai models`, a short part of one, or a GGUF path."),
+            argument("-t", "--temperature", type=float, help="Sampling temperature (0: greedy, reproducible)."),
+            argument("--max-tokens", type=int, help="Longest answer, in tokens."),
+            argument("--seed", type=int, help="Random seed for sampling when the temperature is above 0."),
+        ]
+    ):
+        func = decorator(func)
+    return func
