@@ -139,3 +139,31 @@ def test_terminal_view_prints_deltas(capsys):
     view.update("Hello")
     view.finish("Hello!", "model · 2 tokens", {})
     assert capsys.readouterr().out == "Hello!\n\n[model · 2 tokens]\n"
+
+
+class NoticeClient:
+    """A client whose answer had to be trimmed to fit (the engine's notice chunk comes first)."""
+
+    def chat(self, prompt, *, cancel=None, progress=None, **kwargs):
+        yield Chunk(notice="To fit the 512-token context window, this answer left out 2 earlier turns.")
+        yield Chunk(text="Short answer.", stats=Stats(model="m", generated_tokens=3))
+
+    def cancel(self):
+        return False
+
+
+def test_trim_notice_is_shown_apart_from_the_answer_and_kept_in_metadata():
+    from jupyter_tinyai.magics.display import NotebookAnswer, metadata
+
+    view = NotebookAnswer()
+    generation = Generation(NoticeClient(), "hi", Recorder())
+    generation.view = view
+    view.start = lambda: None
+    view.update = lambda text: None
+    out = generation.run()
+    assert out.text == "Short answer." and out.notice.startswith("To fit the 512-token")
+    bundle = view._bundle(out.text, "m · 3 tokens")
+    assert bundle["text/markdown"].startswith("> To fit the 512-token context window")
+    assert "Short answer." in bundle["text/markdown"]
+    meta = metadata(out.stats, None, {"seed": -1}, "c", out.notice, out.stopped)["jupyter_tinyai"]
+    assert meta["notice"] == out.notice and meta["generated_tokens"] == 3
