@@ -94,7 +94,7 @@ class TinyAIMagics(Magics):
         temperature = args.temperature if args.temperature is not None else session.temperature
         kwargs = dict(
             conversation=conversation,
-            model=args.model or session.model,
+            model=session.model_for(args.model),
             system=system,
             context=list(context),
             temperature=temperature,

@@ -47,6 +47,19 @@ class Session:
             self._client = default_client(self.settings)
         return self._client
 
+    def model_for(self, option: str | None) -> str | None:
+        """The model of one answer: ``-m`` for that answer only, else the one chosen with
+        ``%tinyai use`` / the panel, else the configured default (``None`` until a ``-m``
+        has loaded another one)."""
+        if option:
+            self._overridden = True
+            return option
+        if self.model or not getattr(self, "_overridden", False):
+            return self.model
+        from ..models import resolve
+
+        return resolve(self.settings.model or None, self.settings).id
+
     def new_conversation(self) -> str:
         self.conversation = _new_id("kernel")
         return self.conversation

@@ -167,3 +167,13 @@ def test_trim_notice_is_shown_apart_from_the_answer_and_kept_in_metadata():
     assert "Short answer." in bundle["text/markdown"]
     meta = metadata(out.stats, None, {"seed": -1}, "c", out.notice, out.stopped)["jupyter_tinyai"]
     assert meta["notice"] == out.notice and meta["generated_tokens"] == 3
+
+
+def test_model_option_applies_to_one_answer_only(shell, model_path, tmp_path, capsys):
+    other = tmp_path / "other-copy.gguf"
+    other.symlink_to(model_path)
+    shell.run_cell(f"%ask -m {other} --max-tokens 4 Hello")
+    assert "other-copy" in capsys.readouterr().out.rsplit("[", 1)[-1]
+    shell.run_cell("%ask --max-tokens 4 Hello again")
+    footer = capsys.readouterr().out.rsplit("[", 1)[-1]
+    assert footer.startswith("llamacpp:SmolLM2-135M-Instruct-Q4_1 ·")
