@@ -46,6 +46,7 @@ class ProgressLine:
 
     def __init__(self, stream=sys.stderr, delay: float = 1.0):
         self.stream, self.delay, self.start, self.shown = stream, delay, time.monotonic(), False
+        self.width = 0
 
     def __call__(self, fraction: float, message: str) -> None:
         if time.monotonic() - self.start < self.delay and fraction < 1.0:
@@ -53,8 +54,10 @@ class ProgressLine:
         if fraction >= 1.0 and not self.shown:
             return
         self.shown = True
+        line = f"{message} {fraction * 100:3.0f}%"
         end = "\n" if fraction >= 1.0 else "\r"
-        self.stream.write(f"{message} {fraction * 100:3.0f}%{end}")
+        self.stream.write(line.ljust(self.width) + end)  # cover the longer line before it
+        self.width = 0 if fraction >= 1.0 else len(line)
         self.stream.flush()
 
 
