@@ -195,6 +195,16 @@ describe('ChatModel', () => {
     expect(model.banner?.text).toContain('Lost the connection to the Jupyter server (code 1006)');
   });
 
+  it('keeps the tokens received before the connection was lost', () => {
+    const { connection, frames, model } = setup();
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    connection.server({ type: 'token', id, text: 'Half an ans' });
+    connection.disconnected.emit('code 1011');
+    frames.run();
+    expect(model.messages[1]).toMatchObject({ content: 'Half an ans', failed: true, streaming: false });
+  });
+
   it('turns a failing send into an error instead of hanging', () => {
     const { connection, model } = setup();
     connection.failNext = new Error('socket closed');

@@ -184,7 +184,7 @@ export class MessageView extends Widget {
       n.textContent = notice;
       this._footer.appendChild(n);
     }
-    if (m.role === 'assistant' && m.stats) {
+    if (m.role === 'assistant' && m.stats && formatStats(m.stats, this._trans)) {
       const s = document.createElement('div');
       s.className = 'jp-TinyAI-stats';
       s.textContent = formatStats(m.stats, this._trans);
