@@ -182,8 +182,9 @@ class HostClient:
         threading.Thread(target=self._forward_cancel, args=(call,), name="tinyai-cancel", daemon=True).start()
         parts: list[str] = []
         told_queue = False
+        events = self._events("/tinyai/chat", body)
         try:
-            for name, data in self._events("/tinyai/chat", body):
+            for name, data in events:
                 if name == "chunk":
                     chunk = Chunk.from_dict(data)
                     parts.append(chunk.text)
@@ -205,6 +206,7 @@ class HostClient:
             exc.partial = "".join(parts)
             raise
         finally:
+            events.close()  # closes the connection: the host stops an answer no one reads
             call.done.set()
             with self._lock:
                 self._calls.discard(call)

@@ -154,7 +154,13 @@ class HostState:
 
     def housekeeping(self) -> None:
         """Unload the model after keep_alive idle seconds; exit after idle_exit."""
+        ticks = 0
         while not self.stop.wait(0.5):
+            ticks += 1
+            if ticks % 4 == 0 and not self._still_registered():
+                print("the runtime file no longer names this host: exiting", flush=True)
+                self.shutdown()
+                return
             idle = self.scheduler.idle_seconds()
             if self.keep_alive and idle >= self.keep_alive and self.engine.model is not None:
                 with self.scheduler.try_turn() as ours:
@@ -164,6 +170,12 @@ class HostState:
                 with self.scheduler.try_turn() as ours:
                     if ours:
                         self.shutdown()
+
+    def _still_registered(self) -> bool:
+        """Clients find a host only through the runtime file: one it no longer names (removed,
+        or replaced by another host) is unreachable and should go."""
+        info = lifecycle.read_info()
+        return info is not None and info.get("pid") == os.getpid()
 
     def shutdown(self) -> None:
         """Stop taking requests: clients no longer find this host (they start a new one);
@@ -278,6 +290,8 @@ class Handler(BaseHTTPRequestHandler):
             self._try_send(event("done", {"cancelled": True}))
         except TinyAIError as exc:
             self._try_send(event("error", exc.to_dict()))
+        except BadRequest as exc:
+            self._try_send(event("error", {"kind": "bad_request", "message": str(exc)}))
         except (BrokenPipeError, ConnectionResetError):
             req.cancel.set()
         except Exception as exc:  # a bug or a backend failure: report it, keep serving
