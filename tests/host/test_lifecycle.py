@@ -132,3 +132,18 @@ def test_status_of_a_running_host(client):
     assert host["keep_alive_s"] == 600 and host["idle_exit_s"] == 3600
     assert status["model"]["source"] == "bundled" and "st" in status["conversations"]
     assert json.loads(json.dumps(status)) == status
+
+
+def test_a_host_that_the_runtime_file_no_longer_names_exits(client):
+    info = client.host_info()
+    os.unlink(lifecycle.runtime_file())  # no client can find it any more
+    assert lifecycle.wait_gone(info, timeout=60)
+
+
+def test_the_default_client_is_the_host_client_unless_in_process():
+    from jupyter_tinyai.api import make_client
+    from jupyter_tinyai.engine import Engine
+
+    assert isinstance(make_client(load_settings(host="auto")), HostClient)
+    assert isinstance(make_client(load_settings(host="inprocess")), Engine)
+    assert lifecycle.running_host() is None  # making a client starts nothing
