@@ -43,11 +43,21 @@ def keep_question_marks(lines: list[str]) -> list[str]:
     return out
 
 
+def _runs_async_cells() -> bool:
+    """Whether the kernel awaits async cells on its asyncio loop (not after ``%autoawait off``
+    or with another runner such as trio): otherwise the cell stays synchronous."""
+    from IPython import get_ipython
+    from IPython.core.interactiveshell import _asyncio_runner
+
+    shell = get_ipython()
+    return bool(shell is not None and shell.autoawait and shell.loop_runner is _asyncio_runner)
+
+
 def transform(lines: list[str]) -> list[str]:
     """``input_transformers_post`` hook: rewrite a cell that is one call of our magics."""
     source = "".join(lines)
     match = _CALL.match(source)
-    if not match:
+    if not match or not _runs_async_cells():
         return lines
     return [
         f"await __import__('jupyter_tinyai.magics.asynccell', fromlist=['run']).run("

@@ -112,6 +112,24 @@ def test_explain_a_function_sends_its_source(kernel):
     assert "def area(radius):" in prompt and "3.14159" in prompt
 
 
+def test_explain_the_previous_cell(kernel):
+    kernel.run("total = sum(n * n for n in range(10))")
+    cell = kernel.run("%explain --max-tokens 4")
+    assert cell.status == "ok", cell.errors
+    assert "total = sum(n * n for n in range(10))" in _session(kernel, "last_prompt")
+
+
+def test_with_autoawait_off_the_magics_still_stream(kernel):
+    kernel.run("%autoawait off")
+    try:
+        cell = kernel.run("%%ask --new --max-tokens 8\nWhat is the capital of France?")
+        assert cell.status == "ok", cell.errors
+        assert len(cell.answer_updates()) >= 2
+        assert cell.final_answer()["metadata"]["jupyter_tinyai"]["generated_tokens"] > 0
+    finally:
+        kernel.run("%autoawait on")
+
+
 def test_explain_error_and_cell_body(kernel):
     kernel.run("{}['missing']")
     cell = kernel.run("%explain --error --max-tokens 4")

@@ -122,7 +122,7 @@ def test_user_errors_are_one_line(shell):
     assert result.error_in_exec._render_traceback_() == [expected]
 
 
-def test_code_blocks_and_question_marks():
+def test_code_blocks_and_question_marks(shell):
     from jupyter_tinyai.magics.asynccell import keep_question_marks, transform
 
     assert code_blocks("Here:\n```python\nx = 1\n```\nand\n```\ny = 2\n```") == "x = 1\n\ny = 2"
@@ -131,6 +131,11 @@ def test_code_blocks_and_question_marks():
     assert keep_question_marks(["%ask?\n"]) == ["%ask?\n"]
     assert transform(["get_ipython().run_cell_magic('ask', '-t 0', 'hi\\n')\n"])[0].startswith("await ")
     assert transform(["x = get_ipython().run_line_magic('ask', 'hi')\n"]) == ["x = get_ipython().run_line_magic('ask', 'hi')\n"]
+    shell.autoawait = False  # `%autoawait off`: top-level await would be a SyntaxError
+    try:
+        assert transform(["get_ipython().run_line_magic('ask', 'hi')\n"]) == ["get_ipython().run_line_magic('ask', 'hi')\n"]
+    finally:
+        shell.autoawait = True
 
 
 def test_terminal_view_prints_deltas(capsys):
