@@ -293,8 +293,14 @@ def test_figures_during_a_long_answer(page, lab):
     screen = (appear[0] - ws_first) if appear and ws_first else float("nan")
     host_to_screen = (appear[0] - sent - ttft * 1000) if appear else float("nan")
     longest = max((t["duration"] for t in long_tasks), default=0)
+    renders = page.evaluate(
+        "() => performance.getEntriesByName('jupyter-tinyai:render').map(e => ({start: e.startTime, duration: e.duration}))"
+    )
+    ours = [t for t in long_tasks if any(r["start"] < t["start"] + t["duration"] and t["start"] < r["start"] + r["duration"] for r in renders)]
+    slowest_render = max((r["duration"] for r in renders), default=0)
     print(
         f"\nFIGURES sidebar answer: {tokens} tokens; socket->screen first token {screen:.1f} ms; "
         f"send->screen minus host ttft {host_to_screen:.1f} ms (host first token->browser, upper bound); "
-        f"long tasks >50 ms during the answer: {len(long_tasks)} (longest {longest:.0f} ms)"
+        f"long tasks >50 ms during the answer: {len(long_tasks)} (longest {longest:.0f} ms), "
+        f"{len(ours)} of them overlapping one of our {len(renders)} Markdown renders (slowest render {slowest_render:.0f} ms)"
     )

@@ -76,9 +76,12 @@ def test_rendering_a_fast_500_token_answer(browser, lab):
         assert "sister lived" in text and "def travel" in text
         tasks = [t for t in page.evaluate("() => window.__tinyai.longtasks") if start <= t["start"] <= end]
         longest = max((t["duration"] for t in tasks), default=0)
+        renders = page.evaluate("() => performance.getEntriesByName('jupyter-tinyai:render').map(e => e.duration)")
+        assert renders, "no render was measured"
         print(
             f"\nFIGURES scripted 500-token answer at 70 tokens/s rendered in {end - start:.0f} ms; "
-            f"long tasks >50 ms: {len(tasks)} (longest {longest:.0f} ms)"
+            f"long tasks >50 ms: {len(tasks)} (longest {longest:.0f} ms); {len(renders)} Markdown renders, "
+            f"slowest {max(renders):.0f} ms, median {sorted(renders)[len(renders) // 2]:.1f} ms"
         )
     finally:
         page.context.close()

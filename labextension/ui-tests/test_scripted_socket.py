@@ -106,3 +106,40 @@ def test_busy_and_crashed_host_messages(browser, lab):
         assert page.locator(f"{SIDEBAR}").get_attribute("data-phase") == "idle"
     finally:
         page.context.close()
+
+
+def test_explain_selection_sends_only_the_selected_text(browser, lab):
+    lab.api("PUT", "/api/contents/select.ipynb", {"type": "notebook", "format": "json", "content": {
+        "cells": [{"cell_type": "code", "metadata": {}, "source": "a = 1\nresult = compute_totals(a)\nb = 2",
+                   "outputs": [], "execution_count": None}],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5}})
+    received = []
+
+    def server(ws):
+        def on_message(raw):
+            msg = json.loads(raw)
+            received.append(msg)
+            if msg.get("type") == "chat":
+                ws.send(json.dumps({"type": "start", "id": msg["id"]}))
+                ws.send(json.dumps({"type": "token", "id": msg["id"], "text": "It computes totals."}))
+                ws.send(json.dumps({"type": "done", "id": msg["id"], "stats": {"generated_tokens": 4}}))
+        ws.on_message(on_message)
+
+    page = _page(browser, lab, server, "select.ipynb")
+    try:
+        page.locator(".jp-NotebookPanel .jp-Cell .cm-line", has_text="compute_totals").click()
+        page.keyboard.press("Home")
+        page.keyboard.press("Shift+End")  # selects the middle line only
+        page.keyboard.press("Control+Alt+e")
+        inline = page.locator(".jp-NotebookPanel .jp-Cell .jp-TinyAI-inline")
+        inline.wait_for()
+        assert "selection" in inline.locator(".jp-TinyAI-inline-title").text_content()
+        inline.locator(".jp-TinyAI-markdown", has_text="It computes totals.").wait_for()
+        chats = [m for m in received if m.get("type") == "chat"]
+        assert len(chats) == 1
+        assert chats[0]["notebook"] == "select.ipynb"
+        assert [c["label"] for c in chats[0]["context"]] == ["Selection (cell 1)"]
+        assert chats[0]["context"][0]["text"] == "result = compute_totals(a)"
+    finally:
+        page.context.close()

@@ -11,6 +11,9 @@ import { Widget } from '@lumino/widgets';
 import { IChatMessage } from '../model';
 import { ICodeActions } from './codeactions';
 
+/** The name of the User Timing measure of each Markdown render of an answer. */
+export const RENDER_MEASURE = 'jupyter-tinyai:render';
+
 export function formatStats(stats: IChatMessage['stats'], trans: TranslationBundle): string {
   if (!stats) {
     return '';
@@ -49,6 +52,7 @@ export class MessageView extends Widget {
     this._footer = document.createElement('div');
     this._footer.className = 'jp-TinyAI-message-footer';
     if (message.role === 'assistant') {
+      performance.clearMeasures?.(RENDER_MEASURE);
       this._renderer = this._rendermime.createRenderer('text/markdown');
       this._renderer.addClass('jp-TinyAI-markdown');
       this._body.appendChild(this._renderer.node);
@@ -120,9 +124,12 @@ export class MessageView extends Widget {
           continue;
         }
         const model = new MimeModel({ data: { 'text/markdown': content }, trusted: false });
+        const start = performance.now();
         await this._renderer.renderModel(model);
         this._rendered = content;
         this._decorateCode();
+        // User Timing entries (seen in the browser's performance tools), one answer's worth
+        performance.measure?.(RENDER_MEASURE, { start, end: performance.now() });
       } while (this._dirty);
     } finally {
       this._rendering = false;
