@@ -319,11 +319,15 @@ class MLXBackend(Backend):
     def _settle_cache(self, known: list[int]) -> None:
         """After a turn the cache holds the prompt and the answer, maybe one token ahead of
         what we saw (mlx-lm computes the next token early): trim to what we know."""
-        from mlx_lm.models.cache import trim_prompt_cache
+        from mlx_lm.models.cache import can_trim_prompt_cache, trim_prompt_cache
 
         if not self._cache:
             return
-        offset = self._cache[0].offset if hasattr(self._cache[0], "offset") else 0
+        offset = getattr(self._cache[0], "offset", None)
+        if not isinstance(offset, int) or (offset > len(known) and not can_trim_prompt_cache(self._cache)):
+            # a cache whose contents we cannot tell (recurrent layers): start afresh next turn
+            self._cache, self._cache_tokens = None, []
+            return
         if offset > len(known):
             trim_prompt_cache(self._cache, offset - len(known))
             offset = len(known)
