@@ -151,3 +151,97 @@ def test_gguf_of_an_architecture_mlx_cannot_run():
 
     with pytest.raises(ModelFileError, match="llama.cpp backend"):
         model_config({"general.architecture": "gemma3"}, {})
+
+
+def write_tiny_gguf(path, arch):
+    """A tiny random F32 model of ``arch`` with a byte-level BPE vocabulary (gguf package)."""
+    import gguf
+    import numpy as np
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    rng = np.random.default_rng(1)
+    d, layers, heads, kv_heads, ff = 64, 2, 4, 2, 128
+    tokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] + [bytes_to_unicode()[b] for b in range(256)] + ["ab"]
+    writer = gguf.GGUFWriter(str(path), arch=arch)
+    writer.add_context_length(512)
+    writer.add_embedding_length(d)
+    writer.add_block_count(layers)
+    writer.add_feed_forward_length(ff)
+    writer.add_head_count(heads)
+    writer.add_head_count_kv(kv_heads)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_rope_freq_base(10000.0)
+    writer.add_file_type(0)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("default")
+    writer.add_token_list(tokens)
+    writer.add_token_types([3, 3, 3] + [1] * 257)
+    writer.add_token_merges(["a b"])
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(2)
+
+    def tensor(name, *shape):
+        writer.add_tensor(name, (rng.standard_normal(shape) * 0.2).astype(np.float32))
+
+    tensor("token_embd.weight", len(tokens), d)
+    writer.add_tensor("output_norm.weight", np.ones(d, np.float32))
+    kv = kv_heads * d // heads
+    for i in range(layers):
+        writer.add_tensor(f"blk.{i}.attn_norm.weight", np.ones(d, np.float32))
+        writer.add_tensor(f"blk.{i}.ffn_norm.weight", np.ones(d, np.float32))
+        tensor(f"blk.{i}.attn_q.weight", d, d)
+        tensor(f"blk.{i}.attn_k.weight", kv, d)
+        tensor(f"blk.{i}.attn_v.weight", kv, d)
+        tensor(f"blk.{i}.attn_output.weight", d, d)
+        if arch == "qwen2":
+            tensor(f"blk.{i}.attn_q.bias", d)
+            tensor(f"blk.{i}.attn_k.bias", kv)
+            tensor(f"blk.{i}.attn_v.bias", kv)
+        tensor(f"blk.{i}.ffn_gate.weight", ff, d)
+        tensor(f"blk.{i}.ffn_up.weight", ff, d)
+        tensor(f"blk.{i}.ffn_down.weight", d, ff)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return str(path)
+
+
+@pytest.mark.parametrize("arch", ["llama", "qwen2"])
+def test_gguf_read_by_mlx_computes_what_llamacpp_computes(tmp_path, arch):
+    """Every supported architecture's tensor mapping and config: the logits of a tiny random
+    F32 model agree with llama.cpp's at every position (float32 rounding only)."""
+    require_mlx()
+    import llama_cpp
+    import mlx.core as mx
+    import numpy as np
+
+    from jupyter_tinyai.backends import mlx_gguf
+
+    path = write_tiny_gguf(tmp_path / f"tiny-{arch}.gguf", arch)
+    model, config, _ = mlx_gguf.load_model(path)
+    assert config["model_type"] == arch
+    ids = [5, 40, 77, 100, 3, 9, 200, 150, 20, 60]
+    llm = llama_cpp.Llama(model_path=path, verbose=False, n_ctx=64, logits_all=True)
+    try:
+        llm.eval(ids)
+        theirs = np.array(llm.scores[: len(ids)])
+    finally:
+        llm.close()
+    ours = np.array(model(mx.array([ids]))[0])
+    assert np.abs(ours - theirs).max() < 0.05 * np.abs(theirs).max()
+    assert (ours.argmax(-1) == theirs.argmax(-1)).all()
+
+
+def test_tokenizer_from_gguf_metadata_matches_llamacpp(mlx_engine, engine):
+    texts = [
+        "<|im_start|>user\nWhat is 12345 + 0.5?<|im_end|>\n",
+        "naïve café — 東京 🙂 don't   spaces\t\ttabs\n\n",
+        "def f(x):\n    return x**2  # 100%",
+    ]
+    ours = mlx_engine._backend._tokenizer
+    llm = engine._backend._llm
+    for text in texts:
+        assert ours.encode(text, add_special_tokens=False) == llm.tokenize(text.encode(), add_bos=False, special=True), text
+        ids = ours.encode(text, add_special_tokens=False)
+        assert ours.decode(ids) == text
