@@ -16,10 +16,15 @@ import os
 import random
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
-from ..errors import BackendUnavailable, GenerationError, InsufficientMemory, ModelFileError
+from ..errors import (
+    BackendUnavailable,
+    GenerationError,
+    InsufficientMemory,
+    ModelFileError,
+)
 from ..models.spec import human_size
 from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback, Stats
 from .chat_template import render
@@ -62,7 +67,7 @@ class MLXBackend(Backend):
         self._bos = self._eos = ""
         self._add_bos = False
         self._config: dict = {}
-        self._cache: Optional[list] = None
+        self._cache: list | None = None
         self._cache_tokens: list = []
 
     @classmethod
@@ -108,7 +113,7 @@ class MLXBackend(Backend):
         page to disk and crawl); elsewhere the engine's check against free memory applies."""
         try:
             limit = int(mx.device_info().get("max_recommended_working_set_size", 0) or 0)
-        except Exception:  # older mlx, or no Metal
+        except (AttributeError, RuntimeError, TypeError):  # older mlx, or no Metal
             limit = 0
         need = self.estimate_bytes()
         if limit and need > limit:
@@ -118,7 +123,7 @@ class MLXBackend(Backend):
                 "model, or lower c.TinyAI.n_ctx."
             )
 
-    def load(self, progress: Optional[ProgressCallback] = None) -> None:
+    def load(self, progress: ProgressCallback | None = None) -> None:
         mx = _import_mlx()
         self._check_working_set(mx)
         if progress:
@@ -227,7 +232,11 @@ class MLXBackend(Backend):
 
     def _reuse_cache(self, tokens: list[int]) -> int:
         """Keep the cached prefix ``tokens`` shares with the last turn; return its length."""
-        from mlx_lm.models.cache import can_trim_prompt_cache, make_prompt_cache, trim_prompt_cache
+        from mlx_lm.models.cache import (
+            can_trim_prompt_cache,
+            make_prompt_cache,
+            trim_prompt_cache,
+        )
 
         if self._cache is None:
             self._cache, self._cache_tokens = make_prompt_cache(self._model), []
@@ -335,7 +344,7 @@ class MLXBackend(Backend):
 
     # -- conversation state ---------------------------------------------------------------
 
-    def save_state(self) -> Optional[MLXState]:
+    def save_state(self) -> MLXState | None:
         """Hand the live cache over (the engine switches conversations right after)."""
         if not self._cache or not self._cache_tokens:
             return None

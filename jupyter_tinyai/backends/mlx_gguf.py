@@ -134,7 +134,7 @@ def rename(weights: dict) -> dict:
 
 def quantize_like(model, weights: dict) -> None:
     """Quantize each module of ``model`` whose weights came quantized, with their bits and group size."""
-    import mlx.nn as nn
+    from mlx import nn
 
     def predicate(path, module):
         scales = weights.get(f"{path}.scales")

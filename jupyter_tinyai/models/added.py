@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..errors import ModelFileError
 from .spec import ModelSpec

@@ -29,7 +29,8 @@ def test_added_gguf_is_listed_and_resolves(settings, tmp_path, make_gguf):
     assert resolve("finetune-3", settings).path == str(path)
     # persisted under the Jupyter data dir, read again by a new process (a new load)
     assert added_file().startswith(os.environ["JUPYTER_DATA_DIR"])
-    assert json.load(open(added_file()))["models"] == [{"path": str(path)}]
+    with open(added_file(), encoding="utf-8") as handle:
+        assert json.load(handle)["models"] == [{"path": str(path)}]
 
 
 def test_adding_twice_keeps_one_entry_and_remove_forgets(settings, tmp_path, make_gguf):
