@@ -7,6 +7,7 @@ import { Cell } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
+import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { activeCellContext, cellError, selectionContext } from './context';
 import { ICodeActions } from './components/codeactions';
@@ -27,9 +28,9 @@ export interface ICommandDeps {
   settings: () => ISettings;
 }
 
-/** The cell under the last right-click, or the active cell. */
-function targetCell(app: JupyterFrontEnd, panel: NotebookPanel): Cell | null {
-  const node = app.contextMenuHitTest(n => n.classList.contains('jp-Cell'));
+/** From the context menu: the cell right-clicked; otherwise the active cell. */
+function targetCell(app: JupyterFrontEnd, panel: NotebookPanel, args: ReadonlyPartialJSONObject): Cell | null {
+  const node = args.origin === 'context-menu' ? app.contextMenuHitTest(n => n.classList.contains('jp-Cell')) : undefined;
   if (node) {
     const cell = panel.content.widgets.find(w => w.node === node);
     if (cell) {
@@ -85,12 +86,12 @@ export function registerCommands(deps: ICommandDeps): void {
     caption: trans.__('Explain the active cell (or the selected text in it), inline under the cell'),
     icon: tinyaiIcon,
     isEnabled: () => !!activeCellContext(tracker.currentWidget),
-    execute: () => {
+    execute: args => {
       const panel = tracker.currentWidget;
       if (!panel) {
         return;
       }
-      const cell = targetCell(app, panel);
+      const cell = targetCell(app, panel, args);
       if (!cell) {
         return;
       }
@@ -117,12 +118,12 @@ export function registerCommands(deps: ICommandDeps): void {
     caption: trans.__("Explain the active cell's error (or the notebook's last error), inline under the cell"),
     icon: tinyaiIcon,
     isEnabled: () => !!tracker.currentWidget,
-    execute: () => {
+    execute: args => {
       const panel = tracker.currentWidget;
       if (!panel) {
         return;
       }
-      let cell = targetCell(app, panel);
+      let cell = targetCell(app, panel, args);
       let error = cell ? cellError(cell) : null;
       if (!error) {
         cell = [...panel.content.widgets].reverse().find(c => cellError(c) !== null) ?? null;
