@@ -17,7 +17,7 @@ import json
 import socket
 import threading
 import uuid
-from typing import Iterable, Iterator, Optional
+from collections.abc import Iterable, Iterator
 from urllib.parse import quote
 
 from .. import errors
@@ -34,7 +34,7 @@ GONE = (ConnectionRefusedError, FileNotFoundError, ConnectionResetError, BrokenP
 
 
 class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: Optional[float]):
+    def __init__(self, path: str, timeout: float | None):
         super().__init__("localhost", timeout=timeout)
         self._path = path
 
@@ -47,7 +47,7 @@ class _UnixConnection(http.client.HTTPConnection):
 class _Call:
     """One streamed request of this client: its id on the host and its cancel event."""
 
-    def __init__(self, cancel: Optional[threading.Event]):
+    def __init__(self, cancel: threading.Event | None):
         self.id = uuid.uuid4().hex
         self.cancel = cancel or threading.Event()
         self.done = threading.Event()
@@ -57,16 +57,16 @@ class HostClient:
     """The engine API over the host's socket. Thread-safe; one instance per process is
     enough (``jupyter_tinyai.api.default_client``)."""
 
-    def __init__(self, settings: Optional[TinyAI] = None, timeout: Optional[float] = None):
+    def __init__(self, settings: TinyAI | None = None, timeout: float | None = None):
         self.settings = settings or load_settings()
         self.timeout = timeout  # None: wait as long as the queue and the answer take
-        self._info: Optional[dict] = None
+        self._info: dict | None = None
         self._calls: set[_Call] = set()
         self._lock = threading.Lock()
 
     # -- the host ---------------------------------------------------------------------------
 
-    def host_info(self, start: bool = True) -> Optional[dict]:
+    def host_info(self, start: bool = True) -> dict | None:
         """The running host's runtime info, starting a host if ``start`` and none runs."""
         info = self._info
         if info is not None and lifecycle.is_alive(info):
@@ -74,7 +74,7 @@ class HostClient:
         self._info = lifecycle.ensure_host(self.settings) if start else lifecycle.running_host()
         return self._info
 
-    def _connection(self, info: dict, timeout: Optional[float] = None) -> http.client.HTTPConnection:
+    def _connection(self, info: dict, timeout: float | None = None) -> http.client.HTTPConnection:
         if info.get("socket"):
             return _UnixConnection(info["socket"], timeout)
         return http.client.HTTPConnection("127.0.0.1", int(info["port"]), timeout=timeout)
@@ -85,7 +85,7 @@ class HostClient:
             headers["Authorization"] = f"Bearer {info['token']}"
         return headers
 
-    def _open(self, method: str, path: str, body=None, start: bool = True, timeout: Optional[float] = None):
+    def _open(self, method: str, path: str, body=None, start: bool = True, timeout: float | None = None):
         """Send a request; a host that vanished since we last saw it is replaced once."""
         for attempt in (1, 2):
             info = self.host_info(start)
@@ -149,14 +149,14 @@ class HostClient:
         prompt: str,
         *,
         conversation: str = "default",
-        model: Optional[str] = None,
-        system: Optional[str] = None,
+        model: str | None = None,
+        system: str | None = None,
         context: Iterable[ContextPiece] = (),
-        temperature: Optional[float] = None,
-        max_tokens: Optional[int] = None,
-        seed: Optional[int] = None,
-        cancel: Optional[threading.Event] = None,
-        progress: Optional[ProgressCallback] = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+        cancel: threading.Event | None = None,
+        progress: ProgressCallback | None = None,
     ) -> Iterator[Chunk]:
         """Stream the answer to ``prompt`` as the next turn of ``conversation`` (see
         ``Engine.chat``). While earlier requests run, a notice chunk says how many."""
@@ -247,7 +247,7 @@ class HostClient:
 
         return models.list_models(self.settings)
 
-    def load(self, model: Optional[str] = None, progress: Optional[ProgressCallback] = None):
+    def load(self, model: str | None = None, progress: ProgressCallback | None = None):
         from ..models import ModelSpec
 
         body = {"id": uuid.uuid4().hex, "model": model or self.settings.model or None, "settings": self._settings_body()}

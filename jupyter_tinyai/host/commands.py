@@ -29,8 +29,8 @@ def host_lines(host: dict) -> list[str]:
     if not host.get("running", True):
         return [
             "host:     not running (the first request starts it)",
-            f"timers:   model unloads {_timer(host.get('keep_alive_s'), None)}"
-            f" · host exits {_timer(host.get('idle_exit_s'), None)}",
+            (f"timers:   model unloads {_timer(host.get('keep_alive_s'), None)}"
+             f" · host exits {_timer(host.get('idle_exit_s'), None)}"),
         ]
     where = host.get("socket") or "loopback TCP"
     ports = host.get("ports") or []
@@ -38,8 +38,8 @@ def host_lines(host: dict) -> list[str]:
         f"host:     pid {host.get('pid')} · up {_duration(host.get('uptime_s', 0))} · {where}"
         + (f" · also http://127.0.0.1:{ports[0]}/v1" if ports else ""),
         f"queue:    {'busy' if host.get('busy') else 'idle'} · {host.get('queue', 0)} waiting",
-        f"timers:   model unloads {_timer(host.get('keep_alive_s'), host.get('unload_in_s'))}"
-        f" · host exits {_timer(host.get('idle_exit_s'), host.get('exit_in_s')) if not ports else 'never while serving a port'}",
+        (f"timers:   model unloads {_timer(host.get('keep_alive_s'), host.get('unload_in_s'))}"
+         f" · host exits {_timer(host.get('idle_exit_s'), host.get('exit_in_s')) if not ports else 'never while serving a port'}"),
     ]
     return lines
 

@@ -23,7 +23,6 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from typing import Optional
 
 from .._version import __version__
 from ..errors import HostError
@@ -83,7 +82,7 @@ def socket_path() -> str:
 # -- the runtime file ------------------------------------------------------------------
 
 
-def read_info() -> Optional[dict]:
+def read_info() -> dict | None:
     try:
         with open(runtime_file(), encoding="utf-8") as f:
             info = json.load(f)
@@ -114,7 +113,7 @@ def remove_info(pid: int) -> None:
                     pass
 
 
-def process_start_time(pid: int) -> Optional[float]:
+def process_start_time(pid: int) -> float | None:
     import psutil
 
     try:
@@ -133,7 +132,7 @@ def is_alive(info: dict) -> bool:
     return created is not None and abs(created - float(info.get("process_created", created))) < 1.0
 
 
-def connect(info: dict, timeout: Optional[float] = None) -> socket.socket:
+def connect(info: dict, timeout: float | None = None) -> socket.socket:
     """A connected socket to the host described by ``info``."""
     if info.get("socket"):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -159,7 +158,7 @@ def responds(info: dict) -> bool:
         return False
 
 
-def running_host() -> Optional[dict]:
+def running_host() -> dict | None:
     """The runtime info of a live host, or None (a stale file is left for :func:`ensure_host`)."""
     info = read_info()
     if info and is_alive(info) and responds(info):
@@ -334,7 +333,7 @@ SIGNALS = {
 }
 
 
-def crash_signal(pid: int) -> Optional[str]:
+def crash_signal(pid: int) -> str | None:
     """The signal that killed host ``pid``, from its faulthandler report (None: no report,
     e.g. SIGKILL, which cannot be caught)."""
     try:
@@ -371,7 +370,7 @@ def crash_message(info: dict) -> str:
             f"when memory ran out — try a smaller model or lower c.TinyAI.n_ctx). Log: {log_file()}." + after)
 
 
-def stop_host(info: Optional[dict] = None, timeout: float = 10.0) -> bool:
+def stop_host(info: dict | None = None, timeout: float = 10.0) -> bool:
     """Stop the running host (SIGTERM, then SIGKILL); False when none was running."""
     info = info or read_info()
     if not info or not is_alive(info):
@@ -389,6 +388,17 @@ def stop_host(info: Optional[dict] = None, timeout: float = 10.0) -> bool:
 
 
 __all__ = [
-    "ensure_host", "running_host", "read_info", "write_info", "remove_info", "stop_host", "crash_message",
-    "connect", "runtime_dir", "socket_path", "log_file", "crash_file", "__version__",
+    "__version__",
+    "connect",
+    "crash_file",
+    "crash_message",
+    "ensure_host",
+    "log_file",
+    "read_info",
+    "remove_info",
+    "running_host",
+    "runtime_dir",
+    "socket_path",
+    "stop_host",
+    "write_info",
 ]

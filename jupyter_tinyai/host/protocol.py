@@ -15,7 +15,7 @@ OpenAI-compatible endpoints (``/v1/…``) use OpenAI's own stream format instead
 from __future__ import annotations
 
 import json
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 #: settings a client sends with a request so the host loads what the client configured
 LOAD_SETTINGS = ("n_ctx", "backend", "adapter", "models", "model_dirs", "threads", "memory_headroom_mb",
@@ -29,7 +29,7 @@ class BadRequest(ValueError):
 
 
 def encode_event(name: str, data) -> bytes:
-    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode("utf-8")
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
 def read_events(lines: Iterator[bytes]) -> Iterator[tuple[str, dict]]:
@@ -84,6 +84,6 @@ def message_text(content) -> str:
     raise BadRequest("a message's 'content' must be a string or a list of text parts.")
 
 
-def error_body(message: str, kind: str = "bad_request", code: Optional[int] = None) -> dict:
+def error_body(message: str, kind: str = "bad_request", code: int | None = None) -> dict:
     """An error in the shape OpenAI clients expect, with our ``kind`` alongside."""
     return {"error": {"message": message, "type": kind, "code": code}, "kind": kind, "message": message}

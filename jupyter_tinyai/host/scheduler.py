@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Callable, Optional
 
 
 class Cancelled(Exception):
@@ -28,7 +28,7 @@ class Scheduler:
         self._cond = threading.Condition()
         self._queue: deque[Request] = deque()
         self.last_activity = time.monotonic()
-        self.running: Optional[Request] = None
+        self.running: Request | None = None
 
     def waiting(self) -> int:
         with self._cond:

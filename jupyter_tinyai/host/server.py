@@ -30,7 +30,6 @@ import time
 import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Optional
 from urllib.parse import parse_qs, urlparse
 
 from .._version import __version__
@@ -92,7 +91,7 @@ class HostState:
 
     # -- requests -----------------------------------------------------------------------
 
-    def register(self, rid: Optional[str], kind: str) -> Request:
+    def register(self, rid: str | None, kind: str) -> Request:
         req = Request(rid or uuid.uuid4().hex, kind)
         with self.requests_lock:
             self.requests[req.id] = req
@@ -120,7 +119,7 @@ class HostState:
             if name in values and values[name] is not None and getattr(settings, name) != values[name]:
                 try:
                     setattr(settings, name, values[name])
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - traitlets' TraitError and friends
                     raise BadRequest(f"bad value for setting {name!r}: {exc}") from None
                 changed = changed or name in ("n_ctx", "threads", "backend")
         if changed and self.engine.model is not None:
@@ -294,7 +293,7 @@ class Handler(BaseHTTPRequestHandler):
             self._try_send(event("error", {"kind": "bad_request", "message": str(exc)}))
         except (BrokenPipeError, ConnectionResetError):
             req.cancel.set()
-        except Exception as exc:  # a bug or a backend failure: report it, keep serving
+        except Exception as exc:  # noqa: BLE001 - a bug or a backend failure: report it, keep serving
             traceback.print_exc()
             self._try_send(event("error", GenerationError(f"the host failed: {exc!r} (see {lifecycle.log_file()}).").to_dict()))
         finally:
@@ -536,7 +535,7 @@ def listen_tcp(state: HostState, port: int) -> dict:
     return {"url": f"http://127.0.0.1:{port}/v1", "token": token, "new": True}
 
 
-def run(keep_alive: int, idle_exit: int, port: Optional[int] = None) -> int:
+def run(keep_alive: int, idle_exit: int, port: int | None = None) -> int:
     """Run the host until it is idle for ``idle_exit`` seconds, or told to stop."""
     import faulthandler
     import signal
@@ -545,7 +544,7 @@ def run(keep_alive: int, idle_exit: int, port: Optional[int] = None) -> int:
 
     from ..config import load_settings
 
-    crash = open(lifecycle.crash_file(os.getpid()), "w")
+    crash = open(lifecycle.crash_file(os.getpid()), "w")  # noqa: SIM115 - open for the host's whole life
     faulthandler.enable(crash, all_threads=True)
     state = HostState(load_settings(host="inprocess"), keep_alive, idle_exit)
     info = {

@@ -156,7 +156,7 @@ def test_switching_models_unloads_the_old_one(client, model_path, tmp_path):
     spec = client.load(str(copy), progress=lambda f, m: progress.append(f))
     assert spec.path == str(copy) and progress[-1] == 1.0
     assert client.status()["model"]["path"] == str(copy)
-    text, stats = client.ask(PROMPTS[0], model=model_path)
+    _, stats = client.ask(PROMPTS[0], model=model_path)
     assert client.status()["model"]["path"] == model_path
     assert stats.model == client.status()["model"]["id"]
     client.unload()
