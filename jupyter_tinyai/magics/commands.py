@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from .display import MessageError, footer
@@ -36,7 +37,12 @@ def use(session, args):
             last[0] = time.monotonic()
             print(f"{message} {fraction * 100:.0f}%")
 
-    spec = session.client.load(args[0], progress=progress)
+    name = args[0]
+    if os.path.exists(os.path.expanduser(name)):  # a file or folder the user just made: remember it
+        from ..models.added import add_model
+
+        name = add_model(name, session.settings).path
+    spec = session.client.load(name, progress=progress)
     session.model = spec.id
     _print(f"using {spec.id}")
 

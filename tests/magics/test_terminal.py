@@ -182,3 +182,19 @@ def test_model_option_applies_to_one_answer_only(shell, model_path, tmp_path, ca
     shell.run_cell("%ask --max-tokens 4 Hello again")
     footer = capsys.readouterr().out.rsplit("[", 1)[-1]
     assert footer.startswith("llamacpp:SmolLM2-135M-Instruct-Q4_1 ·")
+
+
+def test_use_path_registers_the_model(shell, tmp_path, model_path, capsys):
+    """%tinyai use PATH remembers a model file the user just made, as `models --add` does."""
+    import shutil
+
+    from jupyter_tinyai.models.added import load_added
+
+    mine = tmp_path / "my-finetune.gguf"
+    shutil.copyfile(model_path, mine)
+    try:
+        shell.run_line_magic("tinyai", f"use {mine}")
+        assert "using llamacpp:my-finetune" in capsys.readouterr().out
+        assert [e["path"] for e in load_added()] == [str(mine)]
+    finally:
+        shell.run_line_magic("tinyai", "use smollm2")
