@@ -50,7 +50,9 @@ def ask(page, prompt):
 
 def wait_idle(page, timeout=300_000):
     page.wait_for_function(
-        "() => document.querySelector('#jupyter-tinyai-sidebar').dataset.phase === 'idle'", timeout=timeout
+        """() => document.querySelector('#jupyter-tinyai-sidebar').dataset.phase === 'idle'
+                 && !document.querySelector('#jupyter-tinyai-sidebar .jp-TinyAI-message.jp-mod-rendering')""",
+        timeout=timeout,
     )
 
 
@@ -166,7 +168,7 @@ def test_explain_cell_inline_then_continue_in_sidebar(page, lab):
     assert "Explanation of this cell" in inline.locator(".jp-TinyAI-inline-title").text_content()
     inline.locator(".jp-TinyAI-markdown").filter(has_text=re.compile(r"\w")).wait_for(timeout=120_000)
     page.wait_for_function(
-        "() => !document.querySelector('.jp-TinyAI-inline').classList.contains('jp-mod-busy')", timeout=300_000
+        "() => !document.querySelector('.jp-TinyAI-inline').matches('.jp-mod-busy, :has(.jp-mod-rendering)')", timeout=300_000
     )
     explanation = inline.locator(".jp-TinyAI-markdown").text_content().strip()
     assert explanation
@@ -198,7 +200,7 @@ def test_explain_error_output_inline_and_dismiss(page):
     assert "error" in inline.locator(".jp-TinyAI-inline-title").text_content().lower()
     inline.locator(".jp-TinyAI-markdown").filter(has_text=re.compile(r"\w")).wait_for(timeout=120_000)
     page.wait_for_function(
-        "() => !document.querySelector('.jp-TinyAI-inline').classList.contains('jp-mod-busy')", timeout=300_000
+        "() => !document.querySelector('.jp-TinyAI-inline').matches('.jp-mod-busy, :has(.jp-mod-rendering)')", timeout=300_000
     )
     inline.locator(".jp-TinyAI-inline-dismiss").click()
     assert second.locator(".jp-TinyAI-inline").count() == 0
@@ -257,7 +259,7 @@ def test_dark_theme(page, lab):
         inline = first.locator(".jp-TinyAI-inline")
         inline.wait_for()
         page.wait_for_function(
-            "() => !document.querySelector('.jp-TinyAI-inline').classList.contains('jp-mod-busy')", timeout=300_000
+            "() => !document.querySelector('.jp-TinyAI-inline').matches('.jp-mod-busy, :has(.jp-mod-rendering)')", timeout=300_000
         )
         assert _is_dark(page, ".jp-TinyAI-inline")
         if SCREENSHOTS:

@@ -70,7 +70,7 @@ def test_rendering_a_fast_500_token_answer(browser, lab):
         box.fill("tell me a story")
         box.press("Enter")
         sidebar.locator(".jp-TinyAI-message-assistant .jp-TinyAI-stats").wait_for(timeout=120_000)
-        page.wait_for_timeout(300)
+        sidebar.locator(".jp-TinyAI-message-assistant .jp-TinyAI-markdown", has_text="sister lived").last.wait_for()
         end = page.evaluate("() => performance.now()")
         text = sidebar.locator(".jp-TinyAI-message-assistant .jp-TinyAI-markdown").text_content()
         assert "sister lived" in text and "def travel" in text

@@ -55,7 +55,7 @@ def test_hostile_markdown_from_the_model_is_inert(browser, lab):
         answer.locator(".jp-TinyAI-stats").wait_for()
         assert answer.count() == 1
         markdown = answer.locator(".jp-TinyAI-markdown")
-        assert "Here you go" in markdown.text_content()
+        markdown.filter(has_text="Here you go").wait_for()  # rendering is asynchronous
         assert answer.locator("[onerror]").count() == 0
         assert answer.locator("script").count() == 0
         hrefs = answer.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href') || '')")

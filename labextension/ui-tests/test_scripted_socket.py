@@ -48,15 +48,15 @@ def test_replace_selection_puts_the_code_in_place_of_the_selected_text(browser, 
 
     page = _page(browser, lab, server, "replace.ipynb")
     try:
-        editor = page.locator(".jp-NotebookPanel .jp-Cell .cm-content").first
+        editor = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .cm-content").first
         editor.wait_for()
-        page.locator(".jp-NotebookPanel .jp-Cell .cm-line", has_text="OLD").dblclick()  # selects the word
+        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .cm-line", has_text="OLD").dblclick()  # selects the word
         _ask(page, "fix it")
         answer = page.locator(f"{SIDEBAR} .jp-TinyAI-message-assistant")
         answer.locator(".jp-TinyAI-replace").wait_for()
         answer.locator(".jp-TinyAI-replace").click()
-        page.wait_for_function("() => document.querySelector('.jp-NotebookPanel .jp-Cell .cm-content').textContent.includes('total')")
-        lines = page.locator(".jp-NotebookPanel .jp-Cell .cm-line").all_text_contents()
+        page.wait_for_function("() => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .cm-content').textContent.includes('total')")
+        lines = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .cm-line").all_text_contents()
         assert lines == ["x = 1", CODE, "y = 2"]
     finally:
         page.context.close()
@@ -128,11 +128,11 @@ def test_explain_selection_sends_only_the_selected_text(browser, lab):
 
     page = _page(browser, lab, server, "select.ipynb")
     try:
-        page.locator(".jp-NotebookPanel .jp-Cell .cm-line", has_text="compute_totals").click()
+        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .cm-line", has_text="compute_totals").click()
         page.keyboard.press("Home")
         page.keyboard.press("Shift+End")  # selects the middle line only
         page.keyboard.press("Control+Alt+e")
-        inline = page.locator(".jp-NotebookPanel .jp-Cell .jp-TinyAI-inline")
+        inline = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .jp-TinyAI-inline")
         inline.wait_for()
         assert "selection" in inline.locator(".jp-TinyAI-inline-title").text_content()
         inline.locator(".jp-TinyAI-markdown", has_text="It computes totals.").wait_for()

@@ -116,6 +116,7 @@ export class MessageView extends Widget {
       return;
     }
     this._rendering = true;
+    this.addClass('jp-mod-rendering');
     try {
       do {
         this._dirty = false;
@@ -133,6 +134,7 @@ export class MessageView extends Widget {
       } while (this._dirty);
     } finally {
       this._rendering = false;
+      this.removeClass('jp-mod-rendering');
     }
     this.node.dispatchEvent(new CustomEvent('tinyai-rendered', { bubbles: true }));
   }
