@@ -2,6 +2,7 @@
 # jupyter_tinyai quick start.
 #
 #   ./scripts/run.sh demo   install into .venv, then ask the bundled model a question
+#   ./scripts/run.sh lab    install into .venv, then open JupyterLab on examples/quickstart.ipynb
 #   ./scripts/run.sh test   install into .venv with the test tools (and Chromium), run every test
 #
 # Environment: PYTHON (default python3), TINYAI_VENV (default .venv), CMAKE_ARGS (passed to
@@ -93,17 +94,31 @@ demo() {
 test_all() {
     install test
     install_test_system_packages
-    local status=0
+    local status=0 jest=0
+    if [ $# = 0 ]; then  # the whole suite: the labextension's unit tests too
+        say "labextension unit tests (jest)"
+        (cd labextension && export PATH="$(cd .. && pwd)/$VENV/bin:$PATH" \
+            && jlpm install >/dev/null && offline jlpm test --silent) || jest=$?
+    fi
+    say "python, kernel, server and browser tests (pytest)"
     offline "$VENV/bin/python" -m pytest "$@" || status=$?
     if [ "$status" = 5 ]; then
         echo "pytest collected no tests: that is a failure here" >&2
         exit 1
     fi
+    [ "$jest" = 0 ] || { echo "the jest tests failed (exit $jest)" >&2; exit 1; }
     exit "$status"
+}
+
+lab() {
+    install ""
+    say "starting JupyterLab with the quick-start notebook (Ctrl-C stops it)"
+    exec "$VENV/bin/jupyter" lab examples/quickstart.ipynb
 }
 
 case "${1:-}" in
     demo) demo ;;
+    lab) lab ;;
     test) shift; test_all "$@" ;;
-    *) echo "usage: $0 demo | test [pytest args]" >&2; exit 2 ;;
+    *) echo "usage: $0 demo | lab | test [pytest args]" >&2; exit 2 ;;
 esac
