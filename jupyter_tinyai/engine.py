@@ -15,7 +15,7 @@ from typing import Iterable, Iterator, Optional
 
 from . import models
 from .backends import backend_class
-from .backends.base import Backend, Chunk, GenerationParams, LoadSettings, Message, ProgressCallback, Stats
+from .backends.base import Backend, Chunk, GenerationParams, LoadSettings, Message, ProgressCallback, Stats, collect
 from .config import TinyAI, default_threads, load_settings
 from .conversations import Conversations
 from .errors import EmptyPrompt
@@ -168,11 +168,7 @@ class Engine:
 
     def ask(self, prompt: str, **kwargs) -> tuple[str, Stats]:
         """The whole answer at once: (text, stats)."""
-        parts, stats = [], None
-        for chunk in self.chat(prompt, **kwargs):
-            parts.append(chunk.text)
-            stats = chunk.stats or stats
-        return "".join(parts), stats
+        return collect(self.chat(prompt, **kwargs))
 
     def cancel(self) -> bool:
         """Stop the answer being generated (from any thread); False when none is."""

@@ -113,6 +113,15 @@ class LoadSettings:
     extra: dict = field(default_factory=dict)
 
 
+def collect(chunks) -> tuple[str, "Stats | None"]:
+    """The whole answer of a stream of chunks: (text, stats of the last chunk)."""
+    parts, stats = [], None
+    for chunk in chunks:
+        parts.append(chunk.text)
+        stats = chunk.stats or stats
+    return "".join(parts), stats
+
+
 ProgressCallback = Callable[[float, str], None]  # fraction 0..1, what is happening
 
 
@@ -168,6 +177,25 @@ class Backend(ABC):
     def estimate_bytes(self) -> int:
         """Memory the model will need once loaded, estimated before loading it."""
         return self.spec.size_bytes
+
+    def timed_stats(self, *, start: float, first_at, end: float, prompt_tokens: int, generated: int,
+                    cached: int = 0, finish: str = "stop") -> Stats:
+        """Stats of one generation from ``time.perf_counter()`` readings: the request
+        (``start``), the first token (``first_at``, None when there was none) and the end.
+        Tokens/s is decode speed: the tokens after the first over the time after it."""
+        first_at = first_at or end
+        decode = end - first_at
+        return Stats(
+            model=self.spec.id,
+            backend=self.name,
+            prompt_tokens=prompt_tokens,
+            cached_tokens=cached,
+            generated_tokens=generated,
+            ttft_s=first_at - start,
+            tokens_per_s=(generated - 1) / decode if generated > 1 and decode > 0 else 0.0,
+            total_s=end - start,
+            finish_reason=finish,
+        )
 
     def memory_bytes(self) -> int:
         """Memory the loaded model holds (weights and caches), best estimate."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import BackendUnavailable, GenerationError, ModelFileError
 from ..models.gguf import read_gguf
-from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback, Stats
+from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback
 from .chat_template import render
 
 INSTALL_HINT = (
@@ -207,23 +207,11 @@ class LlamaCppBackend(Backend):
         finally:
             generator.close()
         tail = decoder.decode(b"", final=True)
-        end = time.perf_counter()
-        first_at = first_at or end
-        decode_time = end - first_at
-        yield Chunk(
-            text=tail,
-            stats=Stats(
-                model=self.spec.id,
-                backend=self.name,
-                prompt_tokens=len(tokens),
-                cached_tokens=cached,
-                generated_tokens=generated,
-                ttft_s=first_at - start,
-                tokens_per_s=(generated - 1) / decode_time if generated > 1 and decode_time > 0 else 0.0,
-                total_s=end - start,
-                finish_reason=finish,
-            ),
+        stats = self.timed_stats(
+            start=start, first_at=first_at, end=time.perf_counter(), prompt_tokens=len(tokens),
+            generated=generated, cached=cached, finish=finish,
         )
+        yield Chunk(text=tail, stats=stats)
 
     def _is_eog_fn(self):
         import llama_cpp

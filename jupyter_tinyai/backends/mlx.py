@@ -26,7 +26,7 @@ from ..errors import (
     ModelFileError,
 )
 from ..models.spec import human_size
-from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback, Stats
+from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback
 from .chat_template import render
 
 INSTALL_HINT = (
@@ -307,23 +307,11 @@ class MLXBackend(Backend):
         finally:
             responses.close()
             self._settle_cache(tokens + generated)
-        end = time.perf_counter()
-        first_at = first_at or end
-        decode_time = end - first_at
-        n = len(generated)
-        yield Chunk(
-            stats=Stats(
-                model=self.spec.id,
-                backend=self.name,
-                prompt_tokens=len(tokens),
-                cached_tokens=cached,
-                generated_tokens=n,
-                ttft_s=first_at - start,
-                tokens_per_s=(n - 1) / decode_time if n > 1 and decode_time > 0 else 0.0,
-                total_s=end - start,
-                finish_reason=finish,
-            )
+        stats = self.timed_stats(
+            start=start, first_at=first_at, end=time.perf_counter(), prompt_tokens=len(tokens),
+            generated=len(generated), cached=cached, finish=finish,
         )
+        yield Chunk(stats=stats)
 
     def _settle_cache(self, known: list[int]) -> None:
         """After a turn the cache holds the prompt and the answer, maybe one token ahead of

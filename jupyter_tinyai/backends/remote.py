@@ -469,18 +469,9 @@ class RemoteBackend(Backend):
                 generated = self.count_text(answer) if self._tokenizer else deltas
             except TinyAIError:
                 generated = deltas  # servers send about one token per delta
-        first_at = first_at or end
-        decode = end - first_at
-        return Stats(
-            model=self.spec.id,
-            backend=self.name,
-            prompt_tokens=prompt_tokens,
-            cached_tokens=cached,
-            generated_tokens=generated,
-            ttft_s=first_at - start,
-            tokens_per_s=(generated - 1) / decode if generated > 1 and decode > 0 else 0.0,
-            total_s=end - start,
-            finish_reason=finish,
+        return self.timed_stats(
+            start=start, first_at=first_at, end=end, prompt_tokens=prompt_tokens,
+            generated=generated, cached=cached, finish=finish,
         )
 
 

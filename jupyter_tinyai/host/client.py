@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from urllib.parse import quote
 
 from .. import errors
-from ..backends.base import Chunk, Message, ProgressCallback, Stats
+from ..backends.base import Chunk, Message, ProgressCallback, Stats, collect
 from ..config import TinyAI, load_settings
 from ..errors import HostError
 from ..prompts import ContextPiece
@@ -224,11 +224,7 @@ class HostClient:
 
     def ask(self, prompt: str, **kwargs) -> tuple[str, Stats]:
         """The whole answer at once: (text, stats)."""
-        parts, stats = [], None
-        for chunk in self.chat(prompt, **kwargs):
-            parts.append(chunk.text)
-            stats = chunk.stats or stats
-        return "".join(parts), stats
+        return collect(self.chat(prompt, **kwargs))
 
     def cancel(self) -> bool:
         """Stop this client's answers (running or queued) within about one token; False

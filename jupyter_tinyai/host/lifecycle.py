@@ -105,12 +105,17 @@ def remove_info(pid: int) -> None:
     """Remove the runtime file and socket if they still belong to host ``pid``."""
     info = read_info()
     if info and info.get("pid") == pid:
-        for path in (runtime_file(), info.get("socket")):
-            if path:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
+        _remove_files(info)
+
+
+def _remove_files(info: dict) -> None:
+    """The runtime file and the socket it names."""
+    for path in (runtime_file(), info.get("socket")):
+        if path:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def process_start_time(pid: int) -> float | None:
@@ -244,12 +249,7 @@ def clear_stale() -> None:
             os.kill(int(info["pid"]), signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
         except OSError:
             pass
-    for path in (runtime_file(), info.get("socket")):
-        if path:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+    _remove_files(info)
 
 
 def host_command(settings=None) -> list[str]:

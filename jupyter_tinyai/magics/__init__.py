@@ -10,8 +10,6 @@ display the answer. Nothing heavy is imported until a model is needed.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 

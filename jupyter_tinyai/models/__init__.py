@@ -7,7 +7,7 @@ import os
 
 from ..backends import gguf_backend
 from ..errors import AmbiguousModel, ModelFileError, ModelNotFound, TinyAIError
-from .describe import describe_path, gguf_name
+from .describe import describe_path
 from .sources import SOURCES, bundled_path
 from .spec import ModelSpec, human_size
 
