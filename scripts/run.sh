@@ -54,7 +54,20 @@ C
     rm -rf "$dir"
 }
 
+# Building the JupyterLab extension from source needs Node.js 18+ (a wheel from PyPI does not).
+ensure_node() {
+    command -v node >/dev/null && return
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        say "installing Debian's nodejs to build the JupyterLab extension"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null
+    else
+        echo "Node.js 18 or newer is needed to build the JupyterLab extension from a clone: install it first" >&2
+        exit 1
+    fi
+}
+
 install() {
+    ensure_node
     make_venv
     detect_cmake_args
     say "installing jupyter-tinyai${1:+[$1]} (the first time, llama-cpp-python compiles for about 5 minutes)"
