@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..errors import ModelFileError
 
@@ -122,11 +123,20 @@ class _Reader:
 
 
 def read_gguf(path: str) -> GGUFInfo:
-    """Parse the header of ``path``; raise ModelFileError with what is wrong and what to do."""
+    """Parse the header of ``path``; raise ModelFileError with what is wrong and what to do.
+
+    Parsed once per file version (path, size, modification time): listing models and
+    loading one read a header once, not at every call.
+    """
     try:
-        size = os.path.getsize(path)
+        stat = os.stat(path)
     except OSError as exc:
         raise ModelFileError(f"cannot read {path}: {exc.strerror}.") from exc
+    return _read_gguf(path, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _read_gguf(path: str, size: int, _mtime_ns: int) -> GGUFInfo:
     if size == 0:
         raise ModelFileError(f"{path} is empty (0 bytes). Download the model again.")
     with open(path, "rb") as handle:

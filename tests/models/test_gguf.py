@@ -65,3 +65,12 @@ def test_tensor_sizes_are_checked(tmp_path):
     short = write_gguf(tmp_path / "short.gguf", meta, [("w", (64, 64), 3, 0)], data_bytes=100)
     with pytest.raises(ModelFileError, match="truncated"):
         read_gguf(short)
+
+
+def test_a_header_is_parsed_once_per_file_version(tmp_path):
+    path = tmp_path / "m.gguf"
+    write_gguf(path, tiny_model_metadata(context=1024))
+    first = read_gguf(str(path))
+    assert read_gguf(str(path)) is first
+    write_gguf(path, tiny_model_metadata(context=4096, name="a-longer-name"))
+    assert read_gguf(str(path)).context_length == 4096
