@@ -6,7 +6,6 @@ Fixtures that load the real model are session-scoped: the model is loaded once.
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 
 import pytest
