@@ -9,6 +9,7 @@ import ipaddress
 import socket
 
 import pytest
+from helpers.isolation import isolated_env
 
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.models.sources import bundled_path
@@ -59,19 +60,8 @@ def no_network():
 def isolated_home(tmp_path_factory, monkeypatch):
     """Config, data, runtime and model caches in a fresh directory for every test."""
     home = tmp_path_factory.mktemp("home")
-    for var, sub in {
-        "JUPYTER_CONFIG_DIR": "jupyter-config",
-        "JUPYTER_DATA_DIR": "jupyter-data",
-        "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
-        "IPYTHONDIR": "ipython",
-        "HF_HUB_CACHE": "hf-hub",
-        "OLLAMA_MODELS": "ollama",
-    }.items():
-        path = home / sub
-        path.mkdir()
-        monkeypatch.setenv(var, str(path))
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    for var, value in isolated_env(home).items():
+        monkeypatch.setenv(var, value)
     return home
 
 

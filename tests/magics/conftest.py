@@ -13,25 +13,13 @@ import queue
 import time
 
 import pytest
+from helpers.isolation import isolated_env
 
 TIMEOUT = 600  # generous: the CI machine may be shared and slow; never a timing assertion
 
 
 def kernel_env(home) -> dict:
-    env = dict(os.environ)
-    for var, sub in {
-        "JUPYTER_CONFIG_DIR": "jupyter-config",
-        "JUPYTER_DATA_DIR": "jupyter-data",
-        "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
-        "IPYTHONDIR": "ipython",
-        "HF_HUB_CACHE": "hf-hub",
-        "OLLAMA_MODELS": "ollama",
-    }.items():
-        path = home / sub
-        path.mkdir(parents=True, exist_ok=True)
-        env[var] = str(path)
-    env["HOME"] = str(home)
-    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    env = {**os.environ, **isolated_env(home)}
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     return env
 
