@@ -47,7 +47,8 @@ int main(void) {
     return 0;
 }
 C
-    if cc -mamx-tile -o "$dir/amx" "$dir/amx.c" 2>/dev/null && ! "$dir/amx" 2>/dev/null; then
+    if cc -mamx-tile -o "$dir/amx" "$dir/amx.c" 2>/dev/null \
+        && ! sh -c '"$1"; exit $?' sh "$dir/amx" 2>/dev/null; then  # sh reports the SIGILL, quietly
         export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX512=ON"
         say "this CPU advertises AMX but cannot run it: building llama.cpp with CMAKE_ARGS=\"$CMAKE_ARGS\""
     fi
