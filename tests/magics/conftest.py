@@ -24,6 +24,21 @@ def kernel_env(home) -> dict:
     return env
 
 
+class StopClicker:
+    def __init__(self, kernel, after_updates: int):
+        self.kernel, self.after_updates = kernel, after_updates
+        self.stop, self.updates, self.clicked = None, 0, False
+
+    def __call__(self, msg) -> None:
+        if msg["msg_type"] == "comm_open" and msg["content"]["data"]["state"].get("description") == "Stop":
+            self.stop = msg["content"]["comm_id"]
+        if msg["msg_type"] == "update_display_data" and "text/markdown" in msg["content"]["data"]:
+            self.updates += 1
+            if self.updates >= self.after_updates and self.stop and not self.clicked:
+                self.kernel.click(self.stop)
+                self.clicked = True
+
+
 class Cell:
     """What a frontend saw for one executed cell."""
 
@@ -108,6 +123,11 @@ class Kernel:
     def click(self, comm_id: str) -> None:
         """What JupyterLab sends when a widget button is clicked."""
         self.send_comm(comm_id, {"method": "custom", "content": {"event": "click"}})
+
+    def stop_clicker(self, after_updates: int = 2) -> "StopClicker":
+        """An iopub handler for ``run``: clicks the answer's Stop button once
+        ``after_updates`` display updates have streamed, while the kernel is busy."""
+        return StopClicker(self, after_updates)
 
     def value(self, expression: str):
         cell = self.run(f"print(repr({expression}))")

@@ -23,19 +23,10 @@ def test_ask_and_stop_through_the_default_client(new_kernel):
         assert "Paris" in final["data"]["text/markdown"]
         assert final["metadata"]["jupyter_tinyai"]["backend"] == "llamacpp"
 
-        state = {"stop": None, "updates": 0, "clicked": False}
-
-        def on_message(msg):
-            if msg["msg_type"] == "comm_open" and msg["content"]["data"]["state"].get("description") == "Stop":
-                state["stop"] = msg["content"]["comm_id"]
-            if msg["msg_type"] == "update_display_data" and "text/markdown" in msg["content"]["data"]:
-                state["updates"] += 1
-                if state["updates"] == 2 and state["stop"] and not state["clicked"]:
-                    kernel.click(state["stop"])
-                    state["clicked"] = True
+        on_message = kernel.stop_clicker()
 
         cell = kernel.run("%%ask --new --max-tokens 400\nWrite a long story about a lighthouse keeper.", on_message)
-        assert state["clicked"] and cell.status == "ok", cell.errors
+        assert on_message.clicked and cell.status == "ok", cell.errors
         meta = cell.final_answer()["metadata"]["jupyter_tinyai"]
         assert meta["stopped"] is True and 0 < meta["generated_tokens"] < 400
         again = kernel.run("%ask --max-tokens 6 Name a colour.")

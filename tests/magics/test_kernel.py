@@ -160,19 +160,10 @@ def test_errors_render_as_one_message(kernel, code, kind):
 
 
 def test_stop_button_ends_the_answer_and_the_next_ask_works(kernel):
-    state = {"updates": 0, "stop": None, "clicked": False}
-
-    def on_message(msg):
-        if msg["msg_type"] == "comm_open" and msg["content"]["data"]["state"].get("description") == "Stop":
-            state["stop"] = msg["content"]["comm_id"]
-        if msg["msg_type"] == "update_display_data" and "text/markdown" in msg["content"]["data"]:
-            state["updates"] += 1
-            if state["updates"] == 2 and state["stop"] and not state["clicked"]:
-                kernel.click(state["stop"])  # while the kernel is busy streaming
-                state["clicked"] = True
+    on_message = kernel.stop_clicker()
 
     cell = kernel.run("%%ask --new --max-tokens 400\nWrite a long story about a dragon who learns to bake.", on_message)
-    assert state["clicked"], "no Stop button was shown while streaming"
+    assert on_message.clicked, "no Stop button was shown while streaming"
     assert cell.status == "ok", cell.errors
     final = cell.final_answer()
     meta = final["metadata"]["jupyter_tinyai"]
