@@ -89,7 +89,7 @@ def cmd_pull(args) -> int:
     except KeyboardInterrupt:
         view.end_line()
         last = view.last
-        kept = f"{human_size(last.done)} of {human_size(last.total)} are" if last else "what was downloaded is"
+        kept = f"{human_size(last.bytes_on_disk())} of {human_size(last.total)} are" if last else "what was downloaded is"
         print(f"stopped: {kept} kept in the Hugging Face cache; run `jupyter tinyai pull {args.name}` again to resume.",
               file=sys.stderr)
         return 130

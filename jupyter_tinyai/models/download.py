@@ -26,7 +26,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import ChecksumMismatch, DownloadInterrupted, PullCancelled, TinyAIError
 from .spec import human_size
@@ -49,6 +49,14 @@ class Progress:
     total: int
     speed: float = 0.0  # bytes per second, recent
     resumed_from: int = 0  # bytes already on disk when this transfer started
+    partial_path: str = field(default="", repr=False)  # the partial file, while downloading
+
+    def bytes_on_disk(self) -> int:
+        """What a stopped pull keeps (reports are throttled, the file is not)."""
+        try:
+            return os.path.getsize(self.partial_path) if self.partial_path else self.done
+        except OSError:
+            return self.done
 
     @property
     def fraction(self) -> float:
@@ -261,7 +269,8 @@ class _Meter:
             self.window.pop(0)
         (t0, b0), (t1, b1) = self.window[0], self.window[-1]
         speed = (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
-        self.report(Progress(self.f.filename, "downloading", self.done, self.f.size, speed, self.resumed_from))
+        self.report(Progress(self.f.filename, "downloading", self.done, self.f.size, speed, self.resumed_from,
+                             Paths(self.f).incomplete))
 
 
 def _download(f, report, stopped) -> Fetched:
@@ -321,8 +330,9 @@ def _stream(f, out, meter: _Meter, stopped) -> None:
     from huggingface_hub import constants
     from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
-    from .hub import _is_transport_error, status_of, translate
+    from .hub import _is_transport_error, no_telemetry, status_of, translate
 
+    no_telemetry()
     headers = build_hf_headers()  # the user agent and HF_TOKEN (or the stored login); never logged
     headers["Accept-Encoding"] = "identity"  # byte offsets must be those of the file
     failures = 0

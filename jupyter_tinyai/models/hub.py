@@ -149,10 +149,19 @@ def choose(names, quant: str | None = None, preferred=()) -> list:
     return picked
 
 
+def no_telemetry() -> None:
+    """Pull asks the Hub for the listing and the file, nothing else: huggingface_hub's telemetry
+    (an agent registry fetched from the Hub, library versions in the user agent) is switched off."""
+    from huggingface_hub import constants
+
+    constants.HF_HUB_DISABLE_TELEMETRY = True
+
+
 def _list_repo(repo_id: str):
     """(commit, siblings) of the repo's main revision, with sizes and checksums."""
     from huggingface_hub import HfApi
 
+    no_telemetry()
     api = HfApi(endpoint=endpoint())
     info = api.model_info(repo_id, files_metadata=True)
     return info.sha, list(info.siblings or [])

@@ -175,6 +175,9 @@ class _Handler(BaseHTTPRequestHandler):
         repo = self.hub.repos.get(repo_id)
         if sw.listing_status:
             return self._json(req, sw.listing_status, {"error": "listing refused"})
+        if req.authorization and not self._authorized(req):
+            return self._json(req, 401, {"error": "Invalid credentials"},
+                              {"X-Error-Message": "Invalid credentials in Authorization header"})
         if repo is None or not self._authorized(req):
             # the real Hub answers 401 for a missing (or private) repo to an anonymous caller
             return self._json(req, 401, {"error": "Repository not found"}, {"X-Error-Code": "RepoNotFound"})

@@ -257,3 +257,13 @@ def test_one_of_two_waiters_cancelling_does_not_stop_the_other(hub, tiny_repo, s
     hub.resume.set()
     b.join(30)
     assert outcome["b"].quantization == "Q4_K_M" and len(hub.gets()) == 1
+
+
+def test_a_file_pulled_before_the_repo_changed_stays_listed(hub, tiny_repo, settings):
+    first = pull(REPO, settings=settings)
+    tiny_repo.commit = "b" * 40  # a new commit on main (say, the README was edited)
+    second = pull(REPO, "Q8_0", settings=settings)
+    with open(os.path.join(storage(), "refs", "main")) as handle:
+        assert handle.read() == "b" * 40
+    listed = {m.path for m in list_models(settings) if m.source == "hf-cache"}
+    assert listed == {first.path, second.path}
