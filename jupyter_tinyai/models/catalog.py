@@ -94,6 +94,16 @@ def close_names(name: str, n: int = 3) -> list:
     return difflib.get_close_matches(name.strip().lower(), names, n=n, cutoff=0.5)
 
 
+def prefer_mlx(settings=None) -> bool:
+    """Offer MLX builds: on Apple Silicon with mlx-lm installed, unless the backend is llama.cpp."""
+    import importlib.util
+
+    from ..backends import is_apple_silicon
+
+    backend = getattr(settings, "backend", "auto") if settings is not None else "auto"
+    return backend != "llamacpp" and is_apple_silicon() and importlib.util.find_spec("mlx_lm") is not None
+
+
 @dataclass
 class Fit:
     """Whether a model fits this machine at our context size, with the numbers."""
@@ -156,6 +166,11 @@ class Offer:
     size_bytes: int
     fit: Fit
     best_for: list = field(default_factory=list)  # roles this is the recommendation for
+    format: str = "gguf"  # "mlx": the entry's MLX build is what pull fetches here
+
+    @property
+    def repo(self) -> str:
+        return self.entry.mlx if self.format == "mlx" else self.entry.repo
 
     @property
     def pull_command(self) -> str:
@@ -164,7 +179,7 @@ class Offer:
     def to_dict(self) -> dict:
         return {
             "name": self.entry.name, "title": self.entry.title, "roles": list(self.entry.roles),
-            "repo": self.entry.repo, "quant": self.quant, "size_bytes": self.size_bytes,
+            "repo": self.repo, "format": self.format, "quant": self.quant, "size_bytes": self.size_bytes,
             "license": self.entry.license, "params": self.entry.params, "context": self.entry.context,
             "reasoning": self.entry.reasoning, "fim": self.entry.fim, "mlx": self.entry.mlx,
             "fit": self.fit.to_dict(), "best_for": list(self.best_for), "pull": self.pull_command,
@@ -182,12 +197,16 @@ def recommend(settings=None, budget=None) -> list:
         from ..memory import memory_budget
 
         budget = memory_budget()
+    mlx = prefer_mlx(settings)
     offers = []
     for entry in entries():
         quant = entry.default_quant
-        size = entry.size(quant)
+        size = entry.size(quant)  # an MLX 4-bit build is about the size of the Q4_K_M file
         n_ctx = context_for(entry.context, settings.n_ctx)
-        offers.append(Offer(entry, quant, size, fit(size, entry.kv_bytes_per_token(), n_ctx, budget, settings.memory_headroom_mb)))
+        fmt = "mlx" if mlx and entry.mlx else "gguf"
+        offers.append(Offer(entry, "4bit" if fmt == "mlx" else quant, size,
+                            fit(size, entry.kv_bytes_per_token(), n_ctx, budget, settings.memory_headroom_mb),
+                            format=fmt))
     for role in ROLES:
         pick = best(offers, role)
         if pick is not None:

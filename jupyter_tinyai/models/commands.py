@@ -35,8 +35,8 @@ def cmd_recommend(args) -> int:
             [
                 o.entry.name + (" *" if best[role] is o else ""),
                 o.entry.params,
-                o.quant,
-                human_size(o.size_bytes),
+                f"MLX {o.quant}" if o.format == "mlx" else o.quant,
+                ("~" if o.format == "mlx" else "") + human_size(o.size_bytes),
                 ("~" if o.fit.kv_estimated else "") + human_size(o.fit.need_bytes),
                 o.fit.badge,
                 o.entry.license,
@@ -85,7 +85,8 @@ def cmd_pull(args) -> int:
 
     view = _PullView()
     try:
-        pulled = pull_file(args.name, args.quant, force=args.force, progress=view, settings=_settings(args))
+        pulled = pull_file(args.name, args.quant, force=args.force, progress=view, settings=_settings(args),
+                           fmt=args.format)
     except KeyboardInterrupt:
         view.end_line()
         last = view.last
@@ -99,12 +100,13 @@ def cmd_pull(args) -> int:
     for note in pulled.notes:
         print(f"note: {note}", file=sys.stderr)
     f, spec = pulled.file, pulled.spec
+    what = f"{f.repo_id}/{f.filename}" if f.filename else f.repo_id
     if pulled.already_present:
-        print(f"{f.repo_id}/{f.filename} is already pulled ({human_size(f.size)}).")
+        print(f"{what} is already pulled ({human_size(f.size)}).")
     else:
         resumed = (f"; resumed at {human_size(pulled.resumed_from)}, fetched {human_size(pulled.fetched_bytes)}"
                    if pulled.resumed_from else "")
-        print(f"pulled {f.repo_id}/{f.filename} ({human_size(f.size)}, SHA-256 verified{resumed}).")
+        print(f"pulled {what} ({human_size(f.size)}, {'SHA-256' if f.filename else 'checksums'} verified{resumed}).")
     print(f"It {pulled.fit.describe()}: {pulled.fit.badge} on this machine.")
     print(f"Use it with: jupyter tinyai ask -m {spec.id} \"...\"   or, in a notebook: %tinyai use {spec.id}")
     return 0
@@ -143,6 +145,8 @@ def add_commands(sub) -> None:
     pull.add_argument("name", metavar="NAME")
     pull.add_argument("--quant", metavar="Q", help="quantization to pull, e.g. Q8_0 (default: Q4_K_M, or the largest that fits)")
     pull.add_argument("--force", action="store_true", help="pull even a model too large for this machine")
+    pull.add_argument("--format", choices=["gguf", "mlx"],
+                      help="for a catalog model: its GGUF (llama.cpp) or its MLX build (default: MLX on Apple Silicon with mlx-lm installed)")
     pull.add_argument("--n-ctx", type=int, help="context size the memory check assumes (default c.TinyAI.n_ctx)")
     pull.set_defaults(func=cmd_pull, in_process=False)
 

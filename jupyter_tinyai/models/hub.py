@@ -72,6 +72,11 @@ class PullPlan:
     entry: object = None  # the catalog entry, when NAME is one
     explicit: bool = False  # a file or a quantization was named: no other is tried
     listing: list = field(default_factory=list)
+    folder: list = field(default_factory=list)  # an MLX model: every file of its folder
+
+    @property
+    def is_mlx(self) -> bool:
+        return bool(self.folder)
 
 
 def quant_of(filename: str) -> str:
@@ -180,10 +185,27 @@ def _remote(sibling, repo_id: str, commit: str) -> RemoteFile:
     )
 
 
-def plan(name: str, quant: str | None = None) -> PullPlan:
-    """Resolve NAME against the Hub's listing (one request)."""
+def _mlx_files(names) -> list:
+    """The files of an MLX model folder (config, weights, tokenizer), or [] when it is not one.
+    Only repos named as MLX builds (mlx-community/…, …-mlx) are pulled as such: other
+    safetensors repos hold full-precision weights for other tools."""
+    if "config.json" not in names or not any(n.endswith(".safetensors") for n in names):
+        return []
+    skip = (".md", ".gitattributes", ".png", ".jpg", ".jpeg", ".gif")
+    return [n for n in names if "/" not in n and not n.lower().endswith(skip)]
+
+
+def plan(name: str, quant: str | None = None, fmt: str | None = None) -> PullPlan:
+    """Resolve NAME against the Hub's listing (one request). ``fmt``: "gguf" or "mlx" for a
+    catalog entry (default: MLX where catalog.prefer_mlx() says so and the entry has a build)."""
     entry, repo_id, filename, name_quant = parse_name(name)
     quant = quant or name_quant
+    if fmt == "mlx" and (entry is None or not entry.mlx) and not repo_id.lower().startswith("mlx-community/"):
+        raise ModelNotFound(f"{name} has no MLX build in the catalog: pull its GGUF (without --format mlx).")
+    if entry is not None and entry.mlx and repo_id == entry.repo and filename is None and (
+        fmt == "mlx" or (fmt is None and catalog.prefer_mlx())
+    ):
+        repo_id = entry.mlx
     check_online()
     try:
         commit, siblings = _list_repo(repo_id)
@@ -197,6 +219,8 @@ def plan(name: str, quant: str | None = None) -> PullPlan:
             hint = f" Did you mean: {', '.join(close)}?" if close else f" It holds: {', '.join(ggufs[:6]) or 'no GGUF file'}."
             raise ModelNotFound(f"{repo_id} has no file {filename!r}.{hint}")
         names, explicit = [filename], True
+    elif "mlx" in repo_id.lower() and not any(is_model_gguf(n) for n in by_name) and _mlx_files(list(by_name)):
+        return _mlx_plan(name, repo_id, commit, entry, by_name)
     else:
         try:
             names = choose(list(by_name), quant, entry.quants if entry else ())
@@ -213,6 +237,21 @@ def plan(name: str, quant: str | None = None) -> PullPlan:
         if not f.etag:
             raise PullError(f"the Hub lists no checksum for {repo_id}/{f.filename}, so it could not be verified: not pulled.")
     return PullPlan(name, repo_id, commit, files, entry, explicit, sorted(by_name))
+
+
+def _mlx_plan(name, repo_id, commit, entry, by_name) -> PullPlan:
+    import importlib.util
+
+    if importlib.util.find_spec("mlx_lm") is None:
+        raise PullError(
+            f"{repo_id} is an MLX model folder, which runs only with MLX: `pip install 'jupyter-tinyai[mlx]'` "
+            "(Apple Silicon), or pull a GGUF build of the model."
+        )
+    files = [_remote(by_name[n], repo_id, commit) for n in _mlx_files(list(by_name))]
+    for f in files:
+        if not f.etag:
+            raise PullError(f"the Hub lists no checksum for {repo_id}/{f.filename}, so it could not be verified: not pulled.")
+    return PullPlan(name, repo_id, commit, [], entry, True, sorted(by_name), folder=files)
 
 
 def check_online() -> None:

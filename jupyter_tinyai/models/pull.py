@@ -86,13 +86,15 @@ class Pulled:
 
 
 def pull_file(name: str, quant: str | None = None, *, force: bool = False, progress=None,
-              cancel: threading.Event | None = None, settings=None, budget=None) -> Pulled:
+              cancel: threading.Event | None = None, settings=None, budget=None, fmt: str | None = None) -> Pulled:
     """:func:`pull` with the details (which file, bytes fetched, resumed from where)."""
     if settings is None:
         from ..config import load_settings
 
         settings = load_settings()
-    plan = hub.plan(name, quant)
+    plan = hub.plan(name, quant, fmt)
+    if plan.is_mlx:
+        return _pull_folder(plan, settings, budget, force, progress, cancel)
     f, fit = choose_file(plan, settings, budget, force)
     notes = []
     if f is not plan.candidates[0]:
@@ -110,10 +112,66 @@ def pull_file(name: str, quant: str | None = None, *, force: bool = False, progr
 
 
 def pull(name: str, quant: str | None = None, *, force: bool = False, progress=None,
-         cancel: threading.Event | None = None, settings=None) -> ModelSpec:
+         cancel: threading.Event | None = None, settings=None, fmt: str | None = None) -> ModelSpec:
     """Download a model (catalog name, ``org/repo`` or ``org/repo/file.gguf``) into the
     Hugging Face cache; the model, as ``list_models`` will list it."""
-    return pull_file(name, quant, force=force, progress=progress, cancel=cancel, settings=settings).spec
+    return pull_file(name, quant, force=force, progress=progress, cancel=cancel, settings=settings, fmt=fmt).spec
+
+
+class _FolderProgress:
+    """One progress for the files of a folder: bytes of all of them, done when the last is."""
+
+    def __init__(self, files, progress, name: str):
+        self.sizes = [f.size for f in files]
+        self.progress, self.name, self.index = progress, name, 0
+
+    def __call__(self, p: download.Progress) -> None:
+        before = sum(self.sizes[: self.index])
+        last = self.index == len(self.sizes) - 1
+        phase = p.phase if (p.phase != "done" or last) else "downloading"
+        self.progress(download.Progress(self.name, phase, before + p.done, sum(self.sizes), p.speed,
+                                        p.resumed_from + before if p.resumed_from else 0, p.partial_path))
+
+
+def _pull_folder(plan: hub.PullPlan, settings, budget, force, progress, cancel) -> Pulled:
+    """An MLX model: every file of the repo's folder, each resumable and verified."""
+    weights = sum(f.size for f in plan.folder if f.filename.endswith(".safetensors"))
+    n_ctx = catalog.context_for(plan.entry.context if plan.entry else 0, settings.n_ctx)
+    fit = catalog.fit(weights, _kv_per_token(plan), n_ctx, budget, settings.memory_headroom_mb)
+    name = plan.repo_id.split("/")[-1]
+    if fit.badge == "too large" and not force:
+        raise InsufficientMemory(
+            f"{plan.repo_id} is too large for this machine: it {fit.describe()}, and a model can use at most "
+            f"{human_size(fit.usable_bytes)} here. Pull a smaller model (see `jupyter tinyai models --recommend`), "
+            "lower c.TinyAI.n_ctx, or add --force to download it anyway."
+        )
+    missing = [(f, f.size - download.partial_bytes(f)) for f in plan.folder]
+    need = sum(n for _, n in missing)
+    free = free_disk_bytes(download.Paths(plan.folder[0]).storage)
+    if need > 0 and need + DISK_MARGIN_BYTES > free:
+        raise NotEnoughDisk(
+            f"not enough disk space for {plan.repo_id}: it needs {human_size(need)} more, but only "
+            f"{human_size(free)} is free in {download.Paths(plan.folder[0]).cache}. Free some space, or point "
+            "HF_HUB_CACHE at a disk with room."
+        )
+    view = _FolderProgress(plan.folder, progress, name) if progress is not None else None
+    fetched, resumed, present, folder = 0, 0, True, ""
+    for index, f in enumerate(plan.folder):
+        if view is not None:
+            view.index = index
+        result = download.fetch(f, progress=view, cancel=cancel)
+        fetched += result.fetched_bytes
+        resumed += result.resumed_from
+        present = present and result.already_present
+        folder = os.path.dirname(result.path) if "/" not in f.filename else folder
+    from .describe import describe_mlx
+
+    spec = describe_mlx(folder, "hf-cache", name)
+    spec.extra["pull"] = {"repo": plan.repo_id, "file": "", "commit": plan.commit, "sha256": "",
+                          "fetched_bytes": fetched, "resumed_from": resumed,
+                          "catalog": plan.entry.name if plan.entry else ""}
+    whole = hub.RemoteFile(plan.repo_id, "", plan.commit, sum(f.size for f in plan.folder), endpoint=plan.folder[0].endpoint)
+    return Pulled(spec, whole, fit, fetched, resumed, present)
 
 
 def _describe(path: str, settings) -> ModelSpec:

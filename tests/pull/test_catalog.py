@@ -163,3 +163,18 @@ def test_parse_names():
     assert hub.parse_name("https://huggingface.co/org/R/resolve/main/x.gguf")[1:] == ("org/R", "x.gguf", None)
     with pytest.raises(ModelNotFound, match=r"Did you mean: qwen2.5-coder-1.5b"):
         hub.parse_name("qwen2.5-coder-1.5")
+
+
+def test_on_apple_silicon_with_mlx_the_mlx_build_is_offered(monkeypatch, capsys, load):
+    monkeypatch.setattr(catalog, "prefer_mlx", lambda settings=None: True)
+    offers = catalog.recommend(load, MemoryBudget(16 * GB, 12 * GB, gpu_working_set_bytes=10 * GB))
+    coder = next(o for o in offers if o.entry.name == "qwen2.5-coder-1.5b")
+    assert coder.format == "mlx" and coder.repo == "mlx-community/Qwen2.5-Coder-1.5B-Instruct-4bit"
+    assert coder.to_dict()["repo"] == coder.repo and coder.quant == "4bit"
+    import jupyter_tinyai.memory as memory
+
+    monkeypatch.setattr(memory, "memory_budget", lambda: MemoryBudget(16 * GB, 12 * GB, gpu_working_set_bytes=10 * GB))
+    assert main(["models", "--recommend"]) == 0
+    out = capsys.readouterr().out
+    assert ", GPU working set 10.0 GB." in out.splitlines()[0]
+    assert "MLX 4bit" in out

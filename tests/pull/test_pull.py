@@ -267,3 +267,48 @@ def test_a_file_pulled_before_the_repo_changed_stays_listed(hub, tiny_repo, sett
         assert handle.read() == "b" * 40
     listed = {m.path for m in list_models(settings) if m.source == "hf-cache"}
     assert listed == {first.path, second.path}
+
+
+MLX_CONFIG = b'{"model_type": "llama", "quantization": {"bits": 4, "group_size": 64}, "max_position_embeddings": 4096}'
+
+
+@pytest.fixture
+def mlx_repo(hub):
+    from backends.mlx_required import require_mlx
+
+    require_mlx()
+    return hub.add("mlx-community/Tiny-4bit", {
+        "README.md": b"# tiny\n", "config.json": MLX_CONFIG, "tokenizer.json": b'{"model": {}}',
+        "model.safetensors": b"\0" * (2 * MB),
+    })
+
+
+def test_an_mlx_folder_is_pulled_file_by_file_and_listed(hub, mlx_repo, settings):
+    seen = []
+    pulled = pull_file("mlx-community/Tiny-4bit", settings=settings, progress=seen.append)
+    assert pulled.spec.id == "mlx:Tiny-4bit" and pulled.spec.format == "mlx" and pulled.spec.quantization == "4bit"
+    folder = os.path.join(os.environ["HF_HUB_CACHE"], "models--mlx-community--Tiny-4bit", "snapshots", mlx_repo.commit)
+    assert pulled.spec.path == folder and sorted(os.listdir(folder)) == ["config.json", "model.safetensors", "tokenizer.json"]
+    assert {m.id for m in list_models(settings) if m.source == "hf-cache"} == {"mlx:Tiny-4bit"}
+    total = sum(len(mlx_repo.data(n)) for n in ("config.json", "model.safetensors", "tokenizer.json"))
+    assert seen[-1].phase == "done" and seen[-1].done == seen[-1].total == total
+    assert all(p.phase != "done" for p in seen[:-1]) and all(p.total == total for p in seen)
+
+
+def test_an_mlx_file_that_differs_from_its_git_id_is_removed(hub, mlx_repo, settings):
+    hub.switches.corrupt = True  # config.json is not an LFS file: its git object id is checked
+    with pytest.raises(ChecksumMismatch, match=r"^config.json did not match .*SHA-1 differs"):
+        pull("mlx-community/Tiny-4bit", settings=settings)
+    assert not [m for m in list_models(settings) if m.source == "hf-cache"]
+
+
+def test_a_catalog_entry_pulls_its_mlx_build_when_asked(hub, settings, gguf_bytes):
+    from backends.mlx_required import require_mlx
+
+    require_mlx()
+    hub.add("mlx-community/Qwen2.5-Coder-1.5B-Instruct-4bit", {"config.json": MLX_CONFIG, "model.safetensors": b"\0" * 1000})
+    hub.add("Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF", {"qwen2.5-coder-1.5b-instruct-q4_k_m.gguf": gguf_bytes("q")})
+    assert pull("qwen2.5-coder-1.5b", settings=settings).format == "gguf"  # not Apple Silicon: the GGUF
+    assert pull("qwen2.5-coder-1.5b", settings=settings, fmt="mlx").id == "mlx:Qwen2.5-Coder-1.5B-Instruct-4bit"
+    with pytest.raises(ModelNotFound, match="has no MLX build"):
+        pull("someone/Tiny-GGUF", settings=settings, fmt="mlx")
