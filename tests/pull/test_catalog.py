@@ -108,12 +108,13 @@ def test_models_recommend_cli(capsys, monkeypatch):
     assert all(m["pull"] == f"jupyter tinyai pull {m['name']}" for m in data["models"])
 
 
-def test_recommend_and_catalog_do_not_import_huggingface_hub():
+def test_recommend_and_load_ext_do_not_import_huggingface_hub():
     import subprocess
     import sys
 
     code = ("import sys, jupyter_tinyai.cli as c; c.main(['models', '--recommend']); "
-            "import jupyter_tinyai; "
+            "from IPython.core.interactiveshell import InteractiveShell; "
+            "ip = InteractiveShell.instance(); ip.run_line_magic('load_ext', 'jupyter_tinyai'); "
             "print('huggingface_hub' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
