@@ -22,6 +22,7 @@ from . import catalog
 #: then nearby sizes, then the rest from small to large
 FALLBACK_QUANTS = ("Q4_K_M", "Q4_K_S", "Q5_K_M", "Q4_0", "IQ4_XS", "Q6_K", "Q8_0", "Q3_K_L", "Q3_K_M",
                    "Q5_K_S", "Q5_0", "Q4_1", "Q3_K_S", "Q2_K", "F16", "BF16", "F32")
+LISTING_TIMEOUT_S = 10  # a Hub that does not answer the listing in this long is unreachable
 _QUANT = re.compile(r"(?<![A-Za-z0-9])(I?Q\d(?:_[A-Za-z0-9]+)*|B?F16|F32)(?![A-Za-z0-9])", re.IGNORECASE)
 _SPLIT = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 
@@ -168,7 +169,7 @@ def _list_repo(repo_id: str):
 
     no_telemetry()
     api = HfApi(endpoint=endpoint())
-    info = api.model_info(repo_id, files_metadata=True)
+    info = api.model_info(repo_id, files_metadata=True, timeout=LISTING_TIMEOUT_S)
     return info.sha, list(info.siblings or [])
 
 

@@ -147,3 +147,20 @@ def test_rm_says_what_it_frees_and_asks(hub, big_repo, capsys):
     assert "is not in the Hugging Face cache" in capsys.readouterr().err
     assert main(["rm", "smollm2", "-y"]) == 1
     assert "was not pulled into the Hugging Face cache; rm deletes only pulled models" in capsys.readouterr().err
+
+
+def test_rm_asks_in_a_terminal(hub, big_repo, capsys, monkeypatch):
+    pull(REPO, settings=load_settings(host="inprocess"))
+
+    class Terminal:
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    answers = iter(["", "y"])
+    monkeypatch.setattr("builtins.input", lambda prompt: (print(prompt, end=""), next(answers))[1])
+    assert main(["rm", "tiny-Q4_K_M"]) == 1
+    assert capsys.readouterr().out.endswith("Delete? [y/N] nothing deleted\n")
+    assert main(["rm", "tiny-Q4_K_M"]) == 0
+    assert capsys.readouterr().out.endswith("Delete? [y/N] deleted; 8.0 MB freed\n")
+    assert not [m for m in list_models(load_settings()) if m.source == "hf-cache"]
