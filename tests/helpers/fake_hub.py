@@ -157,7 +157,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         req = self._record()
-        sw = self.hub.switches
         path = unquote(urlparse(self.path).path)
         if path.startswith("/api/models/"):
             return self._listing(req, path[len("/api/models/"):])
