@@ -3,6 +3,8 @@
     jupyter tinyai ask "What is the capital of France?"
     echo "Summarise this" | jupyter tinyai ask -
     jupyter tinyai models
+    jupyter tinyai models --recommend
+    jupyter tinyai pull qwen2.5-coder-1.5b
     jupyter tinyai status
 """
 
@@ -108,6 +110,10 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 def cmd_models(args) -> int:
     if args.add or args.remove:
         return _edit_added(args)
+    if args.recommend:
+        from .models.commands import cmd_recommend
+
+        return cmd_recommend(args)
     specs = _client(args).list_models()
     if args.json:
         print(json.dumps([m.to_dict() for m in specs], indent=2))
@@ -200,6 +206,7 @@ def parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true", help="machine-readable output")
     models.add_argument("--add", metavar="PATH", help="register a model file or folder (GGUF file, MLX folder) so it is listed from now on")
     models.add_argument("--remove", metavar="PATH", help="forget a model registered with --add (the file is not touched)")
+    models.add_argument("--recommend", action="store_true", help="the catalog of models to pull, with what fits this machine")
     models.set_defaults(func=cmd_models)
 
     status = sub.add_parser("status", help="what is loaded, its memory, the last figures")
@@ -209,6 +216,9 @@ def parser() -> argparse.ArgumentParser:
     from .host.commands import add_serve
 
     add_serve(sub)
+    from .models.commands import add_commands
+
+    add_commands(sub)
     return top
 
 

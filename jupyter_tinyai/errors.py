@@ -70,6 +70,46 @@ class HostError(TinyAIError):
     kind = "host"
 
 
+class PullError(TinyAIError):
+    """Getting a model from the Hugging Face Hub failed (`jupyter tinyai pull`)."""
+
+    kind = "pull"
+
+
+class HubUnreachable(PullError):
+    """No connection to the Hub (offline, HF_HUB_OFFLINE, wrong HF_ENDPOINT)."""
+
+    kind = "hub_unreachable"
+
+
+class HubAccessDenied(PullError):
+    """The Hub refused us: a gated model, a bad token, no access (401/403)."""
+
+    kind = "hub_access"
+
+
+class NotEnoughDisk(PullError):
+    kind = "not_enough_disk"
+
+
+class ChecksumMismatch(PullError):
+    """The downloaded file is not the file the Hub lists; it was removed."""
+
+    kind = "checksum_mismatch"
+
+
+class DownloadInterrupted(PullError):
+    """The connection dropped midway; the partial file is kept for resuming."""
+
+    kind = "download_interrupted"
+
+
+class PullCancelled(PullError):
+    """The user stopped the download; the partial file is kept for resuming."""
+
+    kind = "pull_cancelled"
+
+
 def from_dict(data: dict) -> TinyAIError:
     """Rebuild an error sent over the wire (the inverse of :meth:`TinyAIError.to_dict`)."""
     kinds = {cls.kind: cls for cls in _all_subclasses(TinyAIError)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from .errors import InsufficientMemory
 from .models.spec import human_size
@@ -31,3 +32,43 @@ def check_fits(backend, headroom_mb: int) -> None:
             f"{human_size(max(have, 0))} is available. Close other programs, choose a smaller or "
             "more quantized model, or lower c.TinyAI.n_ctx."
         )
+
+
+@dataclass
+class MemoryBudget:
+    """What this machine offers a model: RAM now and in total, and on Apple Silicon the
+    GPU's recommended working set (unified memory the GPU may use without paging)."""
+
+    total_bytes: int
+    available_bytes: int
+    gpu_working_set_bytes: int = 0  # 0: no such limit here (CPU inference)
+
+    @property
+    def usable_bytes(self) -> int:
+        """The most a model may take on this machine: the GPU working set where there is one,
+        else 85% of the RAM (the system and the notebook need the rest)."""
+        return self.gpu_working_set_bytes or int(self.total_bytes * 0.85)
+
+
+def memory_budget() -> MemoryBudget:
+    """This machine's memory for a model (the one place that knows about GPUs)."""
+    import psutil
+
+    vm = psutil.virtual_memory()
+    return MemoryBudget(vm.total, vm.available, _apple_gpu_working_set(vm.total))
+
+
+def _apple_gpu_working_set(total: int) -> int:
+    from .backends import is_apple_silicon
+
+    if not is_apple_silicon():
+        return 0
+    try:  # Metal's own figure, when MLX is installed
+        import mlx.core as mx
+
+        limit = int(mx.device_info().get("max_recommended_working_set_size", 0) or 0)
+        if limit:
+            return limit
+    except Exception:  # noqa: BLE001 - no mlx, or no Metal: fall back to macOS's default share
+        pass
+    return int(total * (0.75 if total > 36 * 1024**3 else 0.67))

@@ -80,7 +80,8 @@ def hf_cache_dir() -> str:
 
 def hf_cache(settings) -> Iterator[Found]:
     """Snapshots in the hub cache: ``models--org--name/snapshots/<rev>/``; the revision
-    ``refs/main`` points at when there is one, else every snapshot."""
+    ``refs/main`` points at when there is one, else every snapshot. GGUF files of older
+    snapshots that the main one lacks are listed too (pulled before the repo changed)."""
     if not settings.scan_hf_cache:
         return
     root = hf_cache_dir()
@@ -96,15 +97,21 @@ def hf_cache(settings) -> Iterator[Found]:
         except OSError:
             revisions = sorted(os.listdir(snapshots)) if os.path.isdir(snapshots) else []
         repo_name = repo.split("--")[-1]
-        for rev in revisions:
+        others = sorted(set(os.listdir(snapshots)) - set(revisions)) if os.path.isdir(snapshots) else []
+        listed = set()
+        for rev in revisions + others:
             snap = os.path.join(snapshots, rev)
             from .describe import is_mlx_folder
 
             if is_mlx_folder(snap):
-                yield snap, "hf-cache", repo_name
+                if rev in revisions:
+                    yield snap, "hf-cache", repo_name
             else:
                 for path in _scan(snap, depth=1):
-                    yield path, "hf-cache", None
+                    name = os.path.relpath(path, snap)
+                    if name not in listed:
+                        listed.add(name)
+                        yield path, "hf-cache", None
 
 
 def lmstudio_dirs() -> list[str]:
