@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .types import Client
 
 _lock = threading.Lock()
 _client = None
 
 
-def make_client(settings=None):
+def make_client(settings=None) -> Client:
     """A client for ``settings.host``: 'inprocess' loads the model here."""
     from .config import load_settings
 
@@ -26,7 +30,7 @@ def make_client(settings=None):
     return HostClient(settings)
 
 
-def default_client(settings=None):
+def default_client(settings=None) -> Client:
     """One client per process, made on first use."""
     global _client
     with _lock:

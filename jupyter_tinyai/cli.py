@@ -176,7 +176,7 @@ def cmd_status(args) -> int:
 
 
 def _model_options(parser):
-    parser.add_argument("-m", "--model", help="model id, short name or path (default: the configured model, else the bundled one)")
+    parser.add_argument("-m", "--model", help="model for this command: id, short name or path (default: the configured model, else the bundled one)")
     parser.add_argument("--backend", choices=["auto", "llamacpp", "mlx"], help="backend for GGUF files")
     parser.add_argument("--n-ctx", type=int, help="cap on the context window, in tokens")
     parser.add_argument("--in-process", action="store_true", help="load the model in this process instead of the shared host")
@@ -197,7 +197,7 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("-t", "--temperature", type=float, help="sampling temperature (default 0: greedy, reproducible)")
     ask.add_argument("--max-tokens", type=int, help="longest answer, in tokens")
     ask.add_argument("--seed", type=int, help="random seed when sampling")
-    ask.add_argument("--adapter", help="LoRA adapter file or folder")
+    ask.add_argument("--adapter", help="LoRA adapter file or folder, for this answer (on -m's model, else the default)")
     ask.add_argument("-q", "--quiet", action="store_true", help="no figures line on stderr")
     ask.set_defaults(func=cmd_ask)
 

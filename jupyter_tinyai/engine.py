@@ -16,13 +16,21 @@ from typing import Iterable, Iterator, Optional
 from . import models
 from .backends import backend_class
 from .backends.base import Backend, Chunk, GenerationParams, LoadSettings, Message, ProgressCallback, Stats, collect
-from .config import TinyAI, default_threads, load_settings
+from .choice import Choice, choose
+from .config import TinyAI, load_settings
 from .conversations import Conversations
 from .errors import EmptyPrompt
 from .memory import check_fits, process_rss
 from .prompts import ContextPiece, fit
 
 MIN_ANSWER_TOKENS = 64
+
+
+def _same_model(backend: Backend, spec: models.ModelSpec, settings: LoadSettings) -> bool:
+    """Whether ``backend`` already runs ``spec`` loaded with ``settings``."""
+    loaded = backend.spec
+    return (loaded.id, loaded.path, loaded.backend, loaded.extra) == (spec.id, spec.path, spec.backend, spec.extra) \
+        and backend.settings == settings
 
 
 class Engine:
@@ -33,6 +41,7 @@ class Engine:
         self.settings = settings or load_settings()
         self._lock = threading.RLock()
         self._backend: Optional[Backend] = None
+        self._choice: Optional[Choice] = None  # what the loaded backend was loaded for
         self._cancel: Optional[threading.Event] = None
         self.conversations = Conversations(self.settings.conversation_cache_mb * 1024 * 1024)
         self.last_stats: Optional[Stats] = None
@@ -48,33 +57,40 @@ class Engine:
         return self._backend.spec if self._backend else None
 
     def load(self, model: Optional[str] = None, progress: Optional[ProgressCallback] = None) -> models.ModelSpec:
-        """Make ``model`` (default: the configured one) the loaded model; a no-op when it is."""
-        spec = models.resolve(model, self.settings)
-        adapter = self.settings.adapter or None
+        """Make the model a request naming ``model`` gets (see :mod:`.choice`: else this
+        engine's chosen model, else the bundled default) the loaded one, with this engine's
+        adapter and load settings; a no-op when it is. A model that does not fit in memory
+        is refused before the loaded one is unloaded, so that one stays loaded."""
+        choice = choose(model, self.settings)
         with self._lock:
             current = self._backend
-            if current and current.spec.id == spec.id and current.spec.path == spec.path and current.settings.adapter == adapter:
+            if current is not None and choice == self._choice:
                 return current.spec
+            spec = models.resolve(choice.model, self.settings)
+            self._check_choice(spec)
+            settings = choice.load_settings()
+            if current is not None and _same_model(current, spec, settings):
+                self._choice = choice
+                return current.spec
+            backend = backend_class(spec.backend)(spec, settings)
+            # what unloading the current model gives back counts as available
+            check_fits(backend, self.settings.memory_headroom_mb, current.memory_bytes() if current else 0)
             self.unload()
-            cls = backend_class(spec.backend)
-            settings = LoadSettings(
-                n_ctx=self.settings.n_ctx,
-                threads=self.settings.threads or default_threads(),
-                adapter=adapter,
-            )
-            backend = cls(spec, settings)
-            check_fits(backend, self.settings.memory_headroom_mb)
             start = time.perf_counter()
             backend.load(progress)
             self.load_seconds = time.perf_counter() - start
-            self._backend = backend
+            self._backend, self._choice = backend, choice
             return spec
+
+    def _check_choice(self, spec: models.ModelSpec) -> None:
+        """A last check of the model about to be used (the host checks remote keys)."""
 
     def unload(self) -> None:
         with self._lock:
             if self._backend is not None:
                 self._backend.unload()
                 self._backend = None
+            self._choice = None
             self.conversations.clear_states()
 
     # -- generation ---------------------------------------------------------------------
@@ -110,8 +126,7 @@ class Engine:
                 self._cancel = None
 
     def _backend_for(self, model, progress) -> Backend:
-        if model or self._backend is None:
-            self.load(model, progress)
+        self.load(model, progress)  # the rule of .choice: never whatever was left loaded
         return self._backend
 
     def _turn(self, backend, prompt, cid, system, context, temperature, max_tokens, seed, cancel):

@@ -21,10 +21,11 @@ def process_rss() -> int:
     return psutil.Process(os.getpid()).memory_info().rss
 
 
-def check_fits(backend, headroom_mb: int) -> None:
-    """Raise InsufficientMemory when the backend's estimate exceeds what is available."""
+def check_fits(backend, headroom_mb: int, freed_bytes: int = 0) -> None:
+    """Raise InsufficientMemory when the backend's estimate exceeds what is available
+    (plus ``freed_bytes``, what unloading the current model will give back)."""
     need = backend.estimate_bytes()
-    have = available_bytes() - headroom_mb * 1024 * 1024
+    have = available_bytes() + freed_bytes - headroom_mb * 1024 * 1024
     if need > have:
         raise InsufficientMemory(
             f"{backend.spec.name} needs about {human_size(need)} of memory "

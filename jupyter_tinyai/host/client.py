@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import threading
 import uuid
@@ -22,11 +23,12 @@ from urllib.parse import quote
 
 from .. import errors
 from ..backends.base import Chunk, Message, ProgressCallback, Stats, collect
+from ..choice import settings_body
 from ..config import TinyAI, load_settings
 from ..errors import HostError
 from ..prompts import ContextPiece
 from . import lifecycle
-from .protocol import LOAD_SETTINGS, read_events
+from .protocol import read_events
 
 #: failures of a connection to a host that is not (or no longer) there
 GONE = (ConnectionRefusedError, FileNotFoundError, ConnectionResetError, BrokenPipeError,
@@ -136,10 +138,15 @@ class HostClient:
         raise HostError(lifecycle.crash_message(info))
 
     def _settings_body(self) -> dict:
-        values = {}
-        for name in LOAD_SETTINGS:
-            value = getattr(self.settings, name)
-            values[name] = list(value) if isinstance(value, (list, tuple)) else value
+        """This client's choice (model, adapter, load settings, remotes), sent with every
+        request: the host applies the rule of :mod:`..choice` to it. Keys are never sent:
+        only the names of the remotes' key variables that are set here (``keys_set``), so
+        the host can say to restart it when it was started without one."""
+        values = settings_body(self.settings)
+        values["keys_set"] = sorted(
+            entry["api_key_env"] for entry in values["remotes"].values()
+            if isinstance(entry, dict) and isinstance(entry.get("api_key_env"), str) and os.environ.get(entry["api_key_env"])
+        )
         return values
 
     # -- generation ---------------------------------------------------------------------------
@@ -166,7 +173,7 @@ class HostClient:
             "id": call.id,
             "prompt": prompt,
             "conversation": conversation,
-            "model": model or s.model or None,
+            "model": model or None,  # none: the host loads this client's choice (settings.model, else the default)
             "system": s.system_prompt if system is None else system,
             "context": [{"label": c.label, "text": c.text} for c in context],
             "temperature": s.temperature if temperature is None else temperature,
@@ -246,7 +253,7 @@ class HostClient:
     def load(self, model: str | None = None, progress: ProgressCallback | None = None):
         from ..models import ModelSpec
 
-        body = {"id": uuid.uuid4().hex, "model": model or self.settings.model or None, "settings": self._settings_body()}
+        body = {"id": uuid.uuid4().hex, "model": model or None, "settings": self._settings_body()}
         for name, data in self._events("/tinyai/load", body):
             if name == "progress" and progress:
                 progress(float(data.get("fraction", 0.0)), str(data.get("message", "")))

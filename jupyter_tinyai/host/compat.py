@@ -60,6 +60,7 @@ def handle_v1_chat(h: Handler) -> None:
     req = state.register(rid, "v1")
 
     def chunks():
+        state.apply_settings({})  # the host's own settings: "default" is its configured model
         _set_history(state, cid, turns[:-1])
         gen = state.engine.chat(turns[-1].content, conversation=cid, cancel=req.cancel, **kwargs)
         try:

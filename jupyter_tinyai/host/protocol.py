@@ -17,9 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-#: settings a client sends with a request so the host loads what the client configured
-LOAD_SETTINGS = ("n_ctx", "backend", "adapter", "models", "model_dirs", "threads", "memory_headroom_mb",
-                 "scan_hf_cache", "scan_lmstudio", "scan_ollama")
+from ..choice import LOAD_SETTINGS  # noqa: F401 - settings a request carries, so the host loads what its client chose
 
 RUNTIME_FILE = "tinyai-host.json"
 

@@ -34,8 +34,9 @@ from urllib.parse import parse_qs, urlparse
 
 from .._version import __version__
 from ..backends.base import Message
+from ..choice import settings_body
 from ..engine import Engine
-from ..errors import EmptyPrompt, GenerationError, ModelNotFound, TinyAIError
+from ..errors import EmptyPrompt, GenerationError, ModelNotFound, RemoteError, TinyAIError
 from ..prompts import ContextPiece
 from . import lifecycle
 from .compat import handle_v1_chat, handle_v1_models
@@ -73,12 +74,27 @@ class HostEngine(Engine):
             _fault_hook()
         return super().load(model, progress)
 
+    #: names of the remotes' key variables set where the current request's client runs
+    keys_set: set = frozenset()
+
+    def _check_choice(self, spec) -> None:
+        """Keys come from the host's environment, captured when it started: a key variable
+        set only where the client runs is not seen here, so say how to get it seen."""
+        env = spec.extra.get("api_key_env") if spec.backend == "remote" else ""
+        if env and not os.environ.get(env) and env in self.keys_set:
+            raise RemoteError(
+                f"the model host does not see {env} (the key of remote {spec.extra.get('remote')!r}): it reads keys "
+                "from the environment it was started with, before the variable was set. Stop it with "
+                "`jupyter tinyai serve --stop`; the next request starts a new one that reads it."
+            )
+
 
 class HostState:
     """What every connection of the host shares: the engine, the queue, the timers."""
 
     def __init__(self, settings, keep_alive: int, idle_exit: int):
         self.engine = HostEngine(settings)
+        self.base = settings_body(settings)  # the host's own settings, for requests that send none
         self.scheduler = Scheduler()
         self.requests: dict[str, Request] = {}
         self.requests_lock = threading.Lock()
@@ -110,20 +126,21 @@ class HostState:
         return True
 
     def apply_settings(self, values: dict) -> None:
-        """Use the settings a client sent (its config); a changed load setting reloads."""
+        """Use the settings a client sent with its request (its model, adapter, load
+        settings and remotes), and the host's own for those it did not send: nothing one
+        request sets sticks to the next. The engine reloads when its choice differs."""
         if not isinstance(values, dict):
             raise BadRequest("'settings' must be a JSON object.")
         settings = self.engine.settings
-        changed = False
         for name in LOAD_SETTINGS:
-            if name in values and values[name] is not None and getattr(settings, name) != values[name]:
+            value = values[name] if values.get(name) is not None else self.base[name]
+            if getattr(settings, name) != value:
                 try:
-                    setattr(settings, name, values[name])
+                    setattr(settings, name, value)
                 except Exception as exc:  # noqa: BLE001 - traitlets' TraitError and friends
                     raise BadRequest(f"bad value for setting {name!r}: {exc}") from None
-                changed = changed or name in ("n_ctx", "threads", "backend")
-        if changed and self.engine.model is not None:
-            self.engine.unload()
+        keys = values.get("keys_set") or []
+        self.engine.keys_set = {k for k in keys if isinstance(k, str)} if isinstance(keys, list) else set()
 
     def status(self) -> dict:
         status = self.engine.status()

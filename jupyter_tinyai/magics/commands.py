@@ -17,7 +17,7 @@ def models(session, args):
     from ..models.spec import human_size
 
     client = session.client
-    current = session.model or ((client.status().get("model") or {}).get("id"))
+    current = session.chosen_id()
     rows = []
     for spec in client.list_models():
         mark = "*" if spec.id == current else " "
@@ -38,12 +38,13 @@ def use(session, args):
             print(f"{message} {fraction * 100:.0f}%")
 
     name = args[0]
-    if os.path.exists(os.path.expanduser(name)):  # a file or folder the user just made: remember it
+    is_path = os.path.exists(os.path.expanduser(name))
+    if is_path:  # a file or folder the user just made: remember it
         from ..models.added import add_model
 
         name = add_model(name, session.settings).path
     spec = session.client.load(name, progress=progress)
-    session.model = spec.id
+    session.model = name if is_path else spec.id  # this kernel's chosen model, for every answer without -m
     _print(f"using {spec.id}")
 
 

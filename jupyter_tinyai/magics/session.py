@@ -33,7 +33,6 @@ class Session:
         self.settings = load_settings(shell.config)
         self.conversation = _new_id("kernel")
         self.errors: dict[int, ErrorRecord] = {}
-        self.model: str | None = None  # chosen with `%tinyai use` or the panel
         self.temperature: float | None = None  # chosen in the panel
         self.autoexplain = False
         self.last_prompt: str | None = None
@@ -47,18 +46,29 @@ class Session:
             self._client = default_client(self.settings)
         return self._client
 
+    @property
+    def model(self) -> str | None:
+        """This kernel's chosen model (``%tinyai use``, the panel, ``c.TinyAI.model``)."""
+        return self.settings.model or None
+
+    @model.setter
+    def model(self, name: str | None) -> None:
+        self.settings.model = name or ""
+
     def model_for(self, option: str | None) -> str | None:
-        """The model of one answer: ``-m`` for that answer only, else the one chosen with
-        ``%tinyai use`` / the panel, else the configured default (``None`` until a ``-m``
-        has loaded another one)."""
-        if option:
-            self._overridden = True
-            return option
-        if self.model or not getattr(self, "_overridden", False):
-            return self.model
+        """The model of one answer: ``-m`` for that answer only, else this kernel's chosen
+        model; ``None`` (neither) is the bundled default (the rule of :mod:`..choice`)."""
+        return option or self.model
+
+    def chosen_id(self) -> str | None:
+        """The id of the model an answer without ``-m`` gets (None when it cannot be found)."""
+        from ..errors import TinyAIError
         from ..models import resolve
 
-        return resolve(self.settings.model or None, self.settings).id
+        try:
+            return resolve(self.model, self.settings).id
+        except TinyAIError:
+            return None
 
     def new_conversation(self) -> str:
         self.conversation = _new_id("kernel")

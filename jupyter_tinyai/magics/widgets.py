@@ -83,7 +83,7 @@ def panel(session) -> None:
     client = session.client
     ids = [spec.id for spec in client.list_models()]
     status = client.status()
-    current = session.model or ((status.get("model") or {}).get("id")) or (ids[0] if ids else None)
+    current = session.chosen_id()
     if w is None:
         display({"text/plain": f"models: {', '.join(ids)}\nin use: {current}"}, raw=True)
         return

@@ -229,16 +229,15 @@ class ChatService:
         def progress(fraction, message):
             emit("progress", {"fraction": fraction, "message": message})
 
-        if request.model:
-            model = client.load(request.model, progress).id
-        else:
-            loaded = client.status().get("model")
-            model = loaded["id"] if loaded else client.load(None, progress).id
+        # the model picked in the sidebar, else the server's configured default: never
+        # whatever another client left loaded (the rule of jupyter_tinyai.choice)
+        model = client.load(request.model, progress).id
         emit("start", {"conversation": request.conversation, "model": model})
         stats = None
         for chunk in client.chat(
             request.prompt,
             conversation=cid,
+            model=request.model,
             context=[ContextPiece(p["label"], p["text"]) for p in request.context],
             temperature=request.temperature,
             max_tokens=request.max_tokens,

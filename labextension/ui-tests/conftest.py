@@ -48,6 +48,7 @@ def lab(tmp_path_factory):
     if (BUILT / "package.json").exists():  # the tree's build wins over an installed copy
         (dirs["data"] / "labextensions").mkdir()
         (dirs["data"] / "labextensions" / "jupyter-tinyai").symlink_to(BUILT)
+        env["JUPYTER_PREFER_ENV_PATH"] = "0"  # in a venv, its installed copy would win over this build
     else:
         assert _installed_labextension(), (
             "the labextension is not built: run `cd labextension && jlpm install && jlpm build` (or `pip install .`)"

@@ -5,35 +5,17 @@ from __future__ import annotations
 
 import os
 
-import psutil
 import pytest
+from helpers.hosts import hosts_of, kill_hosts_of  # noqa: F401 - hosts_of: for the tests here
 
 from jupyter_tinyai.config import load_settings
-
-
-def hosts_of(runtime_dir: str) -> list[psutil.Process]:
-    """Host processes serving ``runtime_dir`` (started by this test, or by its kernels)."""
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            cmd = proc.info["cmdline"] or []
-            if "jupyter_tinyai.host" in cmd and proc.environ().get("JUPYTER_RUNTIME_DIR") == runtime_dir:
-                found.append(proc)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            pass
-    return found
 
 
 @pytest.fixture(autouse=True)
 def stop_hosts(isolated_home):
     runtime_dir = os.environ["JUPYTER_RUNTIME_DIR"]
     yield runtime_dir
-    for proc in hosts_of(runtime_dir):
-        try:
-            proc.kill()
-            proc.wait(10)
-        except psutil.Error:
-            pass
+    kill_hosts_of(runtime_dir)
 
 
 @pytest.fixture

@@ -198,3 +198,28 @@ def test_use_path_registers_the_model(shell, tmp_path, model_path, capsys):
         assert [e["path"] for e in load_added()] == [str(mine)]
     finally:
         shell.run_line_magic("tinyai", "use smollm2")
+
+
+def test_use_chooses_the_kernels_model_and_m_is_for_one_answer(shell, model_path, tmp_path, capsys):
+    def footer() -> str:
+        return capsys.readouterr().out.rsplit("[", 1)[-1]
+
+    def marked() -> list[str]:
+        shell.run_line_magic("tinyai", "models")
+        return [line.split()[1] for line in capsys.readouterr().out.splitlines() if line.startswith("*")]
+
+    bundled = "llamacpp:SmolLM2-135M-Instruct-Q4_1"
+    other = tmp_path / "other-model.gguf"
+    other.symlink_to(model_path)
+    shell.run_cell(f"%ask -m {other} --max-tokens 4 Hello")
+    assert footer().startswith("llamacpp:other-model ·")
+    assert marked() == [bundled]  # what an answer without -m gets, not what is loaded
+    try:
+        shell.run_line_magic("tinyai", f"use {other}")
+        assert "using llamacpp:other-model" in capsys.readouterr().out
+        shell.run_cell("%ask -m smollm2 --max-tokens 4 Hello")
+        assert footer().startswith(f"{bundled} ·")
+        shell.run_cell("%ask --max-tokens 4 Hello again")
+        assert footer().startswith("llamacpp:other-model ·")
+    finally:
+        shell.run_line_magic("tinyai", "use smollm2")

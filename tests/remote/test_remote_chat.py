@@ -36,8 +36,8 @@ def test_greedy_is_reproducible_and_follow_up_sees_history(remote_engine):
     first, _ = remote_engine.ask(FRANCE, model="lab:smollm2", conversation="a", temperature=0)
     again, _ = remote_engine.ask(FRANCE, model="lab:smollm2", conversation="b", temperature=0)
     assert first == again
-    _, stats = remote_engine.ask("And of Germany?", conversation="a", temperature=0)
-    _, alone = remote_engine.ask("And of Germany?", conversation="c", temperature=0)
+    _, stats = remote_engine.ask("And of Germany?", model="lab:smollm2", conversation="a", temperature=0)
+    _, alone = remote_engine.ask("And of Germany?", model="lab:smollm2", conversation="c", temperature=0)
     assert stats.prompt_tokens > alone.prompt_tokens  # the earlier turn was sent along
 
 
@@ -61,7 +61,7 @@ def test_cancel_mid_answer_keeps_partial_text(remote_engine):
     partial = "".join(parts)
     assert partial and remote_engine.history("cancel")[-1].content == partial
     # the server noticed the closed stream and answers the next request normally
-    text, after = remote_engine.ask(FRANCE, conversation="after-cancel", temperature=0)
+    text, after = remote_engine.ask(FRANCE, model="lab:smollm2", conversation="after-cancel", temperature=0)
     assert "Paris" in text and after.finish_reason == "stop"
 
 

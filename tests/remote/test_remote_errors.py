@@ -134,7 +134,7 @@ def test_server_killed_mid_answer_keeps_the_partial_text(model_path, tmp_path, m
         assert engine.history("killed")[-1].content == partial
         # the next request says the server is gone
         with pytest.raises(TinyAIError, match="cannot reach remote 'lab'"):
-            engine.ask("Hello", conversation="after")
+            engine.ask("Hello", model="lab:smollm2", conversation="after")
     finally:
         own.stop()
 

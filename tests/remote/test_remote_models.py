@@ -92,7 +92,7 @@ def test_without_a_tokenize_endpoint_counts_are_marked_estimated(remote_engine):
     remote_engine.load(f"lab:{ALIAS}")
     remote_engine._backend._tokenizer = None  # as on a server without a tokenize endpoint (Ollama)
     remote_engine._backend._count_cache.clear()
-    chunks = list(remote_engine.chat("What is the capital of France?", conversation="est", temperature=0))
+    chunks = list(remote_engine.chat("What is the capital of France?", model=f"lab:{ALIAS}", conversation="est", temperature=0))
     assert "Paris" in "".join(c.text for c in chunks)
     last = chunks[-1]
     assert last.stats is not None and last.notice and "estimated" in last.notice and "'lab'" in last.notice

@@ -85,7 +85,8 @@ async def test_history_survives_a_model_switch(tinyai, tmp_path, jp_fetch, jp_ws
     other_id = json.loads(loaded.body)["model"]["id"]
     assert other_id != first[0]["model"] and tinyai.model.id == other_id
 
-    second = await _turn(ws, wire, "two", "What is my favourite colour?", "c-switch")
+    # the sidebar sends the picked model with each message
+    second = await _turn(ws, wire, "two", "What is my favourite colour?", "c-switch", model=str(other))
     assert second[0] == {"type": "start", "id": "two", "conversation": "c-switch", "model": other_id}
     ws.close()
     saved = json.loads((await jp_fetch("tinyai", "conversations", "c-switch")).body)

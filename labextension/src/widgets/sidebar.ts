@@ -270,7 +270,8 @@ export class TinyAISidebar extends Panel {
       return;
     }
     this._loadedModel = list.loaded;
-    const wanted = this._modelSelect.value || this._o.settings().defaultModel || list.loaded || list.default || '';
+    // the user's pick, else the configured default: never whatever another client left loaded
+    const wanted = this._modelSelect.value || this._o.settings().defaultModel || list.default || '';
     this._modelSelect.textContent = '';
     for (const m of list.models) {
       const label = m.id === list.loaded ? trans.__('%1 (loaded)', m.name || m.id) : m.name || m.id;
