@@ -16,6 +16,7 @@ import time
 from . import __version__
 from .errors import TinyAIError
 from .models.spec import human_size
+from .validation import max_tokens_option, seed_option, temperature_option
 
 
 def _settings(args):
@@ -188,9 +189,9 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("prompt", nargs="+", help="the prompt, or - to read it from stdin")
     _model_options(ask)
     ask.add_argument("-s", "--system", help="system prompt (default: a short one tuned for small models)")
-    ask.add_argument("-t", "--temperature", type=float, help="sampling temperature (default 0: greedy, reproducible)")
-    ask.add_argument("--max-tokens", type=int, help="longest answer, in tokens")
-    ask.add_argument("--seed", type=int, help="random seed when sampling")
+    ask.add_argument("-t", "--temperature", type=temperature_option, help="sampling temperature, 0 to 2 (default 0: greedy, reproducible)")
+    ask.add_argument("--max-tokens", type=max_tokens_option, help="longest answer, in tokens (1 to 1,000,000)")
+    ask.add_argument("--seed", type=seed_option, help="random seed when sampling (0 to 4294967295; -1: a new one each time)")
     ask.add_argument("--adapter", help="LoRA adapter file or folder")
     ask.add_argument("-q", "--quiet", action="store_true", help="no figures line on stderr")
     ask.set_defaults(func=cmd_ask)

@@ -11,7 +11,7 @@ from helpers.gguf_files import tiny_model_metadata, write_gguf
 from jupyter_tinyai.backends.chat_template import CHATML, render
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
-from jupyter_tinyai.errors import InsufficientMemory, ModelFileError, ModelNotFound
+from jupyter_tinyai.errors import InsufficientMemory, InvalidRequest, ModelFileError, ModelNotFound
 
 
 @pytest.fixture
@@ -95,3 +95,17 @@ def test_chat_template_runs_sandboxed():
     assert render("", messages) == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
     raising = "{{ raise_exception('no system role') }}"
     assert render(raising, messages) == render(CHATML, messages)
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"temperature": float("nan")}, "'temperature' must be a number from 0 to 2, not nan."),
+    ({"temperature": 2.5}, "'temperature' must be a number from 0 to 2, not 2.5."),
+    ({"max_tokens": -5}, "'max_tokens' must be a whole number from 1 to 1,000,000, not -5."),
+    ({"max_tokens": 0}, "'max_tokens' must be a whole number from 1 to 1,000,000, not 0."),
+    ({"seed": 1.5}, "'seed' must be a whole number from 0 to 4294967295, or -1 for a new seed each time, not 1.5."),
+])
+def test_chat_refuses_out_of_range_values_before_loading(fresh, values, message):
+    with pytest.raises(InvalidRequest) as info:
+        fresh.ask("Hi", **values)
+    assert str(info.value) == message
+    assert fresh.model is None
