@@ -82,7 +82,8 @@ def cmd_ask(args) -> int:
     out.write("\n")
     if stats is not None and not args.quiet:
         print(stats.summary(), file=sys.stderr)
-    return 0
+    # the answer broke off (a remote that died mid-answer): a failure, as a host crash is
+    return 1 if stats is not None and stats.finish_reason == "error" else 0
 
 
 def model_rows(specs) -> list[list[str]]:
@@ -141,8 +142,13 @@ def _edit_added(args) -> int:
 def status_lines(status: dict) -> list[str]:
     model = status.get("model")
     lines = []
-    if model:
-        lines.append(f"model:    {model['id']} ({model['format']} {model['quantization']}, {human_size(model['size_bytes'])})")
+    if model and model.get("format") == "remote":
+        lines.append(f"model:    {model['id']} (on remote {model.get('source')!r}: {model.get('path')})")
+        lines.append(f"backend:  remote · context {status.get('n_ctx')} tokens")
+        lines.append(f"memory:   {human_size(status.get('process_rss_bytes', 0))} process (the model runs on the remote)")
+    elif model:
+        kind = " ".join(part for part in (model["format"], model["quantization"]) if part)
+        lines.append(f"model:    {model['id']} ({kind}, {human_size(model['size_bytes'])})")
         lines.append(f"backend:  {status.get('backend')} · context {status.get('n_ctx')} tokens"
                      + (f" · adapter {status['adapter']}" if status.get("adapter") else ""))
         lines.append(f"memory:   {human_size(status.get('model_memory_bytes', 0))} model"

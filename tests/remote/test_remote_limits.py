@@ -1,6 +1,6 @@
 """Limits we keep ourselves, whatever a remote does: answers capped at max_tokens, one
 timeout per wait (not one per retry), no second timeout after a failure, the key masked
-only where the server echoed it.
+only where the server echoed it, an exit status that says the answer broke off.
 
 The misbehaving servers are scripted (tests/remote/scripted.py); the 401 test uses the
 real llama_cpp.server of the session."""
@@ -10,18 +10,14 @@ from __future__ import annotations
 import json
 import os
 
-import json
-import os
-
 import pytest
 
-from jupyter_tinyai import cli
 from jupyter_tinyai import cli
 from jupyter_tinyai.backends.remote import RemoteError
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
 
-from .conftest import KEY_ENV
+from .conftest import API_KEY, KEY_ENV
 from .scripted import Scripted
 
 pytestmark = pytest.mark.timeout(120)
@@ -115,3 +111,29 @@ def test_a_long_key_echoed_by_the_server_is_masked(monkeypatch):
             list(engine.chat("Hello", model="lab:scripted", conversation="echo"))
     message = str(info.value)
     assert "invalid token *** for this model" in message and secret not in message
+
+
+def _write_config(remotes):
+    path = os.path.join(os.environ["JUPYTER_CONFIG_DIR"], "jupyter_tinyai_config.json")
+    with open(path, "w") as f:
+        json.dump({"TinyAI": {"remotes": remotes}}, f)
+
+
+def test_cli_ask_exits_1_when_the_remote_dies_mid_answer(capsys):
+    with Scripted(chat="die") as server:
+        _write_config({"lab": {"url": server.url, "timeout": 5}})
+        code = cli.main(["ask", "--in-process", "-m", "lab:scripted", "Tell me a story."])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out.strip() == "Once upon"  # the partial answer is kept
+    assert "'lab'" in err and "closed the connection before the end of the answer" in err and "partial answer" in err
+
+
+@pytest.mark.model
+def test_status_of_a_remote_model_names_the_remote(remote_engine, server):
+    remote_engine.load("lab:smollm2")
+    lines = cli.status_lines(remote_engine.status())
+    text = "\n".join(lines)
+    assert f"model:    lab:smollm2 (on remote 'lab': {server.url})" in lines
+    assert "remote ," not in text and "0 B model" not in text
+    assert API_KEY not in text
