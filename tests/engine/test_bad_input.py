@@ -1,6 +1,7 @@
 """Bad input gets one clear message saying what to do; nothing is loaded or lost."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -95,6 +96,29 @@ def test_chat_template_runs_sandboxed():
     assert render("", messages) == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
     raising = "{{ raise_exception('no system role') }}"
     assert render(raising, messages) == render(CHATML, messages)
+
+
+def test_headroom_above_free_memory_says_the_real_figures(tmp_path):
+    """The refusal gives the memory available and the headroom setting, not "only 0 B"."""
+    path = write_gguf(tmp_path / "Small.gguf", tiny_model_metadata(name="small"))
+    headroom_mb = psutil.virtual_memory().available // 2**20 + 4096
+    engine = Engine(load_settings(host="inprocess", memory_headroom_mb=headroom_mb))
+    with pytest.raises(InsufficientMemory) as info:
+        engine.load(path)
+    message = str(info.value)
+    assert re.search(r"only [\d.]+ [MGT]B is available and c\.TinyAI\.memory_headroom_mb keeps " + str(headroom_mb) + " MB free", message)
+    assert " 0 B " not in message
+
+
+def test_a_remote_model_is_not_refused_for_local_memory():
+    from jupyter_tinyai.backends.base import LoadSettings
+    from jupyter_tinyai.backends.remote import Remote, RemoteBackend
+    from jupyter_tinyai.memory import check_fits
+    from jupyter_tinyai.models.spec import ModelSpec
+
+    remote = Remote.from_config("lab", {"url": "http://127.0.0.1:9/v1"})
+    spec = ModelSpec(id="lab:m", name="m", backend="remote", format="remote", path=remote.url, source="lab", extra=remote.to_extra())
+    check_fits(RemoteBackend(spec, LoadSettings()), headroom_mb=psutil.virtual_memory().total // 2**20 * 2)
 
 
 @pytest.mark.parametrize("values, message", [
