@@ -18,6 +18,7 @@ import time
 from . import __version__
 from .errors import TinyAIError
 from .models.spec import human_size
+from .validation import max_tokens_option, seed_option, temperature_option
 
 
 def _settings(args):
@@ -83,7 +84,8 @@ def cmd_ask(args) -> int:
     out.write("\n")
     if stats is not None and not args.quiet:
         print(stats.summary(), file=sys.stderr)
-    return 0
+    # the answer broke off (a remote that died mid-answer): a failure, as a host crash is
+    return 1 if stats is not None and stats.finish_reason == "error" else 0
 
 
 def model_rows(specs) -> list[list[str]]:
@@ -146,8 +148,13 @@ def _edit_added(args) -> int:
 def status_lines(status: dict) -> list[str]:
     model = status.get("model")
     lines = []
-    if model:
-        lines.append(f"model:    {model['id']} ({model['format']} {model['quantization']}, {human_size(model['size_bytes'])})")
+    if model and model.get("format") == "remote":
+        lines.append(f"model:    {model['id']} (on remote {model.get('source')!r}: {model.get('path')})")
+        lines.append(f"backend:  remote · context {status.get('n_ctx')} tokens")
+        lines.append(f"memory:   {human_size(status.get('process_rss_bytes', 0))} process (the model runs on the remote)")
+    elif model:
+        kind = " ".join(part for part in (model["format"], model["quantization"]) if part)
+        lines.append(f"model:    {model['id']} ({kind}, {human_size(model['size_bytes'])})")
         lines.append(f"backend:  {status.get('backend')} · context {status.get('n_ctx')} tokens"
                      + (f" · adapter {status['adapter']}" if status.get("adapter") else ""))
         lines.append(f"memory:   {human_size(status.get('model_memory_bytes', 0))} model"
@@ -194,9 +201,9 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("prompt", nargs="+", help="the prompt, or - to read it from stdin")
     _model_options(ask)
     ask.add_argument("-s", "--system", help="system prompt (default: a short one tuned for small models)")
-    ask.add_argument("-t", "--temperature", type=float, help="sampling temperature (default 0: greedy, reproducible)")
-    ask.add_argument("--max-tokens", type=int, help="longest answer, in tokens")
-    ask.add_argument("--seed", type=int, help="random seed when sampling")
+    ask.add_argument("-t", "--temperature", type=temperature_option, help="sampling temperature, 0 to 2 (default 0: greedy, reproducible)")
+    ask.add_argument("--max-tokens", type=max_tokens_option, help="longest answer, in tokens (1 to 1,000,000)")
+    ask.add_argument("--seed", type=seed_option, help="random seed when sampling (0 to 4294967295; -1: a new one each time)")
     ask.add_argument("--adapter", help="LoRA adapter file or folder, for this answer (on -m's model, else the default)")
     ask.add_argument("-q", "--quiet", action="store_true", help="no figures line on stderr")
     ask.set_defaults(func=cmd_ask)

@@ -22,6 +22,7 @@ from .conversations import Conversations
 from .errors import EmptyPrompt
 from .memory import check_fits, process_rss
 from .prompts import ContextPiece, fit
+from .validation import generation
 
 MIN_ANSWER_TOKENS = 64
 
@@ -116,6 +117,8 @@ class Engine:
         """
         if not prompt or not prompt.strip():
             raise EmptyPrompt("the prompt is empty: write a question or an instruction.")
+        checked = generation(temperature, max_tokens, seed)
+        temperature, max_tokens, seed = checked["temperature"], checked["max_tokens"], checked["seed"]
         with self._lock:
             backend = self._backend_for(model, progress)
             cancel = cancel or threading.Event()

@@ -48,6 +48,12 @@ class BackendUnavailable(TinyAIError):
     kind = "backend_unavailable"
 
 
+class InvalidRequest(TinyAIError):
+    """A request value outside what is allowed (a temperature of NaN, max_tokens of -5)."""
+
+    kind = "bad_request"
+
+
 class EmptyPrompt(TinyAIError):
     kind = "empty_prompt"
 

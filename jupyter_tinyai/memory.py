@@ -23,15 +23,17 @@ def process_rss() -> int:
 
 def check_fits(backend, headroom_mb: int, freed_bytes: int = 0) -> None:
     """Raise InsufficientMemory when the backend's estimate exceeds what is available
-    (plus ``freed_bytes``, what unloading the current model will give back)."""
+    (plus ``freed_bytes``, what unloading the current model will give back; a remote model
+    needs none here)."""
     need = backend.estimate_bytes()
-    have = available_bytes() + freed_bytes - headroom_mb * 1024 * 1024
-    if need > have:
+    available, headroom = available_bytes() + freed_bytes, headroom_mb * 1024 * 1024
+    if need and need > available - headroom:
         raise InsufficientMemory(
             f"{backend.spec.name} needs about {human_size(need)} of memory "
             f"({human_size(backend.spec.size_bytes)} of weights plus its context), but only "
-            f"{human_size(max(have, 0))} is available. Close other programs, choose a smaller or "
-            "more quantized model, or lower c.TinyAI.n_ctx."
+            f"{human_size(available)} is available and c.TinyAI.memory_headroom_mb keeps "
+            f"{headroom_mb} MB free. Close other programs, choose a smaller or "
+            "more quantized model, or lower c.TinyAI.n_ctx (or c.TinyAI.memory_headroom_mb)."
         )
 
 

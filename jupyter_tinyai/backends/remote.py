@@ -25,8 +25,9 @@ from urllib.parse import urlsplit
 from ..errors import GenerationError, ModelNotFound, RemoteError, TinyAIError
 from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback, Stats
 
-DEFAULT_TIMEOUT = 60.0  # seconds without a byte from the server before giving up
+DEFAULT_TIMEOUT = 60.0  # seconds to wait for an answer to start, and between two of its events
 LIST_TIMEOUT = 5.0  # listing models must not hang `jupyter tinyai models` for long
+MIN_SECRET_CHARS = 8  # a shorter API key is not masked in server text (it would mask words)
 TEMPLATE_TOKENS_PER_MESSAGE = 4  # role markers a chat template adds around each message
 ESTIMATED_NOTICE = "token counts are estimated: remote {name!r} has no tokenize endpoint."
 
@@ -111,19 +112,70 @@ def remote_for(name: str, settings) -> Remote:
 
 
 class Connection:
-    """One HTTP request to a remote, with errors that name the remote and what to check."""
+    """One HTTP request to a remote, with errors that name the remote and what to check.
 
-    def __init__(self, remote: Remote, timeout: Optional[float] = None):
+    Time limits: connecting, sending and receiving the response's head take at most
+    ``timeout`` seconds together (over every address of the host name); afterwards each
+    wait for data (a JSON body, the next event of a stream) gets ``timeout`` again. A
+    watchdog thread closes the socket when a wait overruns, or when ``cancel`` is set.
+    """
+
+    def __init__(self, remote: Remote, timeout: Optional[float] = None, cancel: Optional[threading.Event] = None):
         self.remote = remote
         self.timeout = timeout or remote.timeout
+        self.cancel = cancel
         self.conn: Optional[http.client.HTTPConnection] = None
+        self.sock: Optional[socket.socket] = None  # kept: http.client drops it when the response reads to EOF
+        self.deadline: Optional[float] = None  # time.monotonic() the current wait must end by
+        self.expired = False  # a wait overran: the watchdog closed the socket
+        self._closed = threading.Event()
 
-    def _scrub(self, text: str) -> str:
+    def scrub(self, text: str) -> str:
+        """Text the server sent (an error body, an exception), with our key masked where the
+        server echoed it. Only a key long enough to be a secret is masked: a short one
+        ("key", "error") would mask ordinary words, and is no secret."""
         key = self.remote.api_key()
-        return text.replace(key, "***") if key else text
+        return text.replace(key, "***") if len(key) >= MIN_SECRET_CHARS else text
 
-    def fail(self, message: str) -> RemoteError:
-        return RemoteError(self._scrub(message))
+    def fail(self, message: str, status: Optional[int] = None, answered: bool = True) -> RemoteError:
+        """Our message (server text in it passed through :meth:`scrub`), with the HTTP
+        ``status`` the server answered, and whether it ``answered`` at all (False: it could
+        not be reached, or a wait timed out)."""
+        error = RemoteError(message)
+        error.status, error.answered = status, answered
+        return error
+
+    def wait(self, seconds: Optional[float]) -> None:
+        """The next wait for the server ends within ``seconds`` (None: no limit, e.g. while
+        the caller handles a chunk)."""
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def _watch(self) -> None:
+        while not self._closed.wait(0.05):
+            deadline = self.deadline
+            if deadline is not None and time.monotonic() > deadline:
+                self.expired = True
+            if self.expired or (self.cancel is not None and self.cancel.is_set()):
+                self.abort()
+
+    def _connect(self, address, timeout, source_address=None) -> socket.socket:
+        """``socket.create_connection`` sharing one deadline across every address."""
+        host, port = address
+        last: Optional[OSError] = None
+        for family, kind, proto, _, sockaddr in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
+            remaining = self.deadline - time.monotonic() if self.deadline else timeout
+            if remaining <= 0:
+                raise socket.timeout("timed out")
+            sock = socket.socket(family, kind, proto)
+            sock.settimeout(remaining)
+            try:
+                sock.connect(sockaddr)
+                sock.settimeout(timeout)  # a backstop: the watchdog keeps the deadlines
+                return sock
+            except OSError as exc:
+                sock.close()
+                last = exc
+        raise last or OSError(f"no address for {host}")
 
     def open(self, method: str, url: str, body: Optional[dict] = None) -> http.client.HTTPResponse:
         """Send the request; the response for any status (the caller checks it)."""
@@ -132,6 +184,7 @@ class Connection:
         cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         kwargs = {"context": _ssl_context()} if parts.scheme == "https" else {}
         self.conn = cls(parts.hostname, port, timeout=self.timeout, **kwargs)
+        self.conn._create_connection = self._connect
         headers = {"Accept": "application/json, text/event-stream", "User-Agent": "jupyter-tinyai"}
         key = self.remote.api_key()
         if key:
@@ -142,53 +195,65 @@ class Connection:
             headers["Content-Type"] = "application/json"
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         name, shown = self.remote.name, self.remote.url
+        self.wait(self.timeout)
+        threading.Thread(target=self._watch, name="tinyai-remote-watch", daemon=True).start()
         try:
             self.conn.request(method, path, body=data, headers=headers)
-            return self.conn.getresponse()
-        except (socket.timeout, TimeoutError):
+            self.sock = self.conn.sock
+            response = self.conn.getresponse()
+            self.wait(None)
+            return response
+        except (socket.timeout, TimeoutError, OSError, http.client.HTTPException) as exc:
             self.close()
+            if self.expired or isinstance(exc, (socket.timeout, TimeoutError)):
+                raise self.fail(
+                    f"remote {name!r} ({shown}) did not answer within {self.timeout:g} s: the server may be "
+                    f"busy or still loading the model; try again, or raise 'timeout' in c.TinyAI.remotes[{name!r}].",
+                    answered=False,
+                ) from None
             raise self.fail(
-                f"remote {name!r} ({shown}) did not answer within {self.timeout:g} s: the server may be "
-                f"busy or still loading the model; try again, or raise 'timeout' in c.TinyAI.remotes[{name!r}]."
-            ) from None
-        except (OSError, http.client.HTTPException) as exc:
-            self.close()
-            raise self.fail(
-                f"cannot reach remote {name!r} at {shown} ({_reason(exc)}): check that the server is "
-                f"running and reachable from here, and the url in c.TinyAI.remotes[{name!r}]."
+                f"cannot reach remote {name!r} at {shown} ({self.scrub(_reason(exc))}): check that the server is "
+                f"running and reachable from here, and the url in c.TinyAI.remotes[{name!r}].",
+                answered=False,
             ) from None
 
     def check(self, response: http.client.HTTPResponse, what: str, model: str = "") -> None:
         """Raise a clear error for a response that is not a success."""
         if 200 <= response.status < 300:
             return
-        detail = _error_detail(response)
+        self.wait(self.timeout)
+        detail = self.scrub(_error_detail(response))
         self.close()
-        name = self.remote.name
-        if response.status in (401, 403):
-            raise self.fail(f"remote {name!r} refused the request (HTTP {response.status}, wrong or missing API key): {self.remote.key_hint()}")
-        if response.status == 404 and model and ("model" in detail.lower() or what == "chat"):
-            raise ModelNotFound(self._scrub(
+        name, status = self.remote.name, response.status
+        if status in (401, 403):
+            raise self.fail(f"remote {name!r} refused the request (HTTP {status}, wrong or missing API key): {self.remote.key_hint()}", status)
+        if status == 404 and model and ("model" in detail.lower() or what == "chat"):
+            raise ModelNotFound(
                 f"remote {name!r} has no model {model!r} ({detail or 'HTTP 404'}). Run `jupyter tinyai models` "
                 f"to see the models it serves, or load/pull the model on the server."
-            ))
-        if response.status == 404:
+            )
+        if status == 404:
             raise self.fail(f"remote {name!r} has no {what} endpoint at {self.remote.url} (HTTP 404): check that the url "
-                            "points at an OpenAI-compatible server and ends in /v1.")
+                            "points at an OpenAI-compatible server and ends in /v1.", status)
         hint = ""
-        if response.status in (400, 413) and ("context" in detail.lower() or "token" in detail.lower()):
+        if status in (400, 413) and ("context" in detail.lower() or "token" in detail.lower()):
             hint = f" The prompt may exceed the server's context window: set 'n_ctx' in c.TinyAI.remotes[{name!r}] to the server's."
-        raise self.fail(f"remote {name!r} answered HTTP {response.status} to the {what} request: {detail or response.reason}.{hint}")
+        raise self.fail(f"remote {name!r} answered HTTP {status} to the {what} request: {detail or self.scrub(response.reason)}.{hint}", status)
 
     def json(self, method: str, url: str, body: Optional[dict] = None, what: str = "", model: str = "") -> dict:
         response = self.open(method, url, body)
         try:
             self.check(response, what, model)
+            self.wait(self.timeout)
             raw = response.read()
-        except (socket.timeout, TimeoutError):
-            raise self.fail(f"remote {self.remote.name!r} stopped answering the {what} request within {self.timeout:g} s.") from None
-        except (OSError, http.client.HTTPException) as exc:
-            raise self.fail(f"the connection to remote {self.remote.name!r} broke during the {what} request ({_reason(exc)}).") from None
+            if self.expired:
+                raise TimeoutError
+        except (socket.timeout, TimeoutError, OSError, http.client.HTTPException) as exc:
+            if self.expired or isinstance(exc, (socket.timeout, TimeoutError)):
+                raise self.fail(f"remote {self.remote.name!r} stopped answering the {what} request within {self.timeout:g} s.",
+                                answered=False) from None
+            raise self.fail(f"the connection to remote {self.remote.name!r} broke during the {what} request "
+                            f"({self.scrub(_reason(exc))}).", answered=False) from None
         finally:
             self.close()
         try:
@@ -198,19 +263,18 @@ class Connection:
                             "check that the url points at an OpenAI-compatible server.") from None
 
     def close(self) -> None:
-        conn, self.conn = self.conn, None
+        self._closed.set()
+        self.abort()
+        conn, sock, self.conn, self.sock = self.conn, self.sock, None, None
         if conn is not None:
-            try:
-                if conn.sock is not None:
-                    conn.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             conn.close()
+        if sock is not None:
+            sock.close()
 
     def abort(self) -> None:
         """Unblock a read in progress (from another thread): the server sees the client go."""
         conn = self.conn
-        sock = conn.sock if conn is not None else None
+        sock = (conn.sock if conn is not None else None) or self.sock
         if sock is not None:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
@@ -339,8 +403,8 @@ class RemoteBackend(Backend):
             try:
                 self._tokenize_with((path, body), "Hello")
             except RemoteError as exc:
-                if "HTTP 401" in str(exc) or "HTTP 403" in str(exc):
-                    raise
+                if not getattr(exc, "answered", True) or getattr(exc, "status", None) in (401, 403):
+                    raise  # no answer (a timeout: the next probe would wait as long), or refused
                 continue
             except ModelNotFound:
                 continue
@@ -365,7 +429,7 @@ class RemoteBackend(Backend):
 
     def count_tokens(self, messages: list[Message]) -> int:
         # one request for the whole conversation; the chat template's markers are estimated
-        text = "\n".join(f"{m.role}\n{m.content}" for m in messages)
+        text = _joined(messages)
         if text not in self._count_cache:
             if len(self._count_cache) > 64:
                 self._count_cache.clear()
@@ -389,31 +453,55 @@ class RemoteBackend(Backend):
         return body
 
     def stream(self, messages: list[Message], params: GenerationParams, cancel: threading.Event) -> Iterator[Chunk]:
+        """The server's answer, at most ``params.max_tokens`` deltas (a server that ignores
+        the limit, or streams forever, is cut off: finish "length"); each event must come
+        within the remote's timeout."""
         if not self._loaded:
             raise GenerationError("no model is loaded.")
         start = time.perf_counter()
-        conn = Connection(self.remote)
-        response = conn.open("POST", self.remote.url + "/chat/completions", self._request(messages, params))
-        conn.check(response, "chat", self.model_name)
-        done = threading.Event()
-        watcher = threading.Thread(target=_close_on_cancel, args=(cancel, done, conn), daemon=True)
-        watcher.start()
-        answer: list[str] = []
-        deltas, first_at, finish, usage, broken = 0, None, "stop", None, None
+        conn = Connection(self.remote, cancel=cancel)
         try:
-            for event in _sse_events(response):
+            response = conn.open("POST", self.remote.url + "/chat/completions", self._request(messages, params))
+            conn.check(response, "chat", self.model_name)
+        except TinyAIError:
+            if not cancel.is_set():
+                raise
+            yield Chunk(stats=self._stats(messages, "", 0, None, start, None, time.perf_counter(), "cancelled"))
+            return
+        answer: list[str] = []
+        deltas, events, first_at, finish, usage, broken, over = 0, 0, None, "stop", None, None, False
+        most_events = 2 * params.max_tokens + 32  # role, usage and empty deltas besides the text
+        stream = _sse_events(response)
+        try:
+            while True:
+                conn.wait(self.remote.timeout)
+                event = next(stream, None)
+                conn.wait(None)  # no deadline while the chunk is handled downstream
+                if conn.expired:
+                    raise TimeoutError
+                if event is None:
+                    if not cancel.is_set():
+                        broken = "the server closed the connection before the end of the answer"
+                    break
                 if event == "[DONE]":
+                    break
+                events += 1
+                if events > most_events:
+                    over = True  # a server that streams forever without text
                     break
                 data = _parse_event(event)
                 if data is None:
                     continue
                 if data.get("error"):
-                    broken = f"the server reported an error mid-answer: {_event_error(data['error'])}"
+                    broken = f"the server reported an error mid-answer: {conn.scrub(_event_error(data['error']))}"
                     break
                 if isinstance(data.get("usage"), dict):
                     usage = data["usage"]
                 for choice in data.get("choices") or []:
                     text = (choice.get("delta") or {}).get("content") or ""
+                    if text and deltas >= params.max_tokens:
+                        over = True  # a server that ignores max_tokens, or never ends: cut off
+                        break
                     if text:
                         if first_at is None:
                             first_at = time.perf_counter()
@@ -422,23 +510,22 @@ class RemoteBackend(Backend):
                         yield Chunk(text=text)
                     if choice.get("finish_reason"):
                         finish = "length" if choice["finish_reason"] == "length" else "stop"
-                if cancel.is_set():
+                if cancel.is_set() or over:
                     break
-            else:
-                if not cancel.is_set():
-                    broken = "the server closed the connection before the end of the answer"
         except (socket.timeout, TimeoutError):
             broken = f"no data from the server for {self.remote.timeout:g} s"
         except (OSError, http.client.HTTPException, ValueError) as exc:
-            broken = f"the connection broke ({_reason(exc)})"
+            broken = (f"no data from the server for {self.remote.timeout:g} s" if conn.expired
+                      else f"the connection broke ({conn.scrub(_reason(exc))})")
         finally:
-            done.set()
             conn.close()
         end = time.perf_counter()
+        if over:
+            finish = "length"
         if cancel.is_set():
             finish, broken = "cancelled", None
         if broken:
-            message = conn._scrub(
+            message = (
                 f"remote {self.remote.name!r} ({self.remote.url}): {broken}. Check that the server is still "
                 f"running and reachable; raise 'timeout' in c.TinyAI.remotes[{self.remote.name!r}] if it is slow."
             )
@@ -446,27 +533,30 @@ class RemoteBackend(Backend):
                 raise RemoteError(message)
             finish = "error"
             yield Chunk(notice=message + " The partial answer above is kept.")
-        stats = self._stats(messages, "".join(answer), deltas, usage, start, first_at, end, finish)
+        stats = self._stats(messages, "".join(answer), deltas, usage, start, first_at, end, finish, ask=not broken)
         if self.tokens_estimated and not usage:
             yield Chunk(notice=ESTIMATED_NOTICE.format(name=self.remote.name), stats=stats)
         else:
             yield Chunk(stats=stats)
 
-    def _stats(self, messages, answer, deltas, usage, start, first_at, end, finish) -> Stats:
+    def _stats(self, messages, answer, deltas, usage, start, first_at, end, finish, ask=True) -> Stats:
+        """The figures of an answer: the server's usage, else its tokenizer (not when ``ask``
+        is False: a server that just failed would cost another timeout), else estimates."""
         prompt_tokens = generated = cached = 0
         if usage:
             prompt_tokens = int(usage.get("prompt_tokens") or 0)
             generated = int(usage.get("completion_tokens") or 0)
             details = usage.get("prompt_tokens_details") or {}
             cached = int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0
+        estimate = math.ceil(sum(len(m.content) for m in messages) / 3.5)
         if not prompt_tokens:
             try:
-                prompt_tokens = self.count_tokens(messages)
+                prompt_tokens = self.count_tokens(messages) if ask else self._count_cache.get(_joined(messages), estimate)
             except TinyAIError:  # the server went away: the estimate will do
-                prompt_tokens = math.ceil(sum(len(m.content) for m in messages) / 3.5)
+                prompt_tokens = estimate
         if not generated and answer:
             try:
-                generated = self.count_text(answer) if self._tokenizer else deltas
+                generated = self.count_text(answer) if self._tokenizer and ask else deltas
             except TinyAIError:
                 generated = deltas  # servers send about one token per delta
         return self.timed_stats(
@@ -475,12 +565,8 @@ class RemoteBackend(Backend):
         )
 
 
-def _close_on_cancel(cancel: threading.Event, done: threading.Event, conn: Connection) -> None:
-    while not done.is_set():
-        if cancel.wait(0.05):
-            if not done.is_set():
-                conn.abort()
-            return
+def _joined(messages: list[Message]) -> str:
+    return "\n".join(f"{m.role}\n{m.content}" for m in messages)
 
 
 def _sse_events(response) -> Iterator[str]:

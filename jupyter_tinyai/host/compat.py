@@ -14,6 +14,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from ..backends.base import Message
+from ..validation import generation
 from .protocol import BadRequest, error_body, field, message_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,9 +50,10 @@ def handle_v1_chat(h: Handler) -> None:
         raise BadRequest("the last message must have the role 'user'.")
     model = field(data, "model", str, "")
     model = None if model.lower() in ("", "default", "tinyai") else model
-    max_tokens = field(data, "max_completion_tokens", int) or field(data, "max_tokens", int)
-    kwargs = {"model": model, "system": system, "temperature": field(data, "temperature", float),
-              "max_tokens": max_tokens, "seed": field(data, "seed", int)}
+    limit = data.get("max_completion_tokens")
+    kwargs = {"model": model, "system": system,
+              **generation(data.get("temperature"), data.get("max_tokens") if limit is None else limit, data.get("seed"))}
+    h.state.check_model(model)
     stream = bool(field(data, "stream", bool, False))
     cid = "openai:" + (field(data, "user", str) or "")
     rid = "chatcmpl-" + uuid.uuid4().hex

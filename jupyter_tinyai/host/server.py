@@ -32,12 +32,24 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+from .. import models
 from .._version import __version__
 from ..backends.base import Message
 from ..choice import settings_body
 from ..engine import Engine
-from ..errors import EmptyPrompt, GenerationError, ModelNotFound, RemoteError, TinyAIError
+from ..errors import (
+    BackendUnavailable,
+    EmptyPrompt,
+    GenerationError,
+    InsufficientMemory,
+    InvalidRequest,
+    ModelFileError,
+    ModelNotFound,
+    RemoteError,
+    TinyAIError,
+)
 from ..prompts import ContextPiece
+from ..validation import check_settings, generation
 from . import lifecycle
 from .compat import handle_v1_chat, handle_v1_models
 from .protocol import (
@@ -142,6 +154,17 @@ class HostState:
         keys = values.get("keys_set") or []
         self.engine.keys_set = {k for k in keys if isinstance(k, str)} if isinstance(keys, list) else set()
 
+    def check_model(self, name: str | None, files_only: bool = False) -> None:
+        """Refuse at the door, with a 4xx before any stream starts, a model that cannot be used
+        (``/etc/passwd``: ModelFileError). With ``files_only`` only an existing file is checked:
+        what a name means is decided in the request's turn, by the settings it brings."""
+        loaded = self.engine.model
+        if not name or (loaded is not None and name == loaded.id):
+            return
+        if files_only and not os.path.isfile(os.path.expanduser(name)):
+            return
+        models.resolve(name, self.engine.settings)
+
     def status(self) -> dict:
         status = self.engine.status()
         idle = self.scheduler.idle_seconds()
@@ -205,6 +228,20 @@ class HostState:
 
 
 # -- HTTP --------------------------------------------------------------------------------
+
+#: the HTTP status of an error a request ends with, first match (other errors: 500). The
+#: user's input errors are 4xx; a remote that fails is a bad gateway; a model that does not
+#: fit, or a backend missing here, leaves the service unavailable.
+ERROR_STATUS = (
+    (ModelNotFound, 404),
+    ((InvalidRequest, EmptyPrompt, ModelFileError), 400),
+    (RemoteError, 502),
+    ((InsufficientMemory, BackendUnavailable), 503),
+)
+
+
+def http_status(error: TinyAIError) -> int:
+    return next((status for kinds, status in ERROR_STATUS if isinstance(error, kinds)), 500)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -277,12 +314,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         try:
             route(self)
-        except (BadRequest, EmptyPrompt) as exc:
+        except BadRequest as exc:
             self._json(400, error_body(str(exc)))
-        except ModelNotFound as exc:
-            self._json(404, error_body(str(exc), exc.kind))
         except TinyAIError as exc:
-            self._json(500, error_body(str(exc), exc.kind))
+            self._json(http_status(exc), error_body(str(exc), exc.kind))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
@@ -365,9 +400,7 @@ def chat_kwargs(data: dict) -> dict:
         "model": field(data, "model", str) or None,
         "system": field(data, "system", str),
         "context": _context(data),
-        "temperature": field(data, "temperature", float),
-        "max_tokens": field(data, "max_tokens", int),
-        "seed": field(data, "seed", int),
+        **generation(data.get("temperature"), data.get("max_tokens"), data.get("seed")),
     }
 
 
@@ -375,7 +408,8 @@ def handle_chat(h: Handler) -> None:
     data = h._body()
     prompt = field(data, "prompt", str, required=True)
     kwargs = chat_kwargs(data)
-    settings = data.get("settings") or {}
+    h.state.check_model(kwargs["model"], files_only=True)
+    settings = check_settings(data.get("settings") or {})
     req = h.state.register(field(data, "id", str), "chat")
 
     def run(emit):
@@ -394,7 +428,8 @@ def handle_chat(h: Handler) -> None:
 def handle_load(h: Handler) -> None:
     data = h._body()
     model = field(data, "model", str) or None
-    settings = data.get("settings") or {}
+    h.state.check_model(model, files_only=True)
+    settings = check_settings(data.get("settings") or {})
     req = h.state.register(field(data, "id", str), "load")
 
     def run(emit):

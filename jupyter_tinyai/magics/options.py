@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from IPython.core.magic_arguments import argument
 
 from ..errors import TinyAIError
+from ..validation import max_tokens_option, seed_option, temperature_option
 from .display import MessageError
 
 
@@ -73,9 +74,9 @@ def _generation_options(func):
     for decorator in reversed(
         [
             argument("-m", "--model", help="Model for this answer: an id from `%%tinyai models`, a short part of one, or a GGUF path."),
-            argument("-t", "--temperature", type=float, help="Sampling temperature (0: greedy, reproducible)."),
-            argument("--max-tokens", type=int, help="Longest answer, in tokens."),
-            argument("--seed", type=int, help="Random seed for sampling when the temperature is above 0."),
+            argument("-t", "--temperature", type=temperature_option, help="Sampling temperature, 0 to 2 (0: greedy, reproducible)."),
+            argument("--max-tokens", type=max_tokens_option, help="Longest answer, in tokens (1 to 1,000,000)."),
+            argument("--seed", type=seed_option, help="Random seed for sampling when the temperature is above 0 (0 to 4294967295; -1: a new one each time)."),
         ]
     ):
         func = decorator(func)

@@ -24,8 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..backends.base import Stats
-from ..errors import TinyAIError
+from ..errors import InvalidRequest, TinyAIError
 from ..prompts import ContextPiece
+from ..validation import check_max_tokens, check_temperature
 from .history import HistoryStore, engine_messages, valid_id
 
 log = logging.getLogger(__name__)
@@ -63,14 +64,12 @@ class ChatRequest:
     position: int = 0
 
 
-def _number(value, name, rid, kind=float, low=0.0, high=None):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
-        raise BadMessage(f"'{name}' must be a {'whole ' if kind is int else ''}number", rid)
-    if value < low or (high is not None and value > high):
-        raise BadMessage(f"'{name}' must be between {low} and {high}" if high else f"'{name}' must be at least {low}", rid)
-    return kind(value)
+def _number(value, check, rid):
+    """``check(value)`` (see :mod:`jupyter_tinyai.validation`), its error as a BadMessage."""
+    try:
+        return check(value)
+    except InvalidRequest as error:
+        raise BadMessage(str(error), rid) from None
 
 
 def parse(raw) -> dict:
@@ -116,8 +115,8 @@ def chat_request(msg: dict) -> ChatRequest:
         notebook=notebook,
         context=[{"label": p["label"], "text": p["text"]} for p in context],
         model=model,
-        temperature=_number(msg.get("temperature"), "temperature", rid, float, 0.0, 2.0),
-        max_tokens=_number(msg.get("max_tokens"), "max_tokens", rid, int, 1),
+        temperature=_number(msg.get("temperature"), check_temperature, rid),
+        max_tokens=_number(msg.get("max_tokens"), check_max_tokens, rid),
     )
 
 

@@ -59,14 +59,18 @@ class TinyAIHandler(APIHandler):
 def _models(client) -> dict:
     from .. import models
     from ..config import load_settings
+    from ..models.remote import is_warning
 
     loaded = client.status().get("model")
     try:
         default = models.resolve(None, getattr(client, "settings", None) or load_settings()).id
     except TinyAIError:
         default = None
+    specs = client.list_models()
     return {
-        "models": [spec.to_dict() for spec in client.list_models()],
+        "models": [spec.to_dict() for spec in specs if not is_warning(spec)],
+        # a remote that could not be listed: a hint for the picker, not a model to pick
+        "warnings": [{"remote": spec.source, "message": spec.extra["warning"]} for spec in specs if is_warning(spec)],
         "loaded": loaded["id"] if loaded else None,
         "default": default,
     }

@@ -28,6 +28,8 @@ export interface IModelInfo {
 
 export interface IModelList {
   models: IModelInfo[];
+  /** Configured remotes that could not be listed: shown, not pickable. */
+  warnings?: { remote: string; message: string }[];
   loaded: string | null;
   default: string | null;
 }

@@ -38,6 +38,17 @@ def test_ask_options():
     assert "+ 5 tokens" in out.stderr and "length" in out.stderr
 
 
+def test_out_of_range_options_are_refused_with_the_range():
+    for args, message in (
+        (("-t", "nan"), "argument -t/--temperature: 'temperature' must be a number from 0 to 2, not nan."),
+        (("--max-tokens", "-5"), "argument --max-tokens: 'max_tokens' must be a whole number from 1 to 1,000,000, not -5."),
+        (("--seed", "-7"), "argument --seed: 'seed' must be a whole number from 0 to 4294967295, or -1 for a new seed each time, not -7."),
+    ):
+        out = run("ask", "--in-process", *args, "Hello")
+        assert out.returncode == 2 and out.stderr.strip().endswith(message), out.stderr
+        assert out.stdout == ""
+
+
 def test_unknown_model_is_one_line():
     out = run("ask", "--in-process", "-m", "no-such-model", "Hi")
     assert out.returncode == 1

@@ -1,6 +1,7 @@
 """Bad input gets one clear message saying what to do; nothing is loaded or lost."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ from helpers.gguf_files import tiny_model_metadata, write_gguf
 from jupyter_tinyai.backends.chat_template import CHATML, render
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
-from jupyter_tinyai.errors import InsufficientMemory, ModelFileError, ModelNotFound
+from jupyter_tinyai.errors import InsufficientMemory, InvalidRequest, ModelFileError, ModelNotFound
 
 
 @pytest.fixture
@@ -95,3 +96,40 @@ def test_chat_template_runs_sandboxed():
     assert render("", messages) == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
     raising = "{{ raise_exception('no system role') }}"
     assert render(raising, messages) == render(CHATML, messages)
+
+
+def test_headroom_above_free_memory_says_the_real_figures(tmp_path):
+    """The refusal gives the memory available and the headroom setting, not "only 0 B"."""
+    path = write_gguf(tmp_path / "Small.gguf", tiny_model_metadata(name="small"))
+    headroom_mb = psutil.virtual_memory().available // 2**20 + 4096
+    engine = Engine(load_settings(host="inprocess", memory_headroom_mb=headroom_mb))
+    with pytest.raises(InsufficientMemory) as info:
+        engine.load(path)
+    message = str(info.value)
+    assert re.search(r"only [\d.]+ [MGT]B is available and c\.TinyAI\.memory_headroom_mb keeps " + str(headroom_mb) + " MB free", message)
+    assert " 0 B " not in message
+
+
+def test_a_remote_model_is_not_refused_for_local_memory():
+    from jupyter_tinyai.backends.base import LoadSettings
+    from jupyter_tinyai.backends.remote import Remote, RemoteBackend
+    from jupyter_tinyai.memory import check_fits
+    from jupyter_tinyai.models.spec import ModelSpec
+
+    remote = Remote.from_config("lab", {"url": "http://127.0.0.1:9/v1"})
+    spec = ModelSpec(id="lab:m", name="m", backend="remote", format="remote", path=remote.url, source="lab", extra=remote.to_extra())
+    check_fits(RemoteBackend(spec, LoadSettings()), headroom_mb=psutil.virtual_memory().total // 2**20 * 2)
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"temperature": float("nan")}, "'temperature' must be a number from 0 to 2, not nan."),
+    ({"temperature": 2.5}, "'temperature' must be a number from 0 to 2, not 2.5."),
+    ({"max_tokens": -5}, "'max_tokens' must be a whole number from 1 to 1,000,000, not -5."),
+    ({"max_tokens": 0}, "'max_tokens' must be a whole number from 1 to 1,000,000, not 0."),
+    ({"seed": 1.5}, "'seed' must be a whole number from 0 to 4294967295, or -1 for a new seed each time, not 1.5."),
+])
+def test_chat_refuses_out_of_range_values_before_loading(fresh, values, message):
+    with pytest.raises(InvalidRequest) as info:
+        fresh.ask("Hi", **values)
+    assert str(info.value) == message
+    assert fresh.model is None

@@ -122,6 +122,19 @@ def test_user_errors_are_one_line(shell):
     assert result.error_in_exec._render_traceback_() == [expected]
 
 
+@pytest.mark.parametrize("options, message", [
+    ("-t nan", "argument -t/--temperature: 'temperature' must be a number from 0 to 2, not nan."),
+    ("--temperature=-1", "argument -t/--temperature: 'temperature' must be a number from 0 to 2, not -1.0."),
+    ("--max-tokens -5", "argument --max-tokens: 'max_tokens' must be a whole number from 1 to 1,000,000, not -5."),
+    ("--seed 1.5", "argument --seed: '1.5' is not a number."),
+])
+def test_out_of_range_options_are_one_line_usage_errors(shell, options, message):
+    result = shell.run_cell(f"%ask {options} Name a cat.")
+    assert isinstance(result.error_in_exec, MessageError)
+    (line,) = result.error_in_exec._render_traceback_()
+    assert "UsageError" in line and line.endswith(message)
+
+
 def test_code_blocks_and_question_marks(shell):
     from jupyter_tinyai.magics.asynccell import keep_question_marks, transform
 

@@ -98,6 +98,22 @@ async def test_malformed_messages_get_errors_and_the_socket_stays_open(tinyai, j
     ws.close()
 
 
+async def test_out_of_range_numbers_get_an_error_naming_the_field(tinyai, jp_ws_fetch, wire):
+    ws = await jp_ws_fetch("tinyai", "chat")
+    # NaN and Infinity are what Python's json (and Tornado's) read and write for them
+    for bad, message in (
+        ({"temperature": float("nan")}, "'temperature' must be a number from 0 to 2, not nan."),
+        ({"temperature": float("inf")}, "'temperature' must be a number from 0 to 2, not inf."),
+        ({"temperature": 3}, "'temperature' must be a number from 0 to 2, not 3."),
+        ({"max_tokens": -5}, "'max_tokens' must be a whole number from 1 to 1,000,000, not -5."),
+        ({"max_tokens": 10**9}, "'max_tokens' must be a whole number from 1 to 1,000,000, not 1000000000."),
+    ):
+        ws.write_message(wire.chat("bad", "Hi", **bad))
+        error = await wire.receive(ws)
+        assert (error["type"], error["id"], error["kind"], error["message"]) == ("error", "bad", "bad_request", message)
+    ws.close()
+
+
 async def test_requests_queue_one_at_a_time(tinyai, jp_ws_fetch, wire):
     ws = await jp_ws_fetch("tinyai", "chat")
     ws.write_message(wire.chat("a", "Count from one to ten.", conversation="c-q1", max_tokens=16))

@@ -23,6 +23,22 @@ async def test_models_lists_the_bundled_model_loaded_and_default(tinyai, jp_fetc
     assert len(ids) == len(set(ids))
 
 
+async def test_a_remote_that_is_down_is_a_warning_not_a_model(tinyai, jp_fetch, monkeypatch):
+    """The picker is filled from "models": a remote that could not be listed is not one of
+    them (picking it could only fail); its reason comes as a warning."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(tinyai.settings, "remotes", {"down": {"url": f"http://127.0.0.1:{port}/v1"}})
+    data = json.loads((await jp_fetch("tinyai", "models")).body)
+    assert not [m for m in data["models"] if m["source"] == "down" or m.get("extra", {}).get("warning")]
+    assert any(m["source"] == "bundled" for m in data["models"])
+    [warning] = data["warnings"]
+    assert warning["remote"] == "down" and "'down'" in warning["message"] and "cannot reach" in warning["message"]
+
+
 async def test_status_reports_the_loaded_model(tinyai, jp_fetch):
     status = json.loads((await jp_fetch("tinyai", "status")).body)
     assert status["model"]["id"] == tinyai.model.id

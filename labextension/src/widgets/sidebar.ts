@@ -280,6 +280,12 @@ export class TinyAISidebar extends Panel {
       option.title = [m.id, m.backend, m.quantization, m.path].filter(Boolean).join(' · ');
       this._modelSelect.appendChild(option);
     }
+    for (const w of list.warnings ?? []) {
+      const option = el('option', 'jp-TinyAI-model-warning', trans.__('%1: not available', w.remote));
+      option.disabled = true;
+      option.title = w.message;
+      this._modelSelect.appendChild(option);
+    }
     if (list.models.some(m => m.id === wanted)) {
       this._modelSelect.value = wanted;
     }
