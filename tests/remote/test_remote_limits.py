@@ -61,7 +61,7 @@ def test_after_a_stall_the_server_is_not_asked_again_for_token_counts():
     with Scripted(chat="freeze", tokenize=True, freeze_after_chat=True) as server:
         engine = Engine(_settings(server.url, timeout=0.5))
         engine.load("lab:scripted")
-        chunks = list(engine.chat("Tell me a story.", conversation="stall"))
+        chunks = list(engine.chat("Tell me a story.", model="lab:scripted", conversation="stall"))
         assert "".join(c.text for c in chunks) == "Once upon"
         assert any("no data from the server for 0.5 s" in (c.notice or "") for c in chunks)
         stats = chunks[-1].stats
