@@ -16,7 +16,7 @@ from typing import Iterable, Iterator, Optional
 from . import models
 from .backends import backend_class
 from .backends.base import Backend, Chunk, GenerationParams, LoadSettings, Message, ProgressCallback, Stats, collect
-from .config import TinyAI, default_threads, load_settings
+from .config import TinyAI, load_settings
 from .conversations import Conversations
 from .errors import EmptyPrompt
 from .memory import check_fits, process_rss
@@ -59,8 +59,11 @@ class Engine:
             cls = backend_class(spec.backend)
             settings = LoadSettings(
                 n_ctx=self.settings.n_ctx,
-                threads=self.settings.threads or default_threads(),
+                threads=self.settings.threads,  # 0: the backend chooses (fewer when the GPU does the work)
                 adapter=adapter,
+                gpu_layers=self.settings.gpu_layers,
+                flash_attention=self.settings.flash_attention,
+                kv_cache_type=self.settings.kv_cache_type,
             )
             backend = cls(spec, settings)
             check_fits(backend, self.settings.memory_headroom_mb)
@@ -150,7 +153,7 @@ class Engine:
             # recorded even when the consumer stops early (Ctrl-C, a closed connection)
             self.conversations.append(cid, budget.messages[-1].content, "".join(answer))
             if stats is None:
-                stats = Stats(model=backend.spec.id, backend=backend.name, finish_reason="cancelled")
+                stats = Stats(model=backend.spec.id, backend=backend.name, finish_reason="cancelled", placement=backend.placement())
             self.last_stats = stats
 
     def _switch_to(self, backend: Backend, cid: str) -> None:
@@ -204,6 +207,7 @@ class Engine:
         return {
             "model": backend.spec.to_dict() if backend else None,
             "backend": backend.name if backend else None,
+            "placement": backend.placement() if backend else None,
             "n_ctx": backend.n_ctx if backend else None,
             "adapter": backend.settings.adapter if backend else None,
             "model_memory_bytes": backend.memory_bytes() if backend else 0,

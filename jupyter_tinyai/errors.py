@@ -48,6 +48,12 @@ class BackendUnavailable(TinyAIError):
     kind = "backend_unavailable"
 
 
+class BadSetting(TinyAIError):
+    """Settings that cannot work together (say, a quantized KV cache without flash attention)."""
+
+    kind = "bad_setting"
+
+
 class EmptyPrompt(TinyAIError):
     kind = "empty_prompt"
 

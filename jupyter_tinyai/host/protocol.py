@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 #: settings a client sends with a request so the host loads what the client configured
 LOAD_SETTINGS = ("n_ctx", "backend", "adapter", "models", "model_dirs", "threads", "memory_headroom_mb",
-                 "scan_hf_cache", "scan_lmstudio", "scan_ollama")
+                 "scan_hf_cache", "scan_lmstudio", "scan_ollama", "gpu_layers", "flash_attention", "kv_cache_type")
 
 RUNTIME_FILE = "tinyai-host.json"
 

@@ -121,7 +121,7 @@ class HostState:
                     setattr(settings, name, values[name])
                 except Exception as exc:  # noqa: BLE001 - traitlets' TraitError and friends
                     raise BadRequest(f"bad value for setting {name!r}: {exc}") from None
-                changed = changed or name in ("n_ctx", "threads", "backend")
+                changed = changed or name in ("n_ctx", "threads", "backend", "gpu_layers", "flash_attention", "kv_cache_type")
         if changed and self.engine.model is not None:
             self.engine.unload()
 

@@ -42,6 +42,10 @@ FILE_TYPES = {
 }
 
 
+#: KV cache types llama.cpp stores (c.TinyAI.kv_cache_type) -> ggml tensor type
+KV_CACHE_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
+
+
 @dataclass
 class GGUFInfo:
     path: str
@@ -71,8 +75,9 @@ class GGUFInfo:
     def is_adapter(self) -> bool:
         return self.metadata.get("general.type") == "adapter"
 
-    def kv_bytes_per_token(self) -> int:
-        """KV cache bytes per token of context (f16 keys and values), 0 when unknown."""
+    def kv_bytes_per_token(self, cache_type: str = "f16") -> int:
+        """KV cache bytes per token of context, keys and values stored as ``cache_type``
+        (a key of KV_CACHE_TYPES), 0 when unknown."""
         arch, md = self.architecture, self.metadata
         layers = int(md.get(f"{arch}.block_count", 0) or 0)
         embd = int(md.get(f"{arch}.embedding_length", 0) or 0)
@@ -82,7 +87,10 @@ class GGUFInfo:
             kv_heads = max(kv_heads) if kv_heads else heads
         if not (layers and embd and heads):
             return 0
-        return 2 * 2 * layers * embd * int(kv_heads) // heads
+        key = int(md.get(f"{arch}.attention.key_length", 0) or embd // heads)
+        value = int(md.get(f"{arch}.attention.value_length", 0) or key)
+        per_block, block_bytes = _TYPE_SIZES[KV_CACHE_TYPES[cache_type]]
+        return layers * int(kv_heads) * (key + value) * block_bytes // per_block
 
 
 class _Reader:
@@ -187,3 +195,50 @@ def _expected_size(reader: _Reader, n_tensors: int, metadata: dict) -> int | Non
     alignment = int(metadata.get("general.alignment", 32) or 32)
     data_start = -(-reader.handle.tell() // alignment) * alignment
     return data_start + end if known else None
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One entry of a GGUF's tensor index."""
+
+    name: str
+    dims: tuple
+    ggml_type: int
+    offset: int
+
+    @property
+    def nbytes(self) -> int | None:
+        """Bytes of its data; None for a type this reader does not know."""
+        block = _TYPE_SIZES.get(self.ggml_type)
+        if block is None:
+            return None
+        elements = 1
+        for dim in self.dims:
+            elements *= dim
+        return elements // block[0] * block[1]
+
+
+def tensor_index(path: str) -> list[Tensor]:
+    """The tensor index of the GGUF at ``path`` (names, ggml dims with ne[0] first, types,
+    offsets); no tensor data is read. The file is checked by :func:`read_gguf` first."""
+    read_gguf(path)
+    stat = os.stat(path)
+    return list(_tensor_index(path, stat.st_size, stat.st_mtime_ns))
+
+
+@lru_cache(maxsize=16)
+def _tensor_index(path: str, _size: int, _mtime_ns: int) -> tuple:
+    with open(path, "rb") as handle:
+        reader = _Reader(handle, path)
+        reader.read(4)
+        reader.unpack("<I")
+        n_tensors, n_kv = reader.unpack("<Q"), reader.unpack("<Q")
+        for _ in range(n_kv):
+            reader.string()
+            reader.value(reader.unpack("<I"), keep=False)
+        tensors = []
+        for _ in range(n_tensors):
+            name = reader.string()
+            dims = tuple(reader.unpack("<Q") for _ in range(reader.unpack("<I")))
+            tensors.append(Tensor(name, dims, reader.unpack("<I"), reader.unpack("<Q")))
+    return tuple(tensors)
