@@ -53,6 +53,7 @@ class GGUFInfo:
     metadata: dict = field(default_factory=dict)
     n_tensors: int = 0
     expected_size: int | None = None  # bytes the tensor data needs, when all types are known
+    index_offset: int = 0  # where the tensor index starts in the file (after the metadata)
 
     @property
     def architecture(self) -> str:
@@ -166,8 +167,10 @@ def _read_gguf(path: str, size: int, _mtime_ns: int) -> GGUFInfo:
             value = reader.value(vtype, keep=not key.startswith("tokenizer.ggml."))
             if value is not None:
                 metadata[key] = value
+        index_offset = handle.tell()
         expected = _expected_size(reader, n_tensors, metadata)
-    info = GGUFInfo(path=path, version=version, metadata=metadata, n_tensors=n_tensors, expected_size=expected)
+    info = GGUFInfo(path=path, version=version, metadata=metadata, n_tensors=n_tensors, expected_size=expected,
+                    index_offset=index_offset)
     if expected is not None and size < expected:
         raise ModelFileError(
             f"{path} is truncated: it has {size:,} bytes but its tensors need {expected:,}. "
@@ -221,21 +224,16 @@ class Tensor:
 def tensor_index(path: str) -> list[Tensor]:
     """The tensor index of the GGUF at ``path`` (names, ggml dims with ne[0] first, types,
     offsets); no tensor data is read. The file is checked by :func:`read_gguf` first."""
-    read_gguf(path)
+    info = read_gguf(path)
     stat = os.stat(path)
-    return list(_tensor_index(path, stat.st_size, stat.st_mtime_ns))
+    return list(_tensor_index(path, stat.st_size, stat.st_mtime_ns, info.index_offset, info.n_tensors))
 
 
 @lru_cache(maxsize=16)
-def _tensor_index(path: str, _size: int, _mtime_ns: int) -> tuple:
+def _tensor_index(path: str, _size: int, _mtime_ns: int, offset: int, n_tensors: int) -> tuple:
     with open(path, "rb") as handle:
+        handle.seek(offset)
         reader = _Reader(handle, path)
-        reader.read(4)
-        reader.unpack("<I")
-        n_tensors, n_kv = reader.unpack("<Q"), reader.unpack("<Q")
-        for _ in range(n_kv):
-            reader.string()
-            reader.value(reader.unpack("<I"), keep=False)
         tensors = []
         for _ in range(n_tensors):
             name = reader.string()
