@@ -17,7 +17,7 @@ import uuid
 import llama_cpp
 
 from jupyter_tinyai.backends.base import Message
-from jupyter_tinyai.config import default_threads, load_settings
+from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
 
 PROMPT = "Write a long story about a lighthouse keeper and a storm."
@@ -51,12 +51,12 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=128)
     args = parser.parse_args()
     settings = load_settings(host="inprocess")
-    threads = default_threads()
 
     start = time.perf_counter()
     engine = Engine(settings)
     spec = engine.load()
     engine_load = time.perf_counter() - start
+    threads = engine._backend.plan.threads  # the same threads for the raw Llama
 
     start = time.perf_counter()
     raw = llama_cpp.Llama(spec.path, n_ctx=engine.status()["n_ctx"], n_threads=threads, n_threads_batch=threads, n_batch=512, verbose=False)
@@ -86,7 +86,7 @@ def main() -> None:
         history_tokens = stats.prompt_tokens
 
     med = statistics.median
-    print(f"model: {spec.id} · threads {threads} · {args.repeats} interleaved runs · {n_ours} tokens each")
+    print(f"model: {spec.id} · {engine.status()['placement']} · {args.repeats} interleaved runs · {n_ours} tokens each")
     print(f"decode tokens/s    engine {med(ours):7.1f}   raw Llama {med(theirs):7.1f}   ratio {med(ours) / med(theirs):.3f} (target >= 0.97)")
     print(f"time to 1st token  after 10 turns ({history_tokens} prompt tokens) {med(follow_up) * 1000:6.1f} ms   first turn {med(first_turn) * 1000:6.1f} ms"
           f"   ratio {med(follow_up) / med(first_turn):.2f} (target <= 1.5)")

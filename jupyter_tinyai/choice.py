@@ -20,11 +20,11 @@ import json
 from dataclasses import dataclass
 
 from .backends.base import LoadSettings
-from .config import default_threads
 
 #: what a client sends with every request so the host loads what that client chose
 LOAD_SETTINGS = ("model", "adapter", "n_ctx", "threads", "backend", "models", "model_dirs", "scan_hf_cache",
-                 "scan_lmstudio", "scan_ollama", "remotes", "memory_headroom_mb")
+                 "scan_lmstudio", "scan_ollama", "remotes", "memory_headroom_mb", "gpu_layers", "flash_attention",
+                 "kv_cache_type")
 #: the settings that decide which model a name means (and so, with the name, which is loaded)
 FINDING = ("backend", "models", "model_dirs", "scan_hf_cache", "scan_lmstudio", "scan_ollama", "remotes")
 
@@ -36,11 +36,15 @@ class Choice:
     model: str | None  # the name to resolve: a path, an id or a short part of one; None: the bundled default
     adapter: str | None
     n_ctx: int
-    threads: int
+    threads: int  # 0: the backend chooses (fewer when the GPU does the work)
+    gpu_layers: int
+    flash_attention: str
+    kv_cache_type: str
     finding: str  # the FINDING settings, as JSON
 
     def load_settings(self) -> LoadSettings:
-        return LoadSettings(n_ctx=self.n_ctx, threads=self.threads, adapter=self.adapter)
+        return LoadSettings(n_ctx=self.n_ctx, threads=self.threads, adapter=self.adapter, gpu_layers=self.gpu_layers,
+                            flash_attention=self.flash_attention, kv_cache_type=self.kv_cache_type)
 
 
 def choose(model: str | None, settings) -> Choice:
@@ -53,7 +57,10 @@ def choose(model: str | None, settings) -> Choice:
         model=name,
         adapter=settings.adapter or None,
         n_ctx=settings.n_ctx,
-        threads=settings.threads or default_threads(),
+        threads=settings.threads,
+        gpu_layers=settings.gpu_layers,
+        flash_attention=settings.flash_attention,
+        kv_cache_type=settings.kv_cache_type,
         finding=json.dumps(finding, sort_keys=True, default=list),
     )
 

@@ -33,6 +33,9 @@ def _settings(args):
         "n_ctx": getattr(args, "n_ctx", None),
         "backend": getattr(args, "backend", None),
         "adapter": getattr(args, "adapter", None),
+        "gpu_layers": getattr(args, "gpu_layers", None),
+        "flash_attention": getattr(args, "flash_attention", None),
+        "kv_cache_type": getattr(args, "kv_cache_type", None),
         "host": "inprocess" if getattr(args, "in_process", False) else None,
     }
     return load_settings(**overrides)
@@ -155,7 +158,8 @@ def status_lines(status: dict) -> list[str]:
     elif model:
         kind = " ".join(part for part in (model["format"], model["quantization"]) if part)
         lines.append(f"model:    {model['id']} ({kind}, {human_size(model['size_bytes'])})")
-        lines.append(f"backend:  {status.get('backend')} · context {status.get('n_ctx')} tokens"
+        lines.append(f"backend:  {status.get('backend')}" + (f" · {status['placement']}" if status.get("placement") else "")
+                     + f" · context {status.get('n_ctx')} tokens"
                      + (f" · adapter {status['adapter']}" if status.get("adapter") else ""))
         lines.append(f"memory:   {human_size(status.get('model_memory_bytes', 0))} model"
                      f" · {human_size(status.get('process_rss_bytes', 0))} process")
@@ -189,6 +193,22 @@ def _model_options(parser):
     parser.add_argument("--in-process", action="store_true", help="load the model in this process instead of the shared host")
 
 
+def _gpu_layers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -2
+    if value < -1:
+        raise argparse.ArgumentTypeError(f"{text!r}: use -1 (as many layers as fit), 0 (none, CPU only) or a number of layers")
+    return value
+
+
+def _gpu_options(parser):
+    parser.add_argument("--gpu-layers", type=_gpu_layers, metavar="N", help="layers llama.cpp runs on the GPU: -1 as many as fit (default), 0 none")
+    parser.add_argument("--flash-attention", choices=["auto", "on", "off"], help="llama.cpp's flash attention (default auto)")
+    parser.add_argument("--kv-cache-type", choices=["f16", "q8_0", "q4_0"], help="llama.cpp's KV cache type (default f16)")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="jupyter tinyai",
@@ -205,6 +225,7 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--max-tokens", type=max_tokens_option, help="longest answer, in tokens (1 to 1,000,000)")
     ask.add_argument("--seed", type=seed_option, help="random seed when sampling (0 to 4294967295; -1: a new one each time)")
     ask.add_argument("--adapter", help="LoRA adapter file or folder, for this answer (on -m's model, else the default)")
+    _gpu_options(ask)
     ask.add_argument("-q", "--quiet", action="store_true", help="no figures line on stderr")
     ask.set_defaults(func=cmd_ask)
 

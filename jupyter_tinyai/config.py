@@ -86,8 +86,33 @@ class TinyAI(Configurable):
 
     threads = Int(
         0,
-        help="""CPU threads for generation; 0 uses the physical cores less one (at least 1, at
-        most 8), leaving a core to the notebook so generation does not stall when it is busy.""",
+        help="""CPU threads for generation; 0 chooses: the performance cores on a hybrid CPU
+        (Apple Silicon, recent Intel), else the physical cores less one, leaving a core to the
+        notebook so generation does not stall when it is busy (1 to 8); at most 2 when every
+        layer runs on the GPU.""",
+    ).tag(config=True)
+
+    gpu_layers = Int(
+        -1,
+        min=-1,
+        help="""Layers llama.cpp runs on the GPU: -1 (the default) every layer when the model
+        fits the GPU's free memory, else as many as fit; 0 none (CPU only); N that many.
+        Ignored when the installed llama.cpp has no GPU support (see the README's GPU section).""",
+    ).tag(config=True)
+
+    flash_attention = CaselessStrEnum(
+        ["auto", "on", "off"],
+        "auto",
+        help="""llama.cpp's flash attention: less memory for long contexts and faster on a GPU.
+        'auto' turns it on when layers run on a GPU or the KV cache is quantized, off on the CPU.""",
+    ).tag(config=True)
+
+    kv_cache_type = CaselessStrEnum(
+        ["f16", "q8_0", "q4_0"],
+        "f16",
+        help="""How llama.cpp stores the KV cache: 'f16' (exact), 'q8_0' (half the memory, answers
+        barely change) or 'q4_0' (a quarter, some loss); for long contexts on small machines.
+        A quantized cache needs flash attention (not 'off').""",
     ).tag(config=True)
 
     adapter = Unicode(
@@ -134,17 +159,34 @@ class TinyAI(Configurable):
     ).tag(config=True)
 
 
-def default_threads() -> int:
+#: threads when every layer runs on the GPU: llama.cpp's CPU threads then only look up the
+#: input embeddings and wait on the GPU (llama.cpp itself once used 1 for fully offloaded
+#: CUDA models); a second one keeps an op the GPU backend lacks from crawling.
+GPU_THREADS = 2
+
+
+def default_threads(all_layers_on_gpu: bool = False) -> int:
+    """Threads for llama.cpp here: the performance cores of a hybrid CPU (the efficiency cores
+    stay with the notebook), else the physical cores less one; 1 to 8; GPU_THREADS at most
+    when every layer runs on the GPU."""
+    from .hardware import performance_cores
+
     try:
         import psutil
 
         cores = psutil.cpu_count(logical=False) or os.cpu_count() or 1
     except Exception:  # pragma: no cover - psutil is a dependency
         cores = os.cpu_count() or 1
-    # One core is left to the notebook, the browser and the kernel: llama.cpp's threads wait
-    # for each other at every layer, so one descheduled thread stalls them all (measured on
-    # 2 cores with a busy neighbour: 2 threads 1 token/s, 1 thread 40 tokens/s).
-    return max(1, min(cores - 1, 8))
+    performance = performance_cores()
+    if performance and performance < cores:
+        threads = performance
+    else:
+        # One core is left to the notebook, the browser and the kernel: llama.cpp's threads wait
+        # for each other at every layer, so one descheduled thread stalls them all (measured on
+        # 2 cores with a busy neighbour: 2 threads 1 token/s, 1 thread 40 tokens/s).
+        threads = cores - 1
+    threads = max(1, min(threads, 8))
+    return min(threads, GPU_THREADS) if all_layers_on_gpu else threads
 
 
 def file_config() -> Config:

@@ -168,7 +168,7 @@ class Engine:
             # recorded even when the consumer stops early (Ctrl-C, a closed connection)
             self.conversations.append(cid, budget.messages[-1].content, "".join(answer))
             if stats is None:
-                stats = Stats(model=backend.spec.id, backend=backend.name, finish_reason="cancelled")
+                stats = Stats(model=backend.spec.id, backend=backend.name, finish_reason="cancelled", placement=backend.placement())
             self.last_stats = stats
 
     def _switch_to(self, backend: Backend, cid: str) -> None:
@@ -222,6 +222,7 @@ class Engine:
         return {
             "model": backend.spec.to_dict() if backend else None,
             "backend": backend.name if backend else None,
+            "placement": backend.placement() if backend else None,
             "n_ctx": backend.n_ctx if backend else None,
             "adapter": backend.settings.adapter if backend else None,
             "model_memory_bytes": backend.memory_bytes() if backend else 0,

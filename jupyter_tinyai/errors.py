@@ -54,6 +54,12 @@ class InvalidRequest(TinyAIError):
     kind = "bad_request"
 
 
+class BadSetting(TinyAIError):
+    """Settings that cannot work together (say, a quantized KV cache without flash attention)."""
+
+    kind = "bad_setting"
+
+
 class EmptyPrompt(TinyAIError):
     kind = "empty_prompt"
 

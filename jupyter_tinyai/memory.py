@@ -30,7 +30,7 @@ def check_fits(backend, headroom_mb: int, freed_bytes: int = 0) -> None:
     if need and need > available - headroom:
         raise InsufficientMemory(
             f"{backend.spec.name} needs about {human_size(need)} of memory "
-            f"({human_size(backend.spec.size_bytes)} of weights plus its context), but only "
+            f"({backend.memory_detail()}), but only "
             f"{human_size(available)} is available and c.TinyAI.memory_headroom_mb keeps "
             f"{headroom_mb} MB free. Close other programs, choose a smaller or "
             "more quantized model, or lower c.TinyAI.n_ctx (or c.TinyAI.memory_headroom_mb)."
@@ -45,6 +45,8 @@ class MemoryBudget:
     total_bytes: int
     available_bytes: int
     gpu_working_set_bytes: int = 0  # 0: no such limit here (CPU inference)
+    gpu_free_bytes: int = 0  # free memory of the GPU a model would use (Metal: the working set); 0: none known
+    gpu_name: str = ""  # "Metal", "NVIDIA GeForce RTX 4060"
 
     @property
     def usable_bytes(self) -> int:
@@ -58,7 +60,21 @@ def memory_budget() -> MemoryBudget:
     import psutil
 
     vm = psutil.virtual_memory()
-    return MemoryBudget(vm.total, vm.available, _apple_gpu_working_set(vm.total))
+    working_set = _apple_gpu_working_set(vm.total)
+    if working_set:  # unified memory: the GPU may use its working set of the RAM
+        return MemoryBudget(vm.total, vm.available, working_set, working_set, "Metal")
+    gpu = _nvidia_gpu()
+    if gpu is not None:
+        return MemoryBudget(vm.total, vm.available, gpu_free_bytes=gpu.free_bytes, gpu_name=gpu.name)
+    return MemoryBudget(vm.total, vm.available)
+
+
+def _nvidia_gpu():
+    """The first NVIDIA GPU (llama.cpp's main GPU by default), None without one."""
+    from .hardware import nvidia_gpus
+
+    gpus = nvidia_gpus()
+    return gpus[0] if gpus else None
 
 
 def _apple_gpu_working_set(total: int) -> int:
@@ -74,4 +90,9 @@ def _apple_gpu_working_set(total: int) -> int:
             return limit
     except Exception:  # noqa: BLE001 - no mlx, or no Metal: fall back to macOS's default share
         pass
+    from .hardware import sysctl_int
+
+    wired = sysctl_int("iogpu.wired_limit_mb") or 0  # set by the user to give the GPU more
+    if wired > 0:
+        return wired * 1024 * 1024
     return int(total * (0.75 if total > 36 * 1024**3 else 0.67))

@@ -39,10 +39,14 @@ def is_apple_silicon() -> bool:
     return sys.platform == "darwin" and platform.machine() == "arm64"
 
 
-def gguf_backend(choice: str = "auto") -> str:
-    """The backend that runs GGUF files: MLX on Apple Silicon when installed, else llama.cpp."""
+def gguf_backend(choice: str = "auto", metadata: dict | None = None) -> str:
+    """The backend that runs GGUF files: MLX on Apple Silicon when installed, else llama.cpp.
+    Given a file's ``metadata``, ``auto`` sends a file MLX cannot read to llama.cpp (Metal)."""
     if choice != "auto":
         return choice
     if "mlx" in BACKENDS and is_apple_silicon() and importlib.util.find_spec("mlx_lm") is not None:
-        return "mlx"
+        from .mlx_gguf import refusal
+
+        if metadata is None or refusal(metadata) is None:
+            return "mlx"
     return "llamacpp"

@@ -55,6 +55,7 @@ class Stats:
     total_s: float = 0.0
     finish_reason: str = "stop"  # stop | length | cancelled | error
     adapter: str = ""  # the LoRA adapter applied to the model, if any
+    placement: str = ""  # where the model runs: "Metal, 30/30 layers", "CPU, 7 threads" (placement_text)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -105,11 +106,24 @@ class Chunk:
         )
 
 
+def placement_text(device: str, *, layers: Optional[int] = None, of: Optional[int] = None, threads: Optional[int] = None) -> str:
+    """Where a model runs, in the words every front end shows: "Metal, 30/30 layers",
+    "CUDA 0, 20/32 layers", "CPU, 7 threads", "MLX (Metal)", "remote lab"."""
+    if layers is not None and of:
+        return f"{device}, {layers}/{of} layers"
+    if threads:
+        return f"{device}, {threads} thread{'s' if threads != 1 else ''}"
+    return device
+
+
 @dataclass
 class LoadSettings:
     n_ctx: int = 8192  # cap on the context window; the model's own may be smaller
     threads: int = 0  # 0: choose for this machine
     adapter: Optional[str] = None
+    gpu_layers: int = -1  # llama.cpp: -1 as many as fit the GPU, 0 none, N
+    flash_attention: str = "auto"  # llama.cpp: auto | on | off
+    kv_cache_type: str = "f16"  # llama.cpp: f16 | q8_0 | q4_0
     extra: dict = field(default_factory=dict)
 
 
@@ -178,6 +192,16 @@ class Backend(ABC):
         """Memory the model will need once loaded, estimated before loading it."""
         return self.spec.size_bytes
 
+    def memory_detail(self) -> str:
+        """What :meth:`estimate_bytes` is made of, for a refusal message."""
+        from ..models.spec import human_size
+
+        return f"{human_size(self.spec.size_bytes)} of weights plus its context"
+
+    def placement(self) -> str:
+        """Where the loaded model runs (:func:`placement_text`); "" when unknown."""
+        return ""
+
     def timed_stats(self, *, start: float, first_at, end: float, prompt_tokens: int, generated: int,
                     cached: int = 0, finish: str = "stop") -> Stats:
         """Stats of one generation from ``time.perf_counter()`` readings: the request
@@ -195,6 +219,7 @@ class Backend(ABC):
             tokens_per_s=(generated - 1) / decode if generated > 1 and decode > 0 else 0.0,
             total_s=end - start,
             finish_reason=finish,
+            placement=self.placement(),
         )
 
     def memory_bytes(self) -> int:

@@ -19,7 +19,8 @@ from typing import Iterator, Optional
 import numpy as np
 
 from ..errors import BackendUnavailable, GenerationError, ModelFileError
-from ..models.gguf import read_gguf
+from ..models.gguf import KV_CACHE_TYPES, read_gguf, tensor_index
+from . import offload
 from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback
 from .chat_template import render
 
@@ -79,6 +80,7 @@ class LlamaCppBackend(Backend):
         self._template = ""
         self._bos = self._eos = ""
         self._add_bos = False
+        self._plan: Optional[offload.Plan] = None
 
     @classmethod
     def available(cls) -> bool:
@@ -95,9 +97,36 @@ class LlamaCppBackend(Backend):
         trained = self._gguf().context_length
         return min(self.settings.n_ctx, trained) if trained else self.settings.n_ctx
 
+    @property
+    def plan(self) -> offload.Plan:
+        """Where this model runs (GPU layers, flash attention, threads), decided once before loading."""
+        if self._plan is None:
+            from ..config import default_threads
+            from ..memory import memory_budget
+
+            s, info = self.settings, self._gguf()
+            gpu = offload.llama_gpu()
+            free = (gpu.free_bytes or memory_budget().gpu_free_bytes) if gpu is not None and s.gpu_layers != 0 else 0
+            plan = offload.plan(
+                offload.model_shape(info, self.spec.size_bytes), info.kv_bytes_per_token(s.kv_cache_type),
+                self._context_size(), gpu, free, s.gpu_layers, s.flash_attention, s.kv_cache_type,
+            )
+            plan.threads = s.threads or default_threads(all_layers_on_gpu=plan.all_on_gpu)
+            self._plan = plan
+        return self._plan
+
     def estimate_bytes(self) -> int:
-        # weights (memory-mapped) + KV cache for the whole window + compute buffers
-        return self.spec.size_bytes + self._gguf().kv_bytes_per_token() * self._context_size() + 192 * 1024 * 1024
+        # RAM: the weights (memory-mapped) and KV cache of the layers not on a GPU, compute buffers
+        return self.plan.ram_bytes
+
+    def memory_detail(self) -> str:
+        plan = self.plan
+        if plan.layers and not plan.gpu.unified:
+            return offload.describe(plan)
+        return super().memory_detail()
+
+    def placement(self) -> str:
+        return self.plan.text() if self._llm is not None else ""
 
     def load(self, progress: Optional[ProgressCallback] = None) -> None:
         llama_cpp = _import_llama_cpp()
@@ -108,13 +137,18 @@ class LlamaCppBackend(Backend):
         kwargs = {}
         if self.settings.adapter:
             kwargs["lora_path"] = _check_adapter(self.settings.adapter, info)
+        plan = self.plan
+        if plan.kv_cache_type != "f16":
+            kwargs["type_k"] = kwargs["type_v"] = KV_CACHE_TYPES[plan.kv_cache_type]
         try:
             self._llm = llama_cpp.Llama(
                 model_path=self.spec.path,
                 n_ctx=self._context_size(),
-                n_threads=self.settings.threads,
-                n_threads_batch=self.settings.threads,
+                n_threads=plan.threads,
+                n_threads_batch=plan.threads,
                 n_batch=512,
+                n_gpu_layers=plan.n_gpu_layers,
+                flash_attn=plan.flash_attn,
                 verbose=False,
                 **kwargs,
             )
@@ -126,6 +160,11 @@ class LlamaCppBackend(Backend):
                     "adapter against this model with llama.cpp's convert_lora_to_gguf.py."
                 ) from exc
             what = self.spec.path
+            if plan.layers:
+                raise ModelFileError(
+                    f"llama.cpp could not load {what} with {plan.text()} ({exc}). The GPU may be short of "
+                    "memory: set c.TinyAI.gpu_layers to fewer layers (0 runs it on the CPU), or lower c.TinyAI.n_ctx."
+                ) from exc
             raise ModelFileError(
                 f"llama.cpp could not load {what} ({exc}). The file may be corrupt, or made for a newer "
                 "llama.cpp: download it again, or upgrade llama-cpp-python."
@@ -150,7 +189,7 @@ class LlamaCppBackend(Backend):
     def memory_bytes(self) -> int:
         if self._llm is None:
             return 0
-        return int(self._llm._model.size()) + self._gguf().kv_bytes_per_token() * self.n_ctx
+        return int(self._llm._model.size()) + self._gguf().kv_bytes_per_token(self.settings.kv_cache_type) * self.n_ctx
 
     # -- tokens -------------------------------------------------------------------------
 
@@ -290,22 +329,7 @@ def _check_adapter(adapter: str, model_info) -> str:
 
 def _tensor_dims(path: str) -> dict:
     """Tensor name -> ggml dims (ne[0] first) from a GGUF's tensor index; no data is read."""
-    from ..models.gguf import _Reader
-
-    with open(path, "rb") as handle:
-        reader = _Reader(handle, path)
-        reader.read(4)
-        reader.unpack("<I")
-        n_tensors, n_kv = reader.unpack("<Q"), reader.unpack("<Q")
-        for _ in range(n_kv):
-            reader.string()
-            reader.value(reader.unpack("<I"), keep=False)
-        dims = {}
-        for _ in range(n_tensors):
-            name = reader.string()
-            dims[name] = [reader.unpack("<Q") for _ in range(reader.unpack("<I"))]
-            reader.unpack("<I"), reader.unpack("<Q")  # type, offset
-    return dims
+    return {tensor.name: list(tensor.dims) for tensor in tensor_index(path)}
 
 
 def _common_prefix(a, b) -> int:

@@ -26,7 +26,7 @@ from ..errors import (
     ModelFileError,
 )
 from ..models.spec import human_size
-from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback
+from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback, placement_text
 from .chat_template import render
 
 INSTALL_HINT = (
@@ -207,6 +207,15 @@ class MLXBackend(Backend):
     @property
     def n_ctx(self) -> int:
         return self._context_size()
+
+    def placement(self) -> str:
+        if self._model is None:
+            return ""
+        import mlx.core as mx
+
+        if mx.default_device().type != mx.DeviceType.gpu:
+            return placement_text("MLX (CPU)")
+        return placement_text("MLX (Metal)" if mx.metal.is_available() else "MLX (GPU)")
 
     def memory_bytes(self) -> int:
         if self._model is None:

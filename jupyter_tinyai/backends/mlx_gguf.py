@@ -67,23 +67,39 @@ def _value(metadata: dict, key: str, default=None):
     return value
 
 
-def model_config(metadata: dict, weights: dict) -> dict:
-    """An mlx-lm config dict (as in an MLX folder's config.json) from GGUF metadata."""
+def refusal(metadata: dict) -> str | None:
+    """Why MLX cannot run a GGUF with this metadata (None: it can). Read from the header alone,
+    so ``auto`` sends such files to llama.cpp when listing them, before anything is loaded."""
     arch = _value(metadata, "general.architecture", "")
     if arch not in ARCHITECTURES:
-        raise ModelFileError(
+        return (
             f"MLX cannot run GGUF files of the {arch or 'unknown'!r} architecture here (it can: "
             f"{', '.join(ARCHITECTURES)}). Use the llama.cpp backend (--backend llamacpp, "
             "c.TinyAI.backend = 'llamacpp') or an MLX model folder of the same model."
         )
+    if isinstance(_value(metadata, f"{arch}.attention.head_count_kv"), list):
+        return "this GGUF has a per-layer number of KV heads, which the MLX loader does not support: use --backend llamacpp."
+    kind = _value(metadata, "tokenizer.ggml.model", "")
+    if kind != "gpt2":
+        return (
+            f"the MLX backend reads byte-level BPE (gpt2) vocabularies from GGUF files, and this file's is "
+            f"{kind!r}. Use the llama.cpp backend for it: --backend llamacpp."
+        )
+    return None
+
+
+def model_config(metadata: dict, weights: dict) -> dict:
+    """An mlx-lm config dict (as in an MLX folder's config.json) from GGUF metadata."""
+    reason = refusal(metadata)
+    if reason:
+        raise ModelFileError(reason)
+    arch = _value(metadata, "general.architecture", "")
 
     def get(key, default=None):
         return _value(metadata, f"{arch}.{key}", default)
 
     heads = int(get("attention.head_count"))
     kv_heads = get("attention.head_count_kv", heads)
-    if isinstance(kv_heads, list):
-        raise ModelFileError("this GGUF has a per-layer number of KV heads, which the MLX loader does not support: use --backend llamacpp.")
     tokens = metadata.get("tokenizer.ggml.tokens") or []
     config = {
         "model_type": arch,

@@ -23,7 +23,7 @@ from typing import Iterator, Optional
 from urllib.parse import urlsplit
 
 from ..errors import GenerationError, ModelNotFound, RemoteError, TinyAIError
-from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback, Stats
+from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback, Stats, placement_text
 
 DEFAULT_TIMEOUT = 60.0  # seconds to wait for an answer to start, and between two of its events
 LIST_TIMEOUT = 5.0  # listing models must not hang `jupyter tinyai models` for long
@@ -365,6 +365,9 @@ class RemoteBackend(Backend):
 
     def estimate_bytes(self) -> int:
         return 0  # the model's memory is on the server
+
+    def placement(self) -> str:
+        return placement_text(f"remote {self.remote.name}")
 
     def load(self, progress: Optional[ProgressCallback] = None) -> None:
         if progress:

@@ -54,7 +54,8 @@ def status(session, args):
 
     info = session.client.status()
     model = (info.get("model") or {}).get("id") or "no model loaded"
-    lines = [f"model: {model}", f"backend: {info.get('backend') or '-'}", f"context window: {info.get('n_ctx') or '-'} tokens"]
+    lines = [f"model: {model}", f"backend: {info.get('backend') or '-'}", f"runs on: {info.get('placement') or '-'}",
+             f"context window: {info.get('n_ctx') or '-'} tokens"]
     lines.append(f"model memory: {human_size(info.get('model_memory_bytes') or 0)}")
     if info.get("process_rss_bytes"):
         lines.append(f"process memory: {human_size(info['process_rss_bytes'])}")

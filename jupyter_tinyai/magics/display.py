@@ -69,6 +69,7 @@ def metadata(stats, spec: dict | None, params: dict, conversation: str, notice: 
             tokens_per_s=round(stats.tokens_per_s, 2),
             total_s=round(stats.total_s, 3),
             finish_reason=stats.finish_reason,
+            placement=stats.placement or None,
         )
     if notice:
         data["notice"] = notice

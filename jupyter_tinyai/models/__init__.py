@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import os
 
-from ..backends import gguf_backend
 from ..errors import AmbiguousModel, ModelFileError, ModelNotFound, TinyAIError
 from .describe import describe_path
 from .sources import SOURCES, bundled_path
@@ -41,7 +40,7 @@ def _describe(found, backend: str) -> ModelSpec | None:
 
 def list_models(settings, include_remote: bool = True) -> list[ModelSpec]:
     """Every usable model, in source order, without duplicates (same file twice)."""
-    backend = gguf_backend(settings.backend)
+    backend = settings.backend  # "auto" is decided per file (MLX reads some GGUFs, llama.cpp all)
     seen_paths, seen_ids, result = set(), set(), []
     for source in SOURCES:
         for found in source(settings):
@@ -85,7 +84,7 @@ def resolve(name: str | None, settings) -> ModelSpec:
     name = (name or "").strip() or default_model(settings)
     expanded = os.path.expanduser(name)
     if os.path.exists(expanded) or _looks_like_path(name):
-        spec = describe_path(expanded, "path", gguf_backend(settings.backend))
+        spec = describe_path(expanded, "path", settings.backend)
         if os.path.realpath(expanded) == os.path.realpath(bundled_path() or ""):
             spec.source = "bundled"
         return spec

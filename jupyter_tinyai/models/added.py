@@ -62,12 +62,11 @@ def add_model(path: str, settings) -> ModelSpec:
     Raises ModelNotFound / ModelFileError with what is wrong (not there, an adapter, an
     unsupported format). Adding the same file twice keeps one entry.
     """
-    from ..backends import gguf_backend
     from .describe import describe_path
 
     path = os.path.abspath(os.path.expanduser(path))
     _refuse_adapter_folder(path)
-    spec = describe_path(path, "added", gguf_backend(settings.backend))
+    spec = describe_path(path, "added", settings.backend)
     real = os.path.realpath(spec.path)
     entries = [e for e in load_added() if os.path.realpath(e["path"]) != real]
     entries.append({"path": spec.path})

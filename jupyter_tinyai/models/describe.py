@@ -27,9 +27,13 @@ def gguf_name(path: str) -> str:
 
 
 def describe_gguf(path: str, source: str, backend: str, name: str | None = None) -> ModelSpec:
+    """``backend``: the one to use, or "auto" to choose for this file (see ``gguf_backend``)."""
+    from ..backends import gguf_backend
+
     info = read_gguf(path)
     if info.is_adapter:
         raise ModelFileError(f"{path} is a LoRA adapter, not a model: use it with --adapter.")
+    backend = gguf_backend(backend, info.metadata)
     name = name or gguf_name(path)
     return ModelSpec(
         id=f"{backend}:{name}",
@@ -72,7 +76,8 @@ def describe_mlx(path: str, source: str, name: str | None = None) -> ModelSpec:
 
 
 def describe_path(path: str, source: str, gguf_backend: str) -> ModelSpec:
-    """A model file or folder given by path; a clear error when it is not one."""
+    """A model file or folder given by path; a clear error when it is not one. ``gguf_backend``:
+    c.TinyAI.backend ("auto" chooses per file) or a backend name."""
     path = os.path.abspath(os.path.expanduser(path))
     if not os.path.exists(path):
         raise ModelNotFound(f"there is no file or folder at {path}. Check the path, or run `jupyter tinyai models` to see the models found.")

@@ -42,6 +42,10 @@ FILE_TYPES = {
 }
 
 
+#: KV cache types llama.cpp stores (c.TinyAI.kv_cache_type) -> ggml tensor type
+KV_CACHE_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
+
+
 @dataclass
 class GGUFInfo:
     path: str
@@ -49,6 +53,7 @@ class GGUFInfo:
     metadata: dict = field(default_factory=dict)
     n_tensors: int = 0
     expected_size: int | None = None  # bytes the tensor data needs, when all types are known
+    index_offset: int = 0  # where the tensor index starts in the file (after the metadata)
 
     @property
     def architecture(self) -> str:
@@ -71,8 +76,9 @@ class GGUFInfo:
     def is_adapter(self) -> bool:
         return self.metadata.get("general.type") == "adapter"
 
-    def kv_bytes_per_token(self) -> int:
-        """KV cache bytes per token of context (f16 keys and values), 0 when unknown."""
+    def kv_bytes_per_token(self, cache_type: str = "f16") -> int:
+        """KV cache bytes per token of context, keys and values stored as ``cache_type``
+        (a key of KV_CACHE_TYPES), 0 when unknown."""
         arch, md = self.architecture, self.metadata
         layers = int(md.get(f"{arch}.block_count", 0) or 0)
         embd = int(md.get(f"{arch}.embedding_length", 0) or 0)
@@ -82,7 +88,10 @@ class GGUFInfo:
             kv_heads = max(kv_heads) if kv_heads else heads
         if not (layers and embd and heads):
             return 0
-        return 2 * 2 * layers * embd * int(kv_heads) // heads
+        key = int(md.get(f"{arch}.attention.key_length", 0) or embd // heads)
+        value = int(md.get(f"{arch}.attention.value_length", 0) or key)
+        per_block, block_bytes = _TYPE_SIZES[KV_CACHE_TYPES[cache_type]]
+        return layers * int(kv_heads) * (key + value) * block_bytes // per_block
 
 
 class _Reader:
@@ -158,8 +167,10 @@ def _read_gguf(path: str, size: int, _mtime_ns: int) -> GGUFInfo:
             value = reader.value(vtype, keep=not key.startswith("tokenizer.ggml."))
             if value is not None:
                 metadata[key] = value
+        index_offset = handle.tell()
         expected = _expected_size(reader, n_tensors, metadata)
-    info = GGUFInfo(path=path, version=version, metadata=metadata, n_tensors=n_tensors, expected_size=expected)
+    info = GGUFInfo(path=path, version=version, metadata=metadata, n_tensors=n_tensors, expected_size=expected,
+                    index_offset=index_offset)
     if expected is not None and size < expected:
         raise ModelFileError(
             f"{path} is truncated: it has {size:,} bytes but its tensors need {expected:,}. "
@@ -187,3 +198,45 @@ def _expected_size(reader: _Reader, n_tensors: int, metadata: dict) -> int | Non
     alignment = int(metadata.get("general.alignment", 32) or 32)
     data_start = -(-reader.handle.tell() // alignment) * alignment
     return data_start + end if known else None
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One entry of a GGUF's tensor index."""
+
+    name: str
+    dims: tuple
+    ggml_type: int
+    offset: int
+
+    @property
+    def nbytes(self) -> int | None:
+        """Bytes of its data; None for a type this reader does not know."""
+        block = _TYPE_SIZES.get(self.ggml_type)
+        if block is None:
+            return None
+        elements = 1
+        for dim in self.dims:
+            elements *= dim
+        return elements // block[0] * block[1]
+
+
+def tensor_index(path: str) -> list[Tensor]:
+    """The tensor index of the GGUF at ``path`` (names, ggml dims with ne[0] first, types,
+    offsets); no tensor data is read. The file is checked by :func:`read_gguf` first."""
+    info = read_gguf(path)
+    stat = os.stat(path)
+    return list(_tensor_index(path, stat.st_size, stat.st_mtime_ns, info.index_offset, info.n_tensors))
+
+
+@lru_cache(maxsize=16)
+def _tensor_index(path: str, _size: int, _mtime_ns: int, offset: int, n_tensors: int) -> tuple:
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        reader = _Reader(handle, path)
+        tensors = []
+        for _ in range(n_tensors):
+            name = reader.string()
+            dims = tuple(reader.unpack("<Q") for _ in range(reader.unpack("<I")))
+            tensors.append(Tensor(name, dims, reader.unpack("<I"), reader.unpack("<Q")))
+    return tuple(tensors)

@@ -175,10 +175,9 @@ def _pull_folder(plan: hub.PullPlan, settings, budget, force, progress, cancel) 
 
 
 def _describe(path: str, settings) -> ModelSpec:
-    from ..backends import gguf_backend
     from .describe import describe_path
 
-    return describe_path(path, "hf-cache", gguf_backend(settings.backend))
+    return describe_path(path, "hf-cache", settings.backend)
 
 
 # --- rm ----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The MLX backend on the real bundled GGUF (mlx[cpu] on Linux: about 5 tokens/s, so answers stay short)."""
 
 import dataclasses
+import sys
 import threading
 import uuid
 
@@ -38,6 +39,8 @@ def test_bundled_model_answers_paris(mlx_engine, paris):
     text, stats = paris
     assert "Paris" in text
     assert mlx_engine.status()["backend"] == "mlx"
+    where = "MLX (Metal)" if sys.platform == "darwin" else "MLX (CPU)"  # Linux: the mlx[cpu] build
+    assert mlx_engine.status()["placement"] == stats.placement == where
     assert stats.backend == "mlx" and stats.model.startswith("mlx:SmolLM2")
     assert stats.finish_reason == "stop"
     assert stats.prompt_tokens > 20 and 0 < stats.generated_tokens <= 12

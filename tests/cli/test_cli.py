@@ -49,6 +49,27 @@ def test_out_of_range_options_are_refused_with_the_range():
         assert out.stdout == ""
 
 
+def test_gpu_and_kv_cache_options():
+    out = run("ask", "--in-process", "-q", "--gpu-layers", "0", "--kv-cache-type", "q8_0", "What is the capital of France?")
+    assert out.returncode == 0, out.stderr
+    assert "Paris" in out.stdout
+    out = run("ask", "--in-process", "--kv-cache-type", "q4_0", "--flash-attention", "off", "Hi")
+    assert out.returncode == 1 and out.stderr.startswith("error: c.TinyAI.kv_cache_type = 'q4_0' needs flash attention")
+    assert len(out.stderr.strip().splitlines()) == 1
+    out = run("ask", "--in-process", "--gpu-layers", "-2", "Hi")
+    assert out.returncode == 2 and "--gpu-layers: '-2': use -1 (as many layers as fit)" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_status_lines_say_where_the_model_runs():
+    from jupyter_tinyai.cli import status_lines
+
+    model = {"id": "llamacpp:Qwen", "format": "gguf", "quantization": "Q4_K_M", "size_bytes": 4_700_000_000}
+    for placement in ("Metal, 30/30 layers", "CUDA 0, 20/32 layers", "CPU, 7 threads", "MLX (Metal)", "remote lab"):
+        lines = status_lines({"model": model, "backend": "llamacpp", "placement": placement, "n_ctx": 8192})
+        assert lines[1] == f"backend:  llamacpp · {placement} · context 8192 tokens"
+
+
 def test_unknown_model_is_one_line():
     out = run("ask", "--in-process", "-m", "no-such-model", "Hi")
     assert out.returncode == 1

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from jupyter_tinyai.config import load_settings
+from jupyter_tinyai.backends.base import placement_text
+from jupyter_tinyai.config import default_threads, load_settings
 from jupyter_tinyai.host import lifecycle
 from jupyter_tinyai.host.client import HostClient
 
@@ -131,6 +132,8 @@ def test_status_of_a_running_host(client):
     assert host["queue"] == 0 and host["busy"] is False
     assert host["keep_alive_s"] == 600 and host["idle_exit_s"] == 3600
     assert status["model"]["source"] == "bundled" and "st" in status["conversations"]
+    assert status["placement"] == placement_text("CPU", threads=default_threads())  # llama.cpp here: a CPU build
+    assert status["last"]["placement"] == status["placement"]
     assert json.loads(json.dumps(status)) == status
 
 

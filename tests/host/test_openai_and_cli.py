@@ -71,6 +71,7 @@ def test_status_shows_the_host(capsys, client):
     out = capsys.readouterr().out
     pid = lifecycle.read_info()["pid"]
     assert f"host:     pid {pid}" in out and "queue:    idle · 0 waiting" in out
+    assert "backend:  llamacpp · CPU, " in out  # where the model runs
     assert "host exits after 60 min idle (in " in out
     assert cli.main(["status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["host"]["pid"] == pid

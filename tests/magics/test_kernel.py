@@ -58,6 +58,7 @@ def test_ask_streams_into_one_display_with_footer_and_metadata(kernel):
     assert meta["params"]["temperature"] == 0.0 and meta["params"]["max_tokens"] == 24
     assert 0 < meta["generated_tokens"] <= 24 and meta["prompt_tokens"] > 0
     assert meta["ttft_s"] > 0 and meta["tokens_per_s"] > 0
+    assert meta["placement"].startswith("CPU, ") and meta["placement"].endswith(("thread", "threads"))
     assert "Paris" in final["data"]["text/markdown"]
     assert f"{meta['generated_tokens']} tokens" in final["data"]["text/markdown"]  # the footer
     assert not cell.errors
@@ -226,6 +227,7 @@ def test_tinyai_subcommands(kernel):
     assert "SmolLM2-135M-Instruct" in kernel.run("%tinyai models").stdout
     status = kernel.run("%tinyai status").stdout
     assert "model: llamacpp:SmolLM2-135M" in status and "last answer:" in status
+    assert "runs on: CPU, " in status
     assert "TinyAI.host = 'inprocess'" in kernel.run("%tinyai config").stdout
     assert "forgotten" in kernel.run("%tinyai reset").stdout
 

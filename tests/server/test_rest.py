@@ -43,6 +43,7 @@ async def test_status_reports_the_loaded_model(tinyai, jp_fetch):
     status = json.loads((await jp_fetch("tinyai", "status")).body)
     assert status["model"]["id"] == tinyai.model.id
     assert status["busy"] is False and status["n_ctx"] > 0
+    assert status["placement"] == tinyai._backend.placement() and status["placement"].startswith("CPU, ")
 
 
 async def test_load_model(tinyai, jp_fetch):
