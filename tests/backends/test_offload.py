@@ -135,7 +135,8 @@ def test_refusal_when_even_the_cpu_part_does_not_fit(spec, monkeypatch):
         engine.load(spec.path)
     message = str(refused.value)
     assert re.match(rf"SmolLM2-135M-Instruct-Q4_1 needs about [\d.]+ MB of memory \(after putting {part.layers}/30 "
-                    r"layers, [\d.]+ MB, on CUDA 0\), but only [\d.]+ MB is available\. Close other programs", message), message
+                    r"layers, [\d.]+ MB, on CUDA 0\), but only [\d.]+ MB is available and c\.TinyAI\.memory_headroom_mb keeps "
+                    r"512 MB free\. Close other programs", message), message
     assert engine.model is None
     monkeypatch.setattr(memory, "available_bytes", lambda: part.ram_bytes + 512 * MB + 1)
     with offload.reported(gpu):
@@ -204,14 +205,17 @@ def test_changing_a_gpu_setting_reloads_the_model_in_the_host():
     state = HostState(load_settings(host="inprocess", n_ctx=1024), 0, 0)
     try:
         state.engine.load()
+        first = state.engine._backend
         state.apply_settings({"kv_cache_type": "q8_0"})
-        assert state.engine.model is None  # unloaded: the next request loads with the new cache
-        state.engine.load()
-        assert state.engine._backend.plan.kv_cache_type == "q8_0"
+        state.engine.load()  # the request's settings differ: the model loads again with the new cache
+        assert state.engine._backend is not first and state.engine._backend.plan.kv_cache_type == "q8_0"
+        second = state.engine._backend
         state.apply_settings({"kv_cache_type": "q8_0", "gpu_layers": -1})  # unchanged: stays loaded
-        assert state.engine.model is not None
-        state.apply_settings({"gpu_layers": 0})
-        assert state.engine.model is None
+        state.engine.load()
+        assert state.engine._backend is second
+        state.apply_settings({"gpu_layers": 0})  # kv_cache_type not sent: the host's own (f16) again
+        state.engine.load()
+        assert state.engine._backend is not second and state.engine._backend.plan.kv_cache_type == "f16"
     finally:
         state.engine.unload()
 
