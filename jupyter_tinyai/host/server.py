@@ -50,6 +50,7 @@ from .protocol import (
 from .scheduler import Cancelled, Request, Scheduler
 
 MAX_BODY = 16 * 1024 * 1024
+REQUEST_TIMEOUT = 10.0  # seconds to send a request's line, headers and body; then it is dropped
 FAULT_ENV = "TINYAI_TEST_FAULT"  # test hook: "sigill" | "sigsegv" crashes the host at model load
 
 
@@ -193,6 +194,7 @@ class HostState:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = f"tinyai-host/{__version__}"
+    timeout = REQUEST_TIMEOUT  # a half-sent request does not hold a thread; streams lift it
 
     @property
     def state(self) -> HostState:
@@ -243,6 +245,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
+        self.connection.settimeout(None)  # the request is read: an answer takes what it takes
 
     def _send(self, data: bytes) -> None:
         self.wfile.write(data)
@@ -279,12 +282,23 @@ class Handler(BaseHTTPRequestHandler):
 
     def _queued_stream(self, req: Request, body_fn, event=encode_event) -> None:
         """Run ``body_fn(emit)`` in ``req``'s turn, streaming what it emits as SSE; a
-        client that leaves or cancels stops it."""
+        client that leaves or cancels stops it. "done" is sent after the turn, so a client
+        that has it finds the host idle."""
         self._start_stream()
         watcher = DisconnectWatcher(self.connection, req.cancel)
+        finished = []
+
+        def emit(name, data):
+            if name == "done":
+                finished.append(data)
+            else:
+                self._send(event(name, data))
+
         try:
             with self.state.scheduler.turn(req, lambda n: self._send(event("queue", {"position": n}))):
-                body_fn(lambda name, data: self._send(event(name, data)))
+                body_fn(emit)
+            for data in finished:
+                self._send(event("done", data))
         except Cancelled:
             self._try_send(event("done", {"cancelled": True}))
         except TinyAIError as exc:
@@ -318,9 +332,11 @@ class DisconnectWatcher:
         while not self.done.is_set():
             try:
                 readable, _, _ = select.select([self.conn], [], [], 0.05)
-                if readable and not self.conn.recv(1, socket.MSG_PEEK):
-                    self.cancel.set()
-                    return
+                if readable:
+                    if not self.conn.recv(1, socket.MSG_PEEK):
+                        self.cancel.set()
+                        return
+                    self.done.wait(0.05)  # bytes we do not read: do not spin on them
             except (OSError, ValueError):
                 self.cancel.set()
                 return
@@ -492,6 +508,7 @@ ROUTES = {
 class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 64  # many kernels connecting at once are not refused
     public = False
 
     def __init__(self, path: str, state: HostState):
@@ -507,6 +524,7 @@ class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer)
 class TCPHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 64
 
     def __init__(self, port: int, state: HostState, token: str, public: bool):
         self.state, self.token, self.public = state, token, public
