@@ -32,6 +32,9 @@ def host_lines(host: dict) -> list[str]:
             (f"timers:   model unloads {_timer(host.get('keep_alive_s'), None)}"
              f" · host exits {_timer(host.get('idle_exit_s'), None)}"),
         ]
+    if host.get("responding") is False:  # a stopped or hung process
+        problem = host.get("problem") or f"pid {host.get('pid')} is not responding"
+        return [f"host:     {problem}; the next request replaces it, or restart it now: jupyter tinyai serve --stop"]
     where = host.get("socket") or "loopback TCP"
     ports = host.get("ports") or []
     lines = [

@@ -51,7 +51,8 @@ from .scheduler import Cancelled, Request, Scheduler
 
 MAX_BODY = 16 * 1024 * 1024
 REQUEST_TIMEOUT = 10.0  # seconds to send a request's line, headers and body; then it is dropped
-FAULT_ENV = "TINYAI_TEST_FAULT"  # test hook: "sigill" | "sigsegv" crashes the host at model load
+KEEPALIVE_S = 1.0  # a stream silent this long (queued, loading, reading a prompt) gets a comment line
+FAULT_ENV = "TINYAI_TEST_FAULT"  # test hook at model load: "sigill" | "sigsegv" crash; "slow-load:S" sleeps S s
 
 
 def _fault_hook() -> None:
@@ -64,6 +65,8 @@ def _fault_hook() -> None:
         import signal
 
         os.kill(os.getpid(), signal.SIGILL)
+    elif fault.startswith("slow-load:"):  # a big model read from a slow disk: a long silence
+        time.sleep(float(fault.split(":", 1)[1]))
 
 
 class HostEngine(Engine):
@@ -246,9 +249,19 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         self.connection.settimeout(None)  # the request is read: an answer takes what it takes
+        self._send_lock = threading.Lock()
+        self._sent_at = time.monotonic()
 
     def _send(self, data: bytes) -> None:
-        self.wfile.write(data)
+        with self._send_lock:
+            self.wfile.write(data)
+            self._sent_at = time.monotonic()
+
+    def _keep_alive(self) -> None:
+        """A comment line on a silent stream, so clients tell a working host from a hung one
+        (c.TinyAI.host_timeout); SSE readers skip it."""
+        if time.monotonic() - self._sent_at >= KEEPALIVE_S:
+            self._try_send(b": keep-alive\n\n")
 
     def _route(self, method: str):
         path = urlparse(self.path).path.rstrip("/")
@@ -285,7 +298,7 @@ class Handler(BaseHTTPRequestHandler):
         client that leaves or cancels stops it. "done" is sent after the turn, so a client
         that has it finds the host idle."""
         self._start_stream()
-        watcher = DisconnectWatcher(self.connection, req.cancel)
+        watcher = DisconnectWatcher(self.connection, req.cancel, tick=self._keep_alive)
         finished = []
 
         def emit(name, data):
@@ -322,10 +335,11 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class DisconnectWatcher:
-    """Sets ``cancel`` as soon as the client closes its end of the connection."""
+    """Sets ``cancel`` as soon as the client closes its end of the connection; calls
+    ``tick()`` (if given) every 50 ms meanwhile."""
 
-    def __init__(self, conn: socket.socket, cancel: threading.Event):
-        self.conn, self.cancel, self.done = conn, cancel, threading.Event()
+    def __init__(self, conn: socket.socket, cancel: threading.Event, tick=None):
+        self.conn, self.cancel, self.done, self.tick = conn, cancel, threading.Event(), tick
         threading.Thread(target=self._watch, name="tinyai-disconnect", daemon=True).start()
 
     def _watch(self) -> None:
@@ -340,6 +354,8 @@ class DisconnectWatcher:
             except (OSError, ValueError):
                 self.cancel.set()
                 return
+            if self.tick is not None:
+                self.tick()
 
     def stop(self) -> None:
         self.done.set()
@@ -556,14 +572,29 @@ def listen_tcp(state: HostState, port: int) -> dict:
 def run(keep_alive: int, idle_exit: int, port: int | None = None) -> int:
     """Run the host until it is idle for ``idle_exit`` seconds, or told to stop."""
     import faulthandler
+
+    # faulthandler writes a fatal signal's report to this fd; it is removed on every exit
+    crash_path = lifecycle.crash_file(os.getpid())
+    crash = os.fdopen(os.open(crash_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w")
+    faulthandler.enable(crash, all_threads=True)
+    try:
+        return _run(keep_alive, idle_exit, port)
+    finally:
+        faulthandler.disable()
+        crash.close()
+        try:
+            os.unlink(crash_path)
+        except OSError:
+            pass
+
+
+def _run(keep_alive: int, idle_exit: int, port: int | None) -> int:
     import signal
 
     import psutil
 
     from ..config import load_settings
 
-    crash = open(lifecycle.crash_file(os.getpid()), "w")  # noqa: SIM115 - open for the host's whole life
-    faulthandler.enable(crash, all_threads=True)
     state = HostState(load_settings(host="inprocess"), keep_alive, idle_exit)
     info = {
         "pid": os.getpid(),
@@ -579,7 +610,7 @@ def run(keep_alive: int, idle_exit: int, port: int | None = None) -> int:
             os.unlink(path)
         _serve(UnixHTTPServer(path, state), state)
         info["socket"] = path
-    else:  # pragma: no cover - Windows: loopback TCP with a token in the user-only runtime file
+    else:  # Windows (or TINYAI_HOST_TRANSPORT=tcp): loopback TCP with a token in the user-only runtime file
         token = secrets.token_urlsafe(32)
         server = TCPHTTPServer(0, state, token, public=False)
         _serve(server, state)
@@ -602,8 +633,5 @@ def run(keep_alive: int, idle_exit: int, port: int | None = None) -> int:
     while not state.scheduler.idle() and time.monotonic() < deadline:
         time.sleep(0.05)  # let queued requests finish
     state.engine.unload()
-    faulthandler.disable()
-    crash.close()
-    os.unlink(lifecycle.crash_file(os.getpid()))
     print("tinyai host stopped", flush=True)
     return 0
