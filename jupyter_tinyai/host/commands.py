@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+from .._version import __version__
+
 
 def _duration(seconds) -> str:
     seconds = float(seconds)
@@ -39,7 +41,8 @@ def host_lines(host: dict) -> list[str]:
     ports = host.get("ports") or []
     lines = [
         f"host:     pid {host.get('pid')} · up {_duration(host.get('uptime_s', 0))} · {where}"
-        + (f" · also http://127.0.0.1:{ports[0]}/v1" if ports else ""),
+        + (f" · also http://127.0.0.1:{ports[0]}/v1" if ports else "")
+        + (f" · version {host['version']}, not {__version__}" if host.get("version", __version__) != __version__ else ""),
         f"queue:    {'busy' if host.get('busy') else 'idle'} · {host.get('queue', 0)} waiting",
         (f"timers:   model unloads {_timer(host.get('keep_alive_s'), host.get('unload_in_s'))}"
          f" · host exits {_timer(host.get('idle_exit_s'), host.get('exit_in_s')) if not ports else 'never while serving a port'}"),

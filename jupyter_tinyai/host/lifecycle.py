@@ -12,7 +12,9 @@ the user may enter (0700):
 
 A host is *running* when its process exists, is not stopped (SIGSTOP, a debugger) and
 answers a ping within a few seconds; a host that only accepts connections is hung, and the
-next client that needs it replaces it.
+next client that needs it replaces it. Clients use only a host of their own installation
+(the same version, Python environment and package): another installation's host is stopped
+and replaced when it is idle, and refused with a message while it is busy or serves a port.
 """
 
 from __future__ import annotations
@@ -232,6 +234,50 @@ def hung_message(info: dict, seconds: float) -> str:
             f"The next request replaces it; or restart it now with `{RESTART_HINT}` (or kill -9 {pid}).")
 
 
+# -- one installation's host ----------------------------------------------------------------
+
+
+def installation() -> dict:
+    """What a host records so clients of another installation can tell it is not theirs."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return {"version": __version__, "prefix": sys.prefix, "package": os.path.realpath(package)}
+
+
+def same_installation(info: dict) -> bool:
+    return all(info.get(key) == value for key, value in installation().items())
+
+
+def _describe(info: dict) -> str:
+    return f"jupyter_tinyai {info.get('version', 'of an unknown version')} in {info.get('package') or info.get('python', '?')}"
+
+
+def retire(info: dict, timeout: float = 30.0) -> None:
+    """Stop another installation's host if it is idle, so this one can start its own.
+
+    A host that is answering, has requests queued or serves a port is left alone: stopping
+    it would cut off the other installation's clients. Raises HostError saying what to do.
+    """
+    pid = int(info["pid"])
+    try:
+        code, status = request_json(info, "GET", "/tinyai/status")
+        host = status.get("host", {}) if code == 200 and isinstance(status, dict) else {}
+    except OSError:
+        host = {}  # it answered a ping a moment ago: treat as busy rather than kill it
+    ours = f"jupyter_tinyai {__version__} in {installation()['package']}"
+    if host.get("ports"):
+        raise HostError(f"the model host (pid {pid}) is {_describe(info)}, not this {ours}, and serves the "
+                        f"OpenAI-compatible API on port {host['ports'][0]}: stop it with `{RESTART_HINT}` to use this one.")
+    if not host or host.get("busy") or host.get("queue"):
+        raise HostError(f"the model host (pid {pid}) is {_describe(info)}, not this {ours}, and is answering one of "
+                        f"its clients: try again when it is done (it is then replaced), or stop it now with `{RESTART_HINT}`.")
+    try:
+        request_json(info, "POST", "/tinyai/shutdown", {})
+    except OSError:
+        pass
+    if not wait_gone(info, timeout):  # it was idle and no longer registered: end it
+        stop_host(info)
+
+
 # -- starting ---------------------------------------------------------------------------
 
 
@@ -286,13 +332,15 @@ def ensure_host(settings=None, timeout: float = START_TIMEOUT) -> dict:
     """The runtime info of the running host, starting one first when there is none."""
     seen = read_info()
     info = _answering(seen)
-    if info:
+    if info and same_installation(info):
         return info
     with start_lock(timeout):
         now = read_info()  # another client may have started a host while we waited
         info = info if now == seen else _answering(now)
-        if info:
+        if info and same_installation(info):
             return info
+        if info:
+            retire(info)
         clear_stale()
         return _start(settings, timeout)
 
@@ -473,6 +521,7 @@ __all__ = [
     "crash_message",
     "ensure_host",
     "hung_message",
+    "installation",
     "log_file",
     "read_info",
     "remove_info",

@@ -602,6 +602,7 @@ def _run(keep_alive: int, idle_exit: int, port: int | None) -> int:
         "started": state.started,
         "version": __version__,
         "python": sys.executable,
+        **lifecycle.installation(),
         "log": lifecycle.log_file(),
     }
     if lifecycle.use_unix_socket():
