@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -70,7 +71,7 @@ class ProgressLine:
 def cmd_ask(args) -> int:
     prompt = sys.stdin.read() if args.prompt == ["-"] else " ".join(args.prompt)
     client = _client(args)
-    stats, out = None, sys.stdout
+    stats, out, wrote = None, sys.stdout, False
     try:
         for chunk in client.chat(prompt, conversation=f"cli-{time.time_ns()}", progress=ProgressLine()):
             if chunk.notice:
@@ -78,7 +79,12 @@ def cmd_ask(args) -> int:
             if chunk.text:
                 out.write(chunk.text)
                 out.flush()
+                wrote = True
             stats = chunk.stats or stats
+    except TinyAIError:
+        if wrote:  # the partial answer stays above the error line
+            out.write("\n")
+        raise
     except KeyboardInterrupt:
         client.cancel()
         out.write("\n")
@@ -163,6 +169,8 @@ def status_lines(status: dict) -> list[str]:
                      + (f" · adapter {status['adapter']}" if status.get("adapter") else ""))
         lines.append(f"memory:   {human_size(status.get('model_memory_bytes', 0))} model"
                      f" · {human_size(status.get('process_rss_bytes', 0))} process")
+    elif isinstance(status.get("host"), dict) and status["host"].get("responding") is False:
+        lines.append("model:    unknown (the host does not answer)")
     else:
         lines.append("model:    none loaded (the first request loads the default)")
     if isinstance(status.get("host"), dict):
@@ -261,10 +269,17 @@ def main(argv=None) -> int:
         top.print_help()
         return 2
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
     except TinyAIError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader left (`jupyter tinyai status | head -1`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing more to flush at exit
+        os.close(devnull)
+        return 141  # as a process killed by SIGPIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -152,6 +152,15 @@ class TinyAI(Configurable):
         3600, help="Seconds without requests after which the host process exits (0: never)."
     ).tag(config=True)
 
+    host_timeout = Float(
+        120.0,
+        min=0.0,
+        help="""Seconds a client waits for the model host to send anything (a token, progress,
+        or the keep-alive a working host sends every few seconds, also while it queues,
+        loads a model or reads a long prompt) before it says the host is not responding,
+        naming its pid and how to restart it (0: wait forever).""",
+    ).tag(config=True)
+
     remotes = Dict(
         help="""OpenAI-compatible inference servers to offer, by name:
         {"lab": {"url": "http://gpu-box:8080/v1", "api_key_env": "LAB_API_KEY"}}.

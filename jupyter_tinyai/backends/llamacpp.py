@@ -81,6 +81,7 @@ class LlamaCppBackend(Backend):
         self._bos = self._eos = ""
         self._add_bos = False
         self._plan: Optional[offload.Plan] = None
+        self._loaded_ctx = self._weights_bytes = 0
 
     @classmethod
     def available(cls) -> bool:
@@ -174,22 +175,24 @@ class LlamaCppBackend(Backend):
         self._bos = model.token_get_text(model.token_bos()) if model.token_bos() >= 0 else ""
         self._eos = model.token_get_text(model.token_eos()) if model.token_eos() >= 0 else ""
         self._add_bos = model.add_bos_token()
+        # kept as numbers: a status request may ask while another thread frees the model
+        self._loaded_ctx, self._weights_bytes = self._llm.n_ctx(), int(model.size())
         if progress:
             progress(1.0, f"loaded {self.spec.name}")
 
     def unload(self) -> None:
-        if self._llm is not None:
-            self._llm.close()
-            self._llm = None
+        llm, self._llm = self._llm, None
+        if llm is not None:
+            llm.close()
 
     @property
     def n_ctx(self) -> int:
-        return self._llm.n_ctx() if self._llm is not None else self._context_size()
+        return self._loaded_ctx if self._llm is not None else self._context_size()
 
     def memory_bytes(self) -> int:
         if self._llm is None:
             return 0
-        return int(self._llm._model.size()) + self._gguf().kv_bytes_per_token(self.settings.kv_cache_type) * self.n_ctx
+        return self._weights_bytes + self._gguf().kv_bytes_per_token(self.settings.kv_cache_type) * self.n_ctx
 
     # -- tokens -------------------------------------------------------------------------
 

@@ -7,7 +7,9 @@
 The magics, the Jupyter server extension and the CLI use it exactly like an ``Engine``.
 If the host dies in the middle of an answer, the call raises a :class:`HostError` that
 says why (the signal, and what to do) and carries the text received so far as ``.partial``;
-the next call starts a new host.
+the next call starts a new host. So does a host that sends nothing for
+``c.TinyAI.host_timeout`` seconds (a working host sends a keep-alive every few seconds): it
+is stopped or hung, and the next call replaces it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import select
 import socket
 import threading
 import uuid
@@ -33,6 +36,8 @@ from .protocol import read_events
 #: failures of a connection to a host that is not (or no longer) there
 GONE = (ConnectionRefusedError, FileNotFoundError, ConnectionResetError, BrokenPipeError,
         http.client.RemoteDisconnected, http.client.IncompleteRead, http.client.BadStatusLine)
+
+STATUS_TIMEOUT = 5.0  # `status` answers within this whatever the host does
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -61,7 +66,7 @@ class HostClient:
 
     def __init__(self, settings: TinyAI | None = None, timeout: float | None = None):
         self.settings = settings or load_settings()
-        self.timeout = timeout  # None: wait as long as the queue and the answer take
+        self.timeout = timeout  # None: c.TinyAI.host_timeout
         self._info: dict | None = None
         self._calls: set[_Call] = set()
         self._lock = threading.Lock()
@@ -71,7 +76,7 @@ class HostClient:
     def host_info(self, start: bool = True) -> dict | None:
         """The running host's runtime info, starting a host if ``start`` and none runs."""
         info = self._info
-        if info is not None and lifecycle.is_alive(info):
+        if info is not None and lifecycle.is_alive(info) and not lifecycle.is_stopped(info):
             return info
         self._info = lifecycle.ensure_host(self.settings) if start else lifecycle.running_host()
         return self._info
@@ -82,13 +87,22 @@ class HostClient:
         return http.client.HTTPConnection("127.0.0.1", int(info["port"]), timeout=timeout)
 
     def _headers(self, info: dict) -> dict:
-        headers = {"Content-Type": "application/json"}
-        if info.get("token") and not info.get("socket"):
-            headers["Authorization"] = f"Bearer {info['token']}"
-        return headers
+        return lifecycle.headers(info)
 
-    def _open(self, method: str, path: str, body=None, start: bool = True, timeout: float | None = None):
-        """Send a request; a host that vanished since we last saw it is replaced once."""
+    def _timeout(self) -> float | None:
+        """Seconds without a byte from the host before it counts as hung (None: never)."""
+        seconds = self.settings.host_timeout if self.timeout is None else self.timeout
+        return seconds or None
+
+    def _hung(self, info: dict, seconds: float | None) -> HostError:
+        self._info = None  # the next request checks the host again, and replaces a hung one
+        return HostError(lifecycle.hung_message(info, seconds or 0))
+
+    def _open(self, method: str, path: str, body=None, start: bool = True, timeout: float | None = None,
+              patient: bool = False):
+        """Send a request; a host that vanished since we last saw it is replaced once. A
+        ``patient`` request may wait longer than ``timeout`` for its answer (e.g. behind
+        others in the queue) as long as the host answers pings meanwhile."""
         for attempt in (1, 2):
             info = self.host_info(start)
             if info is None:
@@ -96,16 +110,28 @@ class HostClient:
             conn = self._connection(info, timeout)
             try:
                 conn.request(method, path, body=None if body is None else json.dumps(body), headers=self._headers(info))
+                if patient and timeout:
+                    self._await_answer(conn, info, timeout)
                 return info, conn.getresponse()
             except GONE:
                 conn.close()
                 self._info = None  # gone, or going (an idle host removes its runtime file first)
                 if attempt == 2:
                     raise HostError(lifecycle.crash_message(info)) from None
+            except TimeoutError:
+                conn.close()
+                raise self._hung(info, timeout) from None
         raise AssertionError("unreachable")
 
+    def _await_answer(self, conn, info: dict, timeout: float) -> None:
+        """Wait until the answer starts; TimeoutError when the host stops answering pings."""
+        while not select.select([conn.sock], [], [], timeout)[0]:
+            if not lifecycle.responds(info, timeout=min(timeout, lifecycle.PING_TIMEOUT)):
+                raise TimeoutError()
+
     def _json(self, method: str, path: str, body=None, start: bool = True):
-        info, response = self._open(method, path, body, start, timeout=self.timeout or 60.0)
+        timeout = self._timeout()
+        info, response = self._open(method, path, body, start, timeout=timeout, patient=True)
         if response is None:
             return None
         try:
@@ -113,6 +139,8 @@ class HostClient:
         except GONE:
             self._info = None
             raise HostError(lifecycle.crash_message(info)) from None
+        except TimeoutError:
+            raise self._hung(info, timeout) from None
         finally:
             response.close()
         if response.status >= 400:
@@ -120,8 +148,10 @@ class HostClient:
         return data
 
     def _events(self, path: str, body: dict) -> Iterator[tuple[str, dict]]:
-        """The SSE events of a streamed request; a stream that breaks raises HostError."""
-        info, response = self._open("POST", path, body, timeout=self.timeout)
+        """The SSE events of a streamed request; a stream that breaks, or stays silent for
+        the host timeout (a working host sends keep-alives), raises HostError."""
+        timeout = self._timeout()
+        info, response = self._open("POST", path, body, timeout=timeout)
         try:
             if response.status >= 400:
                 data = json.loads(response.read() or b"{}")
@@ -130,6 +160,8 @@ class HostClient:
                 yield name, data
                 if name in ("done", "error"):
                     return
+        except TimeoutError:
+            raise self._hung(info, timeout) from None
         except GONE + (OSError,):
             pass
         finally:
@@ -284,22 +316,40 @@ class HostClient:
         self._json("POST", "/tinyai/reset", {"conversation": conversation}, start=False)
 
     def status(self) -> dict:
-        """The host's status; when no host runs, says so (without starting one)."""
-        status = self._json("GET", "/tinyai/status", start=False)
-        if status is not None:
-            status["host"]["running"] = True
-            return status
+        """The host's status, within a few seconds whatever the host does; when no host
+        runs, or it does not answer (stopped, hung), says so (without starting one)."""
+        info = lifecycle.read_info()
+        if info is None or not lifecycle.is_alive(info):
+            return self._status_without_host()
+        if lifecycle.is_stopped(info):
+            return self._status_without_host(info, "stopped (SIGSTOP, Ctrl-Z or a debugger)")
+        try:
+            code, status = lifecycle.request_json(info, "GET", "/tinyai/status", timeout=STATUS_TIMEOUT)
+        except TimeoutError:
+            return self._status_without_host(info, f"no answer within {STATUS_TIMEOUT:.0f} s")
+        except OSError:  # it went away meanwhile
+            return self._status_without_host()
+        if code != 200 or not isinstance(status, dict) or not isinstance(status.get("host"), dict):
+            return self._status_without_host(info, f"it answered {code}")
+        status["host"]["running"] = True
+        return status
+
+    def _status_without_host(self, info: dict | None = None, problem: str | None = None) -> dict:
+        host = {"running": False, "keep_alive_s": self.settings.keep_alive, "idle_exit_s": self.settings.host_idle_exit,
+                "queue": 0}
+        if info is not None:  # a process that does not answer
+            host.update(running=True, responding=False, pid=info.get("pid"), version=info.get("version"),
+                        problem=f"pid {info.get('pid')} is not responding: {problem}")
         return {
             "model": None, "backend": None, "n_ctx": None, "adapter": None, "model_memory_bytes": 0,
             "process_rss_bytes": 0, "conversation_cache_bytes": 0, "conversations": [], "load_seconds": 0.0,
-            "busy": False, "last": None,
-            "host": {"running": False, "keep_alive_s": self.settings.keep_alive,
-                     "idle_exit_s": self.settings.host_idle_exit, "queue": 0},
+            "busy": False, "last": None, "host": host,
         }
 
     def shutdown(self) -> bool:
-        """Stop the host (its model is unloaded); False when none was running."""
-        info = self.host_info(start=False)
+        """Stop the host (its model is unloaded), answering or not; False when none was running."""
+        info = lifecycle.read_info()
         if info is None:
             return False
+        self._info = None
         return lifecycle.stop_host(info)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+from .._version import __version__
+
 
 def _duration(seconds) -> str:
     seconds = float(seconds)
@@ -32,11 +34,15 @@ def host_lines(host: dict) -> list[str]:
             (f"timers:   model unloads {_timer(host.get('keep_alive_s'), None)}"
              f" · host exits {_timer(host.get('idle_exit_s'), None)}"),
         ]
+    if host.get("responding") is False:  # a stopped or hung process
+        problem = host.get("problem") or f"pid {host.get('pid')} is not responding"
+        return [f"host:     {problem}; the next request replaces it, or restart it now: jupyter tinyai serve --stop"]
     where = host.get("socket") or "loopback TCP"
     ports = host.get("ports") or []
     lines = [
         f"host:     pid {host.get('pid')} · up {_duration(host.get('uptime_s', 0))} · {where}"
-        + (f" · also http://127.0.0.1:{ports[0]}/v1" if ports else ""),
+        + (f" · also http://127.0.0.1:{ports[0]}/v1" if ports else "")
+        + (f" · version {host['version']}, not {__version__}" if host.get("version", __version__) != __version__ else ""),
         f"queue:    {'busy' if host.get('busy') else 'idle'} · {host.get('queue', 0)} waiting",
         (f"timers:   model unloads {_timer(host.get('keep_alive_s'), host.get('unload_in_s'))}"
          f" · host exits {_timer(host.get('idle_exit_s'), host.get('exit_in_s')) if not ports else 'never while serving a port'}"),

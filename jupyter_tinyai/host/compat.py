@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ..backends.base import Message
 from ..validation import generation
 from .protocol import BadRequest, error_body, field, message_text
+from .scheduler import Cancelled
 
 if TYPE_CHECKING:  # pragma: no cover
     from .server import Handler, HostState
@@ -81,14 +82,23 @@ def handle_v1_chat(h: Handler) -> None:
         return state.engine.model.id if state.engine.model else (model or "")
 
     if not stream:
+        from .server import DisconnectWatcher  # (server imports this module)
+
+        watcher = DisconnectWatcher(h.connection, req.cancel)  # a client that leaves cancels it
         try:
             with state.scheduler.turn(req):
                 parts, stats = [], None
                 for chunk in chunks():
                     parts.append(chunk.text)
                     stats = chunk.stats or stats
+        except Cancelled:
+            pass
         finally:
+            watcher.stop()
             state.forget(req)
+        if req.cancel.is_set():  # the client is gone: no one to answer
+            h.close_connection = True
+            return
         reason, usage = finish(stats)
         h._json(200, {"id": rid, "object": "chat.completion", "created": created, "model": model_id(),
                       "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(parts)},

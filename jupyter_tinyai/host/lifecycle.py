@@ -8,11 +8,19 @@ the user may enter (0700):
     tinyai-host.lock        held while a client starts a host, so racing clients make one
     tinyai-host.log         the host's stdout and stderr
     tinyai-host-PID.crash   Python's faulthandler report when the host dies from a signal
+                            (0600; removed when the host exits or is found gone without one)
+
+A host is *running* when its process exists, is not stopped (SIGSTOP, a debugger) and
+answers a ping within a few seconds; a host that only accepts connections is hung, and the
+next client that needs it replaces it. Clients use only a host of their own installation
+(the same version, Python environment and package): another installation's host is stopped
+and replaced when it is idle, and refused with a message while it is busy or serves a port.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import signal
@@ -29,7 +37,10 @@ from ..errors import HostError
 from .protocol import RUNTIME_FILE
 
 START_TIMEOUT = 60.0
+PING_TIMEOUT = 10.0  # a host that does not answer a ping within this is hung
 UNIX_PATH_MAX = 100  # sun_path is 104-108 bytes; keep a margin
+TRANSPORT_ENV = "TINYAI_HOST_TRANSPORT"  # "tcp": loopback TCP + token, as on Windows (tests)
+RESTART_HINT = "jupyter tinyai serve --stop"
 
 REBUILD_HINT = (
     'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX512=ON" '
@@ -38,6 +49,8 @@ REBUILD_HINT = (
 
 
 def use_unix_socket() -> bool:
+    if os.environ.get(TRANSPORT_ENV, "").lower() == "tcp":
+        return False
     return hasattr(socket, "AF_UNIX") and os.name != "nt"
 
 
@@ -132,9 +145,20 @@ def process_start_time(pid: int) -> float | None:
 
 def is_alive(info: dict) -> bool:
     """Whether the process named by ``info`` is running and is the host that wrote it
-    (not a later process that got the same pid)."""
+    (not a later process that got the same pid). A stopped or hung host is alive."""
     created = process_start_time(int(info.get("pid", 0)))
     return created is not None and abs(created - float(info.get("process_created", created))) < 1.0
+
+
+def is_stopped(info: dict) -> bool:
+    """Whether the host's process is stopped (SIGSTOP, Ctrl-Z, a debugger): it accepts
+    connections but answers nothing until it is continued."""
+    import psutil
+
+    try:
+        return psutil.Process(int(info.get("pid", 0))).status() in (psutil.STATUS_STOPPED, psutil.STATUS_TRACING_STOP)
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
 
 
 def connect(info: dict, timeout: float | None = None) -> socket.socket:
@@ -154,21 +178,104 @@ def connect(info: dict, timeout: float | None = None) -> socket.socket:
     return sock
 
 
-def responds(info: dict) -> bool:
-    """A cheap liveness check: the socket accepts a connection."""
+def headers(info: dict) -> dict:
+    """The headers of a request to the host: the bearer token when it listens on TCP."""
+    out = {"Content-Type": "application/json"}
+    if info.get("token") and not info.get("socket"):
+        out["Authorization"] = f"Bearer {info['token']}"
+    return out
+
+
+def request_json(info: dict, method: str, path: str, body=None, timeout: float = PING_TIMEOUT):
+    """One short request to the host: (HTTP status, JSON answer). Raises OSError (a
+    TimeoutError when the host does not answer within ``timeout``)."""
+    conn = http.client.HTTPConnection("localhost", timeout=timeout)
+    conn.sock = connect(info, timeout)
     try:
-        connect(info, timeout=2.0).close()
-        return True
+        conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers(info))
+        response = conn.getresponse()
+        data = response.read()
+    except http.client.HTTPException as exc:
+        raise ConnectionResetError(str(exc)) from None
+    finally:
+        conn.close()
+    try:
+        return response.status, json.loads(data or b"null")
+    except ValueError:
+        return response.status, None
+
+
+def responds(info: dict, timeout: float = PING_TIMEOUT) -> bool:
+    """Whether the host answers a ping (not only accepts a connection) within ``timeout``."""
+    if is_stopped(info):
+        return False
+    try:
+        status, data = request_json(info, "GET", "/tinyai/ping", timeout=timeout)
     except OSError:
         return False
+    return status == 200 and isinstance(data, dict) and data.get("pid") == info.get("pid")
 
 
 def running_host() -> dict | None:
-    """The runtime info of a live host, or None (a stale file is left for :func:`ensure_host`)."""
-    info = read_info()
-    if info and is_alive(info) and responds(info):
-        return info
-    return None
+    """The runtime info of a live, answering host, or None (a stale or hung one is left
+    for :func:`ensure_host`)."""
+    return _answering(read_info())
+
+
+def _answering(info: dict | None) -> dict | None:
+    return info if info and is_alive(info) and responds(info) else None
+
+
+def hung_message(info: dict, seconds: float) -> str:
+    """What to say when the host sent nothing for ``seconds`` (c.TinyAI.host_timeout)."""
+    pid = int(info.get("pid", 0))
+    state = "is stopped" if is_stopped(info) else "is stopped or hung"
+    return (f"the model host (pid {pid}) has sent nothing for {seconds:.0f} s (c.TinyAI.host_timeout): it {state}. "
+            f"The next request replaces it; or restart it now with `{RESTART_HINT}` (or kill -9 {pid}).")
+
+
+# -- one installation's host ----------------------------------------------------------------
+
+
+def installation() -> dict:
+    """What a host records so clients of another installation can tell it is not theirs."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return {"version": __version__, "prefix": sys.prefix, "package": os.path.realpath(package)}
+
+
+def same_installation(info: dict) -> bool:
+    return all(info.get(key) == value for key, value in installation().items())
+
+
+def _describe(info: dict) -> str:
+    return f"jupyter_tinyai {info.get('version', 'of an unknown version')} in {info.get('package') or info.get('python', '?')}"
+
+
+def retire(info: dict, timeout: float = 30.0) -> None:
+    """Stop another installation's host if it is idle, so this one can start its own.
+
+    A host that is answering, has requests queued or serves a port is left alone: stopping
+    it would cut off the other installation's clients. Raises HostError saying what to do.
+    """
+    pid = int(info["pid"])
+    try:
+        code, status = request_json(info, "GET", "/tinyai/status")
+        host = status.get("host", {}) if code == 200 and isinstance(status, dict) else {}
+    except OSError:
+        host = {}  # it answered a ping a moment ago: treat as busy rather than kill it
+    ours = f"jupyter_tinyai {__version__} in {installation()['package']}"
+    if host.get("ports"):
+        raise HostError(f"the model host (pid {pid}) is {_describe(info)}, not this {ours}, and serves the "
+                        f"OpenAI-compatible API on port {host['ports'][0]}: stop it with `{RESTART_HINT}` to use this one.")
+    if not host or host.get("busy") or host.get("queue"):
+        raise HostError(f"the model host (pid {pid}) is {_describe(info)}, not this {ours}, and is answering one of "
+                        f"its clients: try again when it is done (it is then replaced), or stop it now with `{RESTART_HINT}`.")
+    try:
+        request_json(info, "POST", "/tinyai/shutdown", {})
+    except OSError:
+        pass
+    if not wait_gone(info, timeout):  # it was idle and no longer registered: end it
+        stop_host(info)
 
 
 # -- starting ---------------------------------------------------------------------------
@@ -223,13 +330,17 @@ def _unlock(fd: int) -> None:
 
 def ensure_host(settings=None, timeout: float = START_TIMEOUT) -> dict:
     """The runtime info of the running host, starting one first when there is none."""
-    info = running_host()
-    if info:
+    seen = read_info()
+    info = _answering(seen)
+    if info and same_installation(info):
         return info
     with start_lock(timeout):
-        info = running_host()  # another client may have started it while we waited
-        if info:
+        now = read_info()  # another client may have started a host while we waited
+        info = info if now == seen else _answering(now)
+        if info and same_installation(info):
             return info
+        if info:
+            retire(info)
         clear_stale()
         return _start(settings, timeout)
 
@@ -244,12 +355,14 @@ def clear_stale() -> None:
             pass
         return
     if is_alive(info):
-        # alive but not answering: a hung host; stop it so a new one can take over
+        # alive but not answering: a hung (or stopped) host; stop it so a new one can take over
         try:
             os.kill(int(info["pid"]), signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
         except OSError:
             pass
+        wait_gone(info)
     _remove_files(info)
+    remove_empty_crash_file(int(info.get("pid", 0)))
 
 
 def host_command(settings=None) -> list[str]:
@@ -257,6 +370,16 @@ def host_command(settings=None) -> list[str]:
     if settings is not None:
         cmd += ["--keep-alive", str(settings.keep_alive), "--idle-exit", str(settings.host_idle_exit)]
     return cmd
+
+
+def remove_empty_crash_file(pid: int) -> None:
+    """The crash file of a host that is gone, when it holds no report (it was killed)."""
+    path = crash_file(pid)
+    try:
+        if os.path.getsize(path) == 0 and process_start_time(pid) is None:
+            os.unlink(path)
+    except OSError:
+        pass
 
 
 def _tidy_crash_files(keep_seconds: float = 86400) -> None:
@@ -354,6 +477,7 @@ def crash_message(info: dict) -> str:
         return (f"the connection to the model host (pid {pid}) broke but it is still running; "
                 f"try again, and see its log at {log_file()} if this repeats.")
     sig = crash_signal(pid)
+    remove_empty_crash_file(pid)
     after = " The partial answer is kept; the next request starts a new host."
     if sig == "SIGILL":
         return (f"the model host crashed with SIGILL (illegal instruction): llama.cpp was built with CPU "
@@ -378,12 +502,15 @@ def stop_host(info: dict | None = None, timeout: float = 10.0) -> bool:
     pid = int(info["pid"])
     try:
         os.kill(pid, signal.SIGTERM)
+        if hasattr(signal, "SIGCONT"):  # a stopped host handles SIGTERM once continued
+            os.kill(pid, signal.SIGCONT)
     except OSError:
         return False
     if not wait_gone(info, timeout) and hasattr(signal, "SIGKILL"):
         os.kill(pid, signal.SIGKILL)
         wait_gone(info, timeout)
     remove_info(pid)
+    remove_empty_crash_file(pid)
     return True
 
 
@@ -393,9 +520,12 @@ __all__ = [
     "crash_file",
     "crash_message",
     "ensure_host",
+    "hung_message",
+    "installation",
     "log_file",
     "read_info",
     "remove_info",
+    "responds",
     "running_host",
     "runtime_dir",
     "socket_path",

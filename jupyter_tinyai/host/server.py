@@ -63,7 +63,9 @@ from .protocol import (
 from .scheduler import Cancelled, Request, Scheduler
 
 MAX_BODY = 16 * 1024 * 1024
-FAULT_ENV = "TINYAI_TEST_FAULT"  # test hook: "sigill" | "sigsegv" crashes the host at model load
+REQUEST_TIMEOUT = 10.0  # seconds to send a request's line, headers and body; then it is dropped
+KEEPALIVE_S = 1.0  # a stream silent this long (queued, loading, reading a prompt) gets a comment line
+FAULT_ENV = "TINYAI_TEST_FAULT"  # test hook at model load: "sigill" | "sigsegv" crash; "slow-load:S" sleeps S s
 
 
 def _fault_hook() -> None:
@@ -76,6 +78,8 @@ def _fault_hook() -> None:
         import signal
 
         os.kill(os.getpid(), signal.SIGILL)
+    elif fault.startswith("slow-load:"):  # a big model read from a slow disk: a long silence
+        time.sleep(float(fault.split(":", 1)[1]))
 
 
 class HostEngine(Engine):
@@ -247,6 +251,7 @@ def http_status(error: TinyAIError) -> int:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = f"tinyai-host/{__version__}"
+    timeout = REQUEST_TIMEOUT  # a half-sent request does not hold a thread; streams lift it
 
     @property
     def state(self) -> HostState:
@@ -297,9 +302,20 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
+        self.connection.settimeout(None)  # the request is read: an answer takes what it takes
+        self._send_lock = threading.Lock()
+        self._sent_at = time.monotonic()
 
     def _send(self, data: bytes) -> None:
-        self.wfile.write(data)
+        with self._send_lock:
+            self.wfile.write(data)
+            self._sent_at = time.monotonic()
+
+    def _keep_alive(self) -> None:
+        """A comment line on a silent stream, so clients tell a working host from a hung one
+        (c.TinyAI.host_timeout); SSE readers skip it."""
+        if time.monotonic() - self._sent_at >= KEEPALIVE_S:
+            self._try_send(b": keep-alive\n\n")
 
     def _route(self, method: str):
         path = urlparse(self.path).path.rstrip("/")
@@ -331,12 +347,23 @@ class Handler(BaseHTTPRequestHandler):
 
     def _queued_stream(self, req: Request, body_fn, event=encode_event) -> None:
         """Run ``body_fn(emit)`` in ``req``'s turn, streaming what it emits as SSE; a
-        client that leaves or cancels stops it."""
+        client that leaves or cancels stops it. "done" is sent after the turn, so a client
+        that has it finds the host idle."""
         self._start_stream()
-        watcher = DisconnectWatcher(self.connection, req.cancel)
+        watcher = DisconnectWatcher(self.connection, req.cancel, tick=self._keep_alive)
+        finished = []
+
+        def emit(name, data):
+            if name == "done":
+                finished.append(data)
+            else:
+                self._send(event(name, data))
+
         try:
             with self.state.scheduler.turn(req, lambda n: self._send(event("queue", {"position": n}))):
-                body_fn(lambda name, data: self._send(event(name, data)))
+                body_fn(emit)
+            for data in finished:
+                self._send(event("done", data))
         except Cancelled:
             self._try_send(event("done", {"cancelled": True}))
         except TinyAIError as exc:
@@ -360,22 +387,27 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class DisconnectWatcher:
-    """Sets ``cancel`` as soon as the client closes its end of the connection."""
+    """Sets ``cancel`` as soon as the client closes its end of the connection; calls
+    ``tick()`` (if given) every 50 ms meanwhile."""
 
-    def __init__(self, conn: socket.socket, cancel: threading.Event):
-        self.conn, self.cancel, self.done = conn, cancel, threading.Event()
+    def __init__(self, conn: socket.socket, cancel: threading.Event, tick=None):
+        self.conn, self.cancel, self.done, self.tick = conn, cancel, threading.Event(), tick
         threading.Thread(target=self._watch, name="tinyai-disconnect", daemon=True).start()
 
     def _watch(self) -> None:
         while not self.done.is_set():
             try:
                 readable, _, _ = select.select([self.conn], [], [], 0.05)
-                if readable and not self.conn.recv(1, socket.MSG_PEEK):
-                    self.cancel.set()
-                    return
+                if readable:
+                    if not self.conn.recv(1, socket.MSG_PEEK):
+                        self.cancel.set()
+                        return
+                    self.done.wait(0.05)  # bytes we do not read: do not spin on them
             except (OSError, ValueError):
                 self.cancel.set()
                 return
+            if self.tick is not None:
+                self.tick()
 
     def stop(self) -> None:
         self.done.set()
@@ -544,6 +576,7 @@ ROUTES = {
 class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 64  # many kernels connecting at once are not refused
     public = False
 
     def __init__(self, path: str, state: HostState):
@@ -559,6 +592,7 @@ class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer)
 class TCPHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 64
 
     def __init__(self, port: int, state: HostState, token: str, public: bool):
         self.state, self.token, self.public = state, token, public
@@ -590,14 +624,29 @@ def listen_tcp(state: HostState, port: int) -> dict:
 def run(keep_alive: int, idle_exit: int, port: int | None = None) -> int:
     """Run the host until it is idle for ``idle_exit`` seconds, or told to stop."""
     import faulthandler
+
+    # faulthandler writes a fatal signal's report to this fd; it is removed on every exit
+    crash_path = lifecycle.crash_file(os.getpid())
+    crash = os.fdopen(os.open(crash_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w")
+    faulthandler.enable(crash, all_threads=True)
+    try:
+        return _run(keep_alive, idle_exit, port)
+    finally:
+        faulthandler.disable()
+        crash.close()
+        try:
+            os.unlink(crash_path)
+        except OSError:
+            pass
+
+
+def _run(keep_alive: int, idle_exit: int, port: int | None) -> int:
     import signal
 
     import psutil
 
     from ..config import load_settings
 
-    crash = open(lifecycle.crash_file(os.getpid()), "w")  # noqa: SIM115 - open for the host's whole life
-    faulthandler.enable(crash, all_threads=True)
     state = HostState(load_settings(host="inprocess"), keep_alive, idle_exit)
     info = {
         "pid": os.getpid(),
@@ -605,6 +654,7 @@ def run(keep_alive: int, idle_exit: int, port: int | None = None) -> int:
         "started": state.started,
         "version": __version__,
         "python": sys.executable,
+        **lifecycle.installation(),
         "log": lifecycle.log_file(),
     }
     if lifecycle.use_unix_socket():
@@ -613,7 +663,7 @@ def run(keep_alive: int, idle_exit: int, port: int | None = None) -> int:
             os.unlink(path)
         _serve(UnixHTTPServer(path, state), state)
         info["socket"] = path
-    else:  # pragma: no cover - Windows: loopback TCP with a token in the user-only runtime file
+    else:  # Windows (or TINYAI_HOST_TRANSPORT=tcp): loopback TCP with a token in the user-only runtime file
         token = secrets.token_urlsafe(32)
         server = TCPHTTPServer(0, state, token, public=False)
         _serve(server, state)
@@ -636,8 +686,5 @@ def run(keep_alive: int, idle_exit: int, port: int | None = None) -> int:
     while not state.scheduler.idle() and time.monotonic() < deadline:
         time.sleep(0.05)  # let queued requests finish
     state.engine.unload()
-    faulthandler.disable()
-    crash.close()
-    os.unlink(lifecycle.crash_file(os.getpid()))
     print("tinyai host stopped", flush=True)
     return 0

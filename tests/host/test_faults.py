@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import signal
+import stat
 
 import pytest
 
@@ -49,6 +51,8 @@ def test_native_crash_names_the_signal_and_what_to_do(client, expected, monkeypa
     assert signal_name in message and advice in message
     assert caught.value.partial == ""
     crashed = client._info or {}
+    reports = glob.glob(os.path.join(lifecycle.runtime_dir(), "*.crash"))
+    assert len(reports) == 1 and stat.S_IMODE(os.stat(reports[0]).st_mode) == 0o600  # the report, private
     monkeypatch.delenv("TINYAI_TEST_FAULT")
     assert client.ask(PROMPT)[0] == expected(PROMPT)
     assert lifecycle.read_info()["pid"] != crashed.get("pid")
