@@ -99,7 +99,10 @@ class NotebookAnswer:
 
             markup = f"<pre>{html.escape(plain)}</pre>"
             return {"text/html": markup, "text/plain": plain}
-        markdown = notice + (body or "…") + (f"\n\n<sub>{foot}</sub>" if foot else "")
+        from .safe_markdown import escape_html, safe_markdown
+
+        sub = f"\n\n<sub>{escape_html(foot)}</sub>" if foot else ""
+        markdown = notice + (safe_markdown(body) or "…") + sub
         return {"text/markdown": markdown, "text/plain": plain}
 
     def start(self) -> None:
