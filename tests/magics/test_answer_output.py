@@ -1,11 +1,14 @@
-"""What a notebook gets from ``%%ask``: the model's Markdown made safe. The client is scripted
-(helpers/hostile_media.py): the model is not under test, the text it could write is."""
+"""What a notebook gets from ``%%ask``: the model's Markdown made safe, and the answer as the
+cell's only output. The client is scripted (helpers/hostile_media.py): the model is not
+under test, the text it could write is."""
 
 from __future__ import annotations
 
 import re
 
+import nbformat
 from helpers.hostile_media import answer, scripted_client_cell
+from nbclient import NotebookClient
 
 from jupyter_tinyai.magics.safe_markdown import safe_markdown
 
@@ -37,3 +40,36 @@ def test_the_markdown_shown_is_the_safe_rewrite_while_streaming_and_at_the_end(n
     assert final["data"]["text/plain"].startswith(TEXT.rstrip("\n"))
     assert final["metadata"]["jupyter_tinyai"]["model"] == "scripted"
 
+
+def test_a_saved_notebook_holds_the_answer_alone(tmp_path):
+    """Run headless like the quick start: the Stop button (and a progress bar) leave no empty
+    output behind; a cell that printed something keeps it; an error replaces the answer."""
+    sources = [
+        scripted_client_cell("Paris is the capital of **France**."),
+        "%%ask\nWhat is the capital of France?",
+        "%ask And of Italy?",
+        "%%explain\nx = 1",
+        "%%ask\nwarn me",
+        "%%ask\nfail please",
+        "print('before')\n%ask and print",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [cell.outputs for cell in nb.cells]
+    for index in (1, 2, 3):
+        (only,) = outputs[index]
+        assert only["output_type"] == "display_data" and only["metadata"]["jupyter_tinyai"]["model"] == "scripted"
+        assert only["data"]["text/plain"].startswith("Paris is the capital of **France**.")
+    warned = outputs[4]
+    assert [o["output_type"] for o in warned if o["output_type"] == "stream"] == ["stream"]
+    assert "a warning while answering" in "".join(o.get("text", "") for o in warned)
+    assert any("text/markdown" in o.get("data", {}) for o in warned)
+    (failed,) = outputs[5]
+    assert failed["output_type"] == "error" and "scripted backend failed" in failed["evalue"]
+    mixed = outputs[6]
+    assert mixed[0]["output_type"] == "stream" and mixed[0]["text"] == "before\n"
+    assert any("text/markdown" in o.get("data", {}) for o in mixed)
+    for cell_outputs in outputs[:4] + outputs[5:]:  # the cell that printed keeps every output
+        assert not [o for o in cell_outputs if o.get("data") == {"text/plain": ""}], cell_outputs
