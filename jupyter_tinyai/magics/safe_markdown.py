@@ -197,10 +197,9 @@ class _Text:
         shown_alt = self.inline(alt)
         if kind in ("data", "relative"):
             return self.keep(f"![{shown_alt}]({_encode_url(url)})"), end
-        label = placeholder_label(shown_alt, url)
         if kind == "remote":
-            return self.keep(f"[{label}]({_encode_url(url)})"), end
-        return label.replace(" — click to open", " (not shown)"), end
+            return self.keep(f"[{placeholder_label(shown_alt, url)}]({_encode_url(url)})"), end
+        return (f"{shown_alt} (image not shown)" if shown_alt.strip() else "(image not shown)"), end
 
     def link(self, text: str, at: int) -> tuple[str, int]:
         match = _INLINE.match(text, at)

@@ -112,6 +112,9 @@ def test_sidebar_answer_loads_no_remote_media(browser, lab, leak):
         markdown.filter(has_text="html-data-image").wait_for()
         linked = ("md-reference", "md-shortcut", "md-protocol-relative", "html-img", "html-video-src", "html-audio", "html-input-image")
         _assert_inert(page, markdown, leak, data_images=3, linked=linked, rel={"noopener", "noreferrer"})
+        # an image inside a link is only named (a click there opens that link)
+        inner = markdown.locator("a[href='https://example.org/'] span.jp-TinyAI-remote-media")
+        assert inner.text_content() == f"inner (image from {leak.origin.split('://')[1]}, not loaded)"
     finally:
         page.context.close()
 

@@ -133,6 +133,7 @@ def test_links_keep_safe_targets_only():
     assert safe_markdown("[docs](https://docs.python.org/3/)") == "[docs](https://docs.python.org/3/)"
     assert safe_markdown("[local](data.csv) [mail](mailto:a@b.c)") == "[local](data.csv) [mail](mailto:a@b.c)"
     assert safe_markdown("[click me](javascript:alert(1))") == "click me"
+    assert safe_markdown("![x](javascript:alert(1)) ![](vbscript:y)") == "x (image not shown) (image not shown)"
     assert safe_markdown("[x](java&#9;script:alert(1))") == "x"
     assert safe_markdown("[x](data:text/html,<script>alert(1)</script>)") == "x"
     assert safe_markdown("[x][bad]\n\n[bad]: javascript:alert(1)") == "[x][bad]\n\n"

@@ -83,9 +83,14 @@ function placeholder(doc: Document, what: string, alt: string, url: string, inLi
   const text = placeholderLabel(what, alt, url);
   const { kind } = classifyUrl(url);
   if (kind !== 'remote' || inLink) {
+    // inside a link a click opens that link, so the media is only named there
     const span = doc.createElement('span');
     span.className = REMOTE_MEDIA_CLASS;
-    span.textContent = kind === 'remote' ? text : text.replace(' — click to open', ' (not shown)');
+    if (kind === 'remote') {
+      span.textContent = text.replace(' — click to open', ', not loaded');
+    } else {
+      span.textContent = alt.trim() ? `${alt.trim()} (${what} not shown)` : `(${what} not shown)`;
+    }
     return span;
   }
   const a = doc.createElement('a');
