@@ -67,8 +67,15 @@ ensure_node() {
     fi
 }
 
+# $1: the extra to install ("" or test); $2 = python-only: the JupyterLab extension is not
+# needed (the demo), so without Node.js the package installs without building it.
 install() {
-    ensure_node
+    if [ "${2:-}" = python-only ] && ! command -v node >/dev/null; then
+        say "no Node.js: installing without building the JupyterLab extension (\`$0 lab\` builds it)"
+        export SKIP_JUPYTER_BUILDER=1
+    else
+        ensure_node
+    fi
     make_venv
     detect_cmake_args
     say "installing jupyter-tinyai${1:+[$1]} (the first time, llama-cpp-python compiles for about 5 minutes)"
@@ -100,7 +107,7 @@ offline() {
 }
 
 demo() {
-    install ""
+    install "" python-only
     say "asking the bundled model"
     "$VENV/bin/jupyter" tinyai ask "What is the capital of France?"
 }

@@ -164,6 +164,7 @@ class TinyAIMagics(Magics):
         return self._finish(job, view, generation.run())
 
     async def _execute_async(self, job: Job):
+        from .tidy import OutputWatch
         from .widgets import StopButton
 
         buttons = []
@@ -174,11 +175,14 @@ class TinyAIMagics(Magics):
             buttons.append(button)
 
         view, generation = self._generation(job, on_start=show_stop)
+        watch = OutputWatch()
         try:
-            outcome = await generation.run_async()
+            with watch:
+                outcome = await generation.run_async()
         finally:
             for button in buttons:
                 button.remove()
+        view.alone = not watch.printed  # the cell is this magic only: its answer may be its only output
         return self._finish(job, view, outcome)
 
     async def run_async(self, name: str, line: str, cell: str | None):

@@ -120,9 +120,10 @@ COMMANDS = {
 
 
 def explain_error_into(session, record, show) -> None:
-    """Stream an explanation of ``record`` by calling ``show(markdown)`` (autoexplain button)."""
+    """Stream an explanation of ``record`` by calling ``show(markdown, plain)`` (autoexplain button)."""
     from ..errors import TinyAIError
     from .explain import error_prompt
+    from .safe_markdown import escape_html, safe_markdown
     from .session import _new_id
 
     conversation = _new_id("explain")
@@ -138,10 +139,10 @@ def explain_error_into(session, record, show) -> None:
             stats = chunk.stats or stats
             if time.monotonic() - last > 0.1:
                 last = time.monotonic()
-                show("".join(parts) + " ▌")
-        show("".join(parts) + f"\n\n<sub>{footer(stats)}</sub>")
+                show(safe_markdown("".join(parts)) + " ▌", "".join(parts))
+        show(safe_markdown("".join(parts)) + f"\n\n<sub>{escape_html(footer(stats))}</sub>", "".join(parts))
     except TinyAIError as error:
-        show(f"**{type(error).__name__}**: {error}")
+        show(f"**{type(error).__name__}**: {escape_html(str(error))}", f"{type(error).__name__}: {error}")
     finally:
         try:
             session.client.reset(conversation)

@@ -86,6 +86,7 @@ class NotebookAnswer:
         self.notice: str | None = None
         self._shown_progress = False
         self.updates = 0
+        self.alone = False  # set when the cell is this answer only (see tidy.py)
 
     def _bundle(self, text: str, foot: str = "", cursor: bool = False) -> dict:
         body = text + (" ▌" if cursor else "")
@@ -99,7 +100,10 @@ class NotebookAnswer:
 
             markup = f"<pre>{html.escape(plain)}</pre>"
             return {"text/html": markup, "text/plain": plain}
-        markdown = notice + (body or "…") + (f"\n\n<sub>{foot}</sub>" if foot else "")
+        from .safe_markdown import escape_html, safe_markdown
+
+        sub = f"\n\n<sub>{escape_html(foot)}</sub>" if foot else ""
+        markdown = notice + (safe_markdown(body) or "…") + sub
         return {"text/markdown": markdown, "text/plain": plain}
 
     def start(self) -> None:
@@ -131,14 +135,21 @@ class NotebookAnswer:
             update_display({"text/plain": ""}, raw=True, display_id=self.progress_id)
 
     def clear(self) -> None:
-        from IPython.display import update_display
+        from IPython.display import clear_output, update_display
 
+        if self.alone:  # the error message that follows replaces the cell's outputs
+            clear_output(wait=True)
+            return
         self.end_progress()
         update_display({"text/plain": ""}, raw=True, display_id=self.display_id)
 
     def finish(self, text: str, foot: str, meta: dict) -> None:
-        from IPython.display import update_display
+        from IPython.display import clear_output, display, update_display
 
+        if self.alone:  # the answer alone: no empty outputs where the Stop button and progress were
+            clear_output(wait=True)
+            display(self._bundle(text, foot), raw=True, metadata=meta, display_id=self.display_id)
+            return
         self.end_progress()
         update_display(self._bundle(text, foot), raw=True, metadata=meta, display_id=self.display_id)
 

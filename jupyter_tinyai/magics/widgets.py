@@ -55,8 +55,8 @@ def offer_explanation(explain_error, record) -> None:
     out = w.Output()
     lock = threading.Lock()
 
-    def show(markdown: str) -> None:
-        out.outputs = ({"output_type": "display_data", "data": {"text/markdown": markdown, "text/plain": markdown}, "metadata": {}},)
+    def show(markdown: str, plain: str) -> None:
+        out.outputs = ({"output_type": "display_data", "data": {"text/markdown": markdown, "text/plain": plain}, "metadata": {}},)
 
     def on_click(_button) -> None:
         if not lock.acquire(blocking=False):
@@ -117,4 +117,4 @@ def _status_html(status: dict) -> str:
     last = status.get("last") or {}
     speed = f"{last.get('tokens_per_s', 0):.1f} tokens/s" if last else "no answer yet"
     where = f" · {html.escape(status['placement'])}" if status.get("placement") else ""
-    return f"<b>{model}</b>{where} · memory {memory} · last answer {speed}"
+    return f"<b>{html.escape(model)}</b>{where} · memory {memory} · last answer {speed}"

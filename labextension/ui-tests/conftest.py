@@ -41,6 +41,7 @@ def lab(tmp_path_factory):
         JUPYTER_DATA_DIR=str(dirs["data"]),
         JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
         JUPYTER_PLATFORM_DIRS="1",
+        JUPYTER_PREFER_ENV_PATH="0",  # in a venv, its copy of the labextension would win over the tree's build
         IPYTHONDIR=str(home / "ipython"),
         HF_HUB_CACHE=str(home / "hf"),
         OLLAMA_MODELS=str(home / "ollama"),

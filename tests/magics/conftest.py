@@ -62,11 +62,13 @@ class Cell:
         return [m["content"] for m in self.of_type("error")]
 
     def answer_updates(self):
-        """The markdown of every update of the answer's display, in order."""
+        """Every update of the answer's display, in order (the last may show it again, alone,
+        after a clear_output: see jupyter_tinyai/magics/tidy.py)."""
         first = next(m for m in self.of_type("display_data") if "text/markdown" in m["content"]["data"])
         display_id = first["content"]["transient"]["display_id"]
         return [
-            m["content"] for m in self.of_type("update_display_data") if m["content"]["transient"]["display_id"] == display_id
+            m["content"] for m in self.of_type("display_data", "update_display_data")
+            if m is not first and m["content"].get("transient", {}).get("display_id") == display_id
         ]
 
     def final_answer(self):

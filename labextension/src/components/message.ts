@@ -1,15 +1,18 @@
 /**
  * One chat message on screen. Answers render as Markdown through JupyterLab's rendermime,
- * untrusted (so sanitized: no scripts, no event handlers, no javascript: links); every code
- * block gets Copy / Insert below / Replace selection buttons.
+ * untrusted (so sanitized: no scripts, no event handlers, no javascript: links), and with no
+ * remote image, video or audio (links instead, see media.ts); every code block gets
+ * Copy / Insert below / Replace selection buttons.
  */
 import { MimeModel, IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { TranslationBundle } from '@jupyterlab/translation';
+import { IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
 import { IChatMessage } from '../model';
 import { ICodeActions } from './codeactions';
+import { guardedRendermime, keepPlaceholderRel } from './media';
 
 /** The name of the User Timing measure of each Markdown render of an answer. */
 export const RENDER_MEASURE = 'jupyter-tinyai:render';
@@ -53,8 +56,9 @@ export class MessageView extends Widget {
     this._footer.className = 'jp-TinyAI-message-footer';
     if (message.role === 'assistant') {
       performance.clearMeasures?.(RENDER_MEASURE);
-      this._renderer = this._rendermime.createRenderer('text/markdown');
+      this._renderer = guardedRendermime(this._rendermime).createRenderer('text/markdown');
       this._renderer.addClass('jp-TinyAI-markdown');
+      this._relGuard = keepPlaceholderRel(this._renderer.node);
       this._body.appendChild(this._renderer.node);
     }
     this.node.appendChild(this._body);
@@ -185,6 +189,11 @@ export class MessageView extends Widget {
     }
   }
 
+  dispose(): void {
+    this._relGuard?.dispose();
+    super.dispose();
+  }
+
   private _renderFooter(m: IChatMessage): void {
     this._footer.textContent = '';
     for (const notice of m.notices ?? []) {
@@ -210,6 +219,7 @@ export class MessageView extends Widget {
   private _body: HTMLElement;
   private _footer: HTMLElement;
   private _renderer: IRenderMime.IRenderer | null = null;
+  private _relGuard: IDisposable | null = null;
   private _rendering = false;
   private _dirty = false;
   private _rendered: string | null = null;
