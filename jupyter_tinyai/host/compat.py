@@ -28,6 +28,7 @@ def handle_v1_models(h: Handler) -> None:
         {"id": m.id, "object": "model", "created": int(h.state.started), "owned_by": m.source or "local",
          "loaded": bool(loaded and loaded.id == m.id)}
         for m in specs
+        if not m.warning
     ]
     h._json(200, {"object": "list", "data": data})
 

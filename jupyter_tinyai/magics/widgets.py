@@ -81,7 +81,7 @@ def panel(session) -> None:
     from IPython.display import display
 
     client = session.client
-    ids = [spec.id for spec in client.list_models()]
+    ids = [spec.id for spec in client.list_models() if not spec.warning]
     status = client.status()
     current = session.model or ((status.get("model") or {}).get("id")) or (ids[0] if ids else None)
     if w is None:

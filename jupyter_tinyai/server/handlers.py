@@ -65,8 +65,10 @@ def _models(client) -> dict:
         default = models.resolve(None, getattr(client, "settings", None) or load_settings()).id
     except TinyAIError:
         default = None
+    specs = client.list_models()
     return {
-        "models": [spec.to_dict() for spec in client.list_models()],
+        "models": [spec.to_dict() for spec in specs if not spec.warning],
+        "warnings": [spec.warning for spec in specs if spec.warning],  # bad files, remotes down
         "loaded": loaded["id"] if loaded else None,
         "default": default,
     }
