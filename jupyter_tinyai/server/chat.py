@@ -8,6 +8,10 @@ handler provides. Messages sent for one request, in order::
     progress* (only while a model loads)
     start, notice?, token*, done      — or error, at any point
 
+A notice says the conversation's saved file was damaged and set aside (the answer starts a
+new conversation), or that the context was trimmed to fit. Whatever fails in a turn —
+the model, the history store, a bug — ends the request with an ``error`` message.
+
 The engine keeps each conversation's turns under ``"lab:" + conversation id``; before a
 turn they are compared with the saved history and rebuilt from it when they differ (a
 server or host restart, a conversation the engine never saw).
@@ -26,7 +30,7 @@ from dataclasses import dataclass, field
 from ..backends.base import Stats
 from ..errors import TinyAIError
 from ..prompts import ContextPiece
-from .history import HistoryStore, engine_messages, valid_id
+from .history import DamagedHistory, HistoryStore, engine_messages, valid_id
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,7 @@ class ChatRequest:
     cancel: threading.Event = field(default_factory=threading.Event)
     task: asyncio.Task | None = None
     position: int = 0
+    recorded: bool = False  # the user's message is in the history
 
 
 def _number(value, name, rid, kind=float, low=0.0, high=None):
@@ -157,6 +162,8 @@ class ChatService:
                 self.running = request
                 try:
                     await self._answer(request)
+                except Exception as error:  # noqa: BLE001 - a turn never fails silently
+                    self._failed(request, error, "")
                 finally:
                     self.running = None
         except asyncio.CancelledError:
@@ -179,9 +186,16 @@ class ChatService:
         if request.cancel.is_set():
             request.send({"type": "done", "id": request.id, "text": "", "stats": Stats(finish_reason="cancelled").to_dict()})
             return
-        saved = self.store.get(request.conversation)
+        try:
+            saved = self.store.get(request.conversation)
+            damaged = None
+        except DamagedHistory as error:
+            if not error.set_aside:  # still in the way: never written over
+                raise
+            saved, damaged = None, f"{error} This answer starts a new conversation."  # a fresh file
         earlier = engine_messages(saved["messages"]) if saved else []
         self.store.add_user(request.conversation, request.notebook, request.prompt, request.context)
+        request.recorded = True
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
 
@@ -210,9 +224,17 @@ class ChatService:
                 request.send({"type": "token", "id": request.id, "text": payload})
             elif kind in ("start", "progress", "notice"):
                 request.send({"type": kind, "id": request.id, **payload})
+                if kind == "start" and damaged:
+                    request.send({"type": "notice", "id": request.id, "text": damaged})
             elif kind == "end":
                 stats = (payload or Stats(finish_reason="cancelled")).to_dict()
-                self.store.add_answer(request.conversation, "".join(parts), stats)
+                try:
+                    self.store.add_answer(request.conversation, "".join(parts), stats)
+                except Exception as error:  # noqa: BLE001 - the user is told; the text is on screen
+                    log.error("TinyAI could not save an answer", exc_info=error)
+                    request.send({"type": "error", "id": request.id, "kind": "history",
+                                  "message": f"the answer could not be saved to the chat history ({type(error).__name__}: {error})."})
+                    return
                 request.send({"type": "done", "id": request.id, "stats": stats, "text": "".join(parts)})
                 return
             else:  # fail
@@ -259,10 +281,15 @@ class ChatService:
         else:
             log.error("TinyAI chat request failed", exc_info=error)
             wire = {"kind": "internal", "message": f"unexpected error ({type(error).__name__}: {error}); the Jupyter server log has the details."}
-        if partial:
-            self.store.add_answer(request.conversation, partial, Stats(finish_reason="error").to_dict())
-        else:
-            self.store.drop_unanswered(request.conversation)
+        try:
+            if not request.recorded:
+                pass  # failed before the user's message was saved: nothing to take back
+            elif partial:
+                self.store.add_answer(request.conversation, partial, Stats(finish_reason="error").to_dict())
+            else:
+                self.store.drop_unanswered(request.conversation)
+        except Exception:  # noqa: BLE001 - the error below is what the user needs to see
+            log.error("TinyAI could not record a failed turn in the chat history", exc_info=True)
         request.send({"type": "error", "id": request.id, **wire})
 
     # -- conversations --------------------------------------------------------------------

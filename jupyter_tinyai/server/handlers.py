@@ -26,7 +26,7 @@ from .chat import (
     chat_request,
     parse,
 )
-from .history import ID_PATTERN
+from .history import ID_PATTERN, DamagedHistory
 
 AUTH_RESOURCE = "tinyai"
 
@@ -105,14 +105,19 @@ class ConversationsHandler(TinyAIHandler):
     @authorized
     async def get(self):
         notebook = self.get_query_argument("notebook", None)
-        self.finish({"conversations": self.service.store.list(notebook)})
+        notices: list[str] = []  # one line per damaged file set aside by this listing
+        conversations = self.service.store.list(notebook, notices)
+        self.finish({"conversations": conversations, "notices": notices})
 
 
 class ConversationHandler(TinyAIHandler):
     @web.authenticated
     @authorized
     async def get(self, cid):
-        data = self.service.store.get(cid)
+        try:
+            data = self.service.store.get(cid)
+        except DamagedHistory as damaged:
+            raise web.HTTPError(404, str(damaged)) from None
         if data is None:
             raise web.HTTPError(404, f"no conversation {cid}")
         keys = ("id", "notebook", "title", "updated", "model", "messages")
