@@ -4,7 +4,9 @@ thread, streamed back as wire messages, and recorded in the history.
 No tornado here: a request carries a ``send(message: dict)`` callable, which the WebSocket
 handler provides. Messages sent for one request, in order::
 
-    queued*  (only while another request runs; position 1 = next)
+    queued*  (only while another request runs; position 1 = next): sent when the request
+             joins the queue and when it reaches one of the last QUEUE_UPDATES places —
+             at most 1 + QUEUE_UPDATES per request, so a burst of N costs O(N) frames
     progress* (only while a model loads)
     start, notice?, token*, done      — or error, at any point
 
@@ -35,6 +37,9 @@ from .history import DamagedHistory, HistoryStore, engine_messages, valid_id
 log = logging.getLogger(__name__)
 
 ENGINE_PREFIX = "lab:"
+
+#: a waiter is told its place when it joins and again at each of the last this many places
+QUEUE_UPDATES = 3
 
 
 class BadMessage(Exception):
@@ -175,8 +180,10 @@ class ChatService:
             raise
 
     def _announce(self) -> None:
+        """Tell a waiter its place when it joins, then only at the last QUEUE_UPDATES
+        places: linear in the number of requests, however long the queue."""
         for index, request in enumerate(self.waiting, 1):
-            if request.position != index:
+            if request.position == 0 or (index != request.position and index <= QUEUE_UPDATES):
                 request.position = index
                 request.send({"type": "queued", "id": request.id, "position": index})
 
