@@ -20,7 +20,7 @@ from .config import TinyAI, default_threads, load_settings
 from .conversations import Conversations
 from .errors import EmptyPrompt
 from .memory import check_fits, process_rss
-from .prompts import ContextPiece, fit
+from .prompts import ContextPiece, check_prompt_size, fit
 
 MIN_ANSWER_TOKENS = 64
 
@@ -100,6 +100,8 @@ class Engine:
         """
         if not prompt or not prompt.strip():
             raise EmptyPrompt("the prompt is empty: write a question or an instruction.")
+        context = list(context)
+        check_prompt_size(prompt, [p.text for p in context] + [system or ""], self.settings.n_ctx)
         with self._lock:
             backend = self._backend_for(model, progress)
             cancel = cancel or threading.Event()

@@ -14,6 +14,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from ..backends.base import Message
+from ..prompts import check_prompt_size
 from .protocol import BadRequest, error_body, field, message_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,6 +55,7 @@ def handle_v1_chat(h: Handler) -> None:
     kwargs = {"model": model, "system": system, "temperature": field(data, "temperature", float),
               "max_tokens": max_tokens, "seed": field(data, "seed", int)}
     stream = bool(field(data, "stream", bool, False))
+    check_prompt_size(turns[-1].content, [system or ""], h.state.engine.settings.n_ctx)  # before queueing
     cid = "openai:" + (field(data, "user", str) or "")
     rid = "chatcmpl-" + uuid.uuid4().hex
     created = int(time.time())

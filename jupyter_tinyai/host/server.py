@@ -35,8 +35,8 @@ from urllib.parse import parse_qs, urlparse
 from .._version import __version__
 from ..backends.base import Message
 from ..engine import Engine
-from ..errors import EmptyPrompt, GenerationError, ModelNotFound, TinyAIError
-from ..prompts import ContextPiece
+from ..errors import EmptyPrompt, GenerationError, ModelNotFound, PromptTooLong, TinyAIError
+from ..prompts import ContextPiece, check_prompt_size
 from . import lifecycle
 from .compat import handle_v1_chat, handle_v1_models
 from .protocol import (
@@ -262,6 +262,8 @@ class Handler(BaseHTTPRequestHandler):
             route(self)
         except (BadRequest, EmptyPrompt) as exc:
             self._json(400, error_body(str(exc)))
+        except PromptTooLong as exc:
+            self._json(400, error_body(str(exc), exc.kind))
         except ModelNotFound as exc:
             self._json(404, error_body(str(exc), exc.kind))
         except TinyAIError as exc:
@@ -354,11 +356,20 @@ def chat_kwargs(data: dict) -> dict:
     }
 
 
+def check_size(h: Handler, prompt: str, extra: list[str], settings) -> None:
+    """Refuse a prompt far beyond the context window at the door, before it is queued."""
+    n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
+    if isinstance(n_ctx, bool) or not isinstance(n_ctx, int) or n_ctx <= 0:
+        n_ctx = h.state.engine.settings.n_ctx
+    check_prompt_size(prompt, extra, n_ctx)
+
+
 def handle_chat(h: Handler) -> None:
     data = h._body()
     prompt = field(data, "prompt", str, required=True)
     kwargs = chat_kwargs(data)
     settings = data.get("settings") or {}
+    check_size(h, prompt, [p.text for p in kwargs["context"]] + [kwargs["system"] or ""], settings)
     req = h.state.register(field(data, "id", str), "chat")
 
     def run(emit):

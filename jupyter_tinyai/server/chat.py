@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from ..backends.base import Stats
 from ..errors import TinyAIError
-from ..prompts import ContextPiece
+from ..prompts import ContextPiece, check_prompt_size
 from .history import DamagedHistory, HistoryStore, engine_messages, valid_id
 
 log = logging.getLogger(__name__)
@@ -45,12 +45,13 @@ QUEUE_UPDATES = 3
 class BadMessage(Exception):
     """A WebSocket message that does not follow the protocol."""
 
-    def __init__(self, message: str, request_id=None):
+    def __init__(self, message: str, request_id=None, kind: str = "bad_request"):
         super().__init__(message)
         self.request_id = request_id
+        self.kind = kind
 
     def to_wire(self) -> dict:
-        data = {"type": "error", "kind": "bad_request", "message": str(self)}
+        data = {"type": "error", "kind": self.kind, "message": str(self)}
         if self.request_id is not None:
             data["id"] = self.request_id
         return data
@@ -99,8 +100,9 @@ def parse(raw) -> dict:
     return msg
 
 
-def chat_request(msg: dict) -> ChatRequest:
-    """A :class:`ChatRequest` from a parsed ``chat`` message; raises :class:`BadMessage`."""
+def chat_request(msg: dict, n_ctx: int | None = None) -> ChatRequest:
+    """A :class:`ChatRequest` from a parsed ``chat`` message; raises :class:`BadMessage`
+    (also for a prompt too long for an ``n_ctx``-token context, when given)."""
     rid = msg["id"]
     prompt = msg.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
@@ -119,6 +121,11 @@ def chat_request(msg: dict) -> ChatRequest:
     model = msg.get("model") or None
     if model is not None and not isinstance(model, str):
         raise BadMessage("'model' must be a model id (a string)", rid)
+    if n_ctx:
+        try:
+            check_prompt_size(prompt, [p["text"] for p in context], n_ctx)
+        except TinyAIError as error:
+            raise BadMessage(str(error), rid, error.kind) from None
     return ChatRequest(
         id=rid,
         prompt=prompt,
@@ -134,9 +141,10 @@ def chat_request(msg: dict) -> ChatRequest:
 class ChatService:
     """One per server: runs requests one at a time, in arrival order."""
 
-    def __init__(self, store: HistoryStore, client: Callable[[], object]):
+    def __init__(self, store: HistoryStore, client: Callable[[], object], n_ctx: int | None = None):
         self.store = store
         self.client = client  # called in a worker thread: may start the host
+        self.n_ctx = n_ctx  # the configured context window: prompts far beyond it are refused
         self.waiting: list[ChatRequest] = []
         self.running: ChatRequest | None = None
         self._lock: asyncio.Lock | None = None

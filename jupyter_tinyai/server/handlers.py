@@ -169,7 +169,7 @@ class ChatWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
                 return
             if msg["id"] in self.requests:
                 raise BadMessage(f"request {msg['id']!r} is still running: use a new id", msg["id"])
-            request: ChatRequest = chat_request(msg)
+            request: ChatRequest = chat_request(msg, self.service.n_ctx)
         except BadMessage as error:
             self.send(error.to_wire())
             return

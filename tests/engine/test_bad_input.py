@@ -95,3 +95,13 @@ def test_chat_template_runs_sandboxed():
     assert render("", messages) == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
     raising = "{{ raise_exception('no system role') }}"
     assert render(raising, messages) == render(CHATML, messages)
+
+
+def test_a_prompt_far_beyond_the_context_is_refused_before_loading(fresh):
+    from jupyter_tinyai.errors import PromptTooLong
+    from jupyter_tinyai.prompts import max_prompt_chars
+
+    limit = max_prompt_chars(fresh.settings.n_ctx)
+    with pytest.raises(PromptTooLong, match=f"{limit:,} allowed.*Send less.*longer context"):
+        list(fresh.chat("x" * (limit + 1)))
+    assert fresh.model is None  # refused at the door: nothing loaded, nothing queued
