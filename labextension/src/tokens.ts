@@ -28,6 +28,8 @@ export interface IModelInfo {
 
 export interface IModelList {
   models: IModelInfo[];
+  /** One line per model file (or remote) that could not be listed; not models. */
+  warnings?: string[];
   loaded: string | null;
   default: string | null;
 }
@@ -66,6 +68,12 @@ export interface IConversationSummary {
   updated: string | number;
   model?: string | null;
   message_count: number;
+}
+
+export interface IConversationList {
+  conversations: IConversationSummary[];
+  /** One line per damaged history file the server set aside while listing. */
+  notices?: string[];
 }
 
 export interface IStoredMessage {
