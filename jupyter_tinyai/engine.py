@@ -21,7 +21,7 @@ from .config import TinyAI, load_settings
 from .conversations import Conversations
 from .errors import EmptyPrompt
 from .memory import check_fits, process_rss
-from .prompts import ContextPiece, fit
+from .prompts import ContextPiece, check_prompt_size, fit
 from .validation import generation
 
 MIN_ANSWER_TOKENS = 64
@@ -119,6 +119,8 @@ class Engine:
             raise EmptyPrompt("the prompt is empty: write a question or an instruction.")
         checked = generation(temperature, max_tokens, seed)
         temperature, max_tokens, seed = checked["temperature"], checked["max_tokens"], checked["seed"]
+        context = list(context)
+        check_prompt_size(prompt, [p.text for p in context] + [system or ""], self.settings.n_ctx)
         with self._lock:
             backend = self._backend_for(model, progress)
             cancel = cancel or threading.Event()

@@ -64,6 +64,12 @@ class EmptyPrompt(TinyAIError):
     kind = "empty_prompt"
 
 
+class PromptTooLong(TinyAIError):
+    """A prompt (with its context) far longer than any context window it could fit in."""
+
+    kind = "prompt_too_long"
+
+
 class GenerationError(TinyAIError):
     """The backend failed while generating."""
 

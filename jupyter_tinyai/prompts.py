@@ -11,8 +11,15 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .backends.base import Message
+from .errors import PromptTooLong
 
 TRUNCATED = "\n… [truncated]"
+
+#: a prompt is refused beyond this many times the context window (at CHARS_PER_TOKEN), and
+#: never below PROMPT_FLOOR_CHARS (a small window shortens a longer prompt in no time)
+PROMPT_CONTEXT_MULTIPLE = 4
+CHARS_PER_TOKEN = 4
+PROMPT_FLOOR_CHARS = 131_072
 
 
 @dataclass
@@ -33,6 +40,24 @@ def user_message(prompt: str, context: list[ContextPiece]) -> str:
     if not context:
         return prompt
     return "\n\n".join([p.render() for p in context] + [prompt])
+
+
+def max_prompt_chars(n_ctx: int) -> int:
+    return max(PROMPT_FLOOR_CHARS, PROMPT_CONTEXT_MULTIPLE * n_ctx * CHARS_PER_TOKEN)
+
+
+def check_prompt_size(prompt: str, extra: list[str], n_ctx: int) -> None:
+    """Refuse, before any queueing or tokenizing, a prompt (plus ``extra``: its context
+    pieces, a system prompt) far longer than an ``n_ctx``-token window: it would be cut to
+    a fraction anyway, after minutes of work."""
+    chars = len(prompt) + sum(len(text) for text in extra)
+    limit = max_prompt_chars(n_ctx)
+    if chars > limit:
+        raise PromptTooLong(
+            f"the prompt and its context are {chars:,} characters, more than the {limit:,} allowed with a "
+            f"{n_ctx:,}-token context window (which holds about {n_ctx * CHARS_PER_TOKEN:,}). Send less "
+            "(the part that matters, or a summary), or use a model with a longer context (c.TinyAI.n_ctx)."
+        )
 
 
 def build(system: str, history: list[Message], prompt: str, context: list[ContextPiece]) -> list[Message]:

@@ -14,6 +14,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from ..backends.base import Message
+from ..prompts import check_prompt_size
 from ..validation import generation
 from .protocol import BadRequest, error_body, field, message_text
 from .scheduler import Cancelled
@@ -30,6 +31,7 @@ def handle_v1_models(h: Handler) -> None:
         {"id": m.id, "object": "model", "created": int(h.state.started), "owned_by": m.source or "local",
          "loaded": bool(loaded and loaded.id == m.id)}
         for m in specs
+        if not m.warning
     ]
     h._json(200, {"object": "list", "data": data})
 
@@ -56,6 +58,7 @@ def handle_v1_chat(h: Handler) -> None:
               **generation(data.get("temperature"), data.get("max_tokens") if limit is None else limit, data.get("seed"))}
     h.state.check_model(model)
     stream = bool(field(data, "stream", bool, False))
+    check_prompt_size(turns[-1].content, [system or ""], h.state.engine.settings.n_ctx)  # before queueing
     cid = "openai:" + (field(data, "user", str) or "")
     rid = "chatcmpl-" + uuid.uuid4().hex
     created = int(time.time())

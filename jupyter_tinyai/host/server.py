@@ -45,10 +45,11 @@ from ..errors import (
     InvalidRequest,
     ModelFileError,
     ModelNotFound,
+    PromptTooLong,
     RemoteError,
     TinyAIError,
 )
-from ..prompts import ContextPiece
+from ..prompts import ContextPiece, check_prompt_size
 from ..validation import check_settings, generation
 from . import lifecycle
 from .compat import handle_v1_chat, handle_v1_models
@@ -238,7 +239,7 @@ class HostState:
 #: fit, or a backend missing here, leaves the service unavailable.
 ERROR_STATUS = (
     (ModelNotFound, 404),
-    ((InvalidRequest, EmptyPrompt, ModelFileError), 400),
+    ((InvalidRequest, EmptyPrompt, ModelFileError, PromptTooLong), 400),
     (RemoteError, 502),
     ((InsufficientMemory, BackendUnavailable), 503),
 )
@@ -436,12 +437,21 @@ def chat_kwargs(data: dict) -> dict:
     }
 
 
+def check_size(h: Handler, prompt: str, extra: list[str], settings) -> None:
+    """Refuse a prompt far beyond the context window at the door, before it is queued."""
+    n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
+    if isinstance(n_ctx, bool) or not isinstance(n_ctx, int) or n_ctx <= 0:
+        n_ctx = h.state.engine.settings.n_ctx
+    check_prompt_size(prompt, extra, n_ctx)
+
+
 def handle_chat(h: Handler) -> None:
     data = h._body()
     prompt = field(data, "prompt", str, required=True)
     kwargs = chat_kwargs(data)
     h.state.check_model(kwargs["model"], files_only=True)
     settings = check_settings(data.get("settings") or {})
+    check_size(h, prompt, [p.text for p in kwargs["context"]] + [kwargs["system"] or ""], settings)
     req = h.state.register(field(data, "id", str), "chat")
 
     def run(emit):

@@ -18,12 +18,15 @@ def models(session, args):
 
     client = session.client
     current = session.chosen_id()
-    rows = []
+    rows, warnings = [], []
     for spec in client.list_models():
+        if spec.warning:
+            warnings.append(f"warning: {spec.warning}")
+            continue
         mark = "*" if spec.id == current else " "
         size = human_size(spec.size_bytes) if spec.size_bytes else ""
         rows.append(f"{mark} {spec.id:<50} {size:>9} {spec.quantization:<8} {spec.source}")
-    _print("\n".join(rows) if rows else "no models found: see `jupyter tinyai models`.")
+    _print("\n".join((rows or ["no models found: see `jupyter tinyai models`."]) + warnings))
 
 
 def use(session, args):

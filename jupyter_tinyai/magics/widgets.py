@@ -81,7 +81,7 @@ def panel(session) -> None:
     from IPython.display import display
 
     client = session.client
-    ids = [spec.id for spec in client.list_models()]
+    ids = [spec.id for spec in client.list_models() if not spec.warning]
     status = client.status()
     current = session.chosen_id()
     if w is None:

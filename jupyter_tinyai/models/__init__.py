@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 
 from ..errors import AmbiguousModel, ModelFileError, ModelNotFound, TinyAIError
-from .describe import describe_path
+from .describe import AdapterFile, describe_path
 from .sources import SOURCES, bundled_path
-from .spec import ModelSpec, human_size
+from .spec import ModelSpec, human_size, warning_entry
 
 __all__ = ["ModelSpec", "list_models", "resolve", "human_size", "default_model", "bundled_path"]
+
+log = logging.getLogger(__name__)
 
 
 def _remote_models(settings) -> list[ModelSpec]:
@@ -27,29 +30,49 @@ LISTERS: list = [_remote_models]
 
 
 def _describe(found, backend: str) -> ModelSpec | None:
+    """The file's spec; for a bad file, a warning entry naming it (the listing goes on)."""
     path, source, name = found
     try:
         spec = describe_path(path, source, backend)
-    except TinyAIError:
-        return None  # a bad file in a scanned folder is skipped when listing
+    except AdapterFile:
+        return None  # a LoRA adapter next to the models: not a model, nothing wrong
+    except TinyAIError as exc:
+        return warning_entry(f"not listed: {exc}", path, source)
+    except Exception as exc:  # noqa: BLE001 - one unreadable file must not hide every other model
+        log.warning("cannot describe %s", path, exc_info=True)
+        return warning_entry(f"not listed: {path} cannot be read ({type(exc).__name__}: {exc}).", path, source)
     if name:
         spec.name = name
         spec.id = f"{spec.backend}:{name}"
     return spec
 
 
+def _found(source, settings, warnings: list) -> list:
+    """What ``source`` finds; when it fails (a folder it cannot read), a warning instead."""
+    try:
+        return list(source(settings))
+    except Exception as exc:  # noqa: BLE001 - one unreadable folder must not hide every other model
+        log.warning("model source %s failed", source.__name__, exc_info=True)
+        warnings.append(warning_entry(f"models from {source.__name__} not listed: {type(exc).__name__}: {exc}", source=source.__name__))
+        return []
+
+
 def list_models(settings, include_remote: bool = True) -> list[ModelSpec]:
-    """Every usable model, in source order, without duplicates (same file twice)."""
+    """Every usable model, in source order, without duplicates (same file twice); a file that
+    cannot be used is an entry with ``spec.warning`` set instead (one line naming it)."""
     backend = settings.backend  # "auto" is decided per file (MLX reads some GGUFs, llama.cpp all)
     seen_paths, seen_ids, result = set(), set(), []
     for source in SOURCES:
-        for found in source(settings):
+        for found in _found(source, settings, result):
             real = os.path.realpath(found[0])
             if real in seen_paths:
                 continue
             seen_paths.add(real)
             spec = _describe(found, backend)
             if spec is None:
+                continue
+            if spec.warning:
+                result.append(spec)
                 continue
             if spec.id in seen_ids:  # same name in two places: keep both, tell them apart
                 spec.id = f"{spec.id}@{spec.source}"
@@ -92,7 +115,8 @@ def resolve(name: str | None, settings) -> ModelSpec:
         from .remote import resolve_remote  # contacts only the remote named
 
         return resolve_remote(name, settings)
-    models = list_models(settings, include_remote=False)  # a remote model is chosen by its full id
+    # a remote model is chosen by its full id; a bad file (a warning entry) is no candidate
+    models = [m for m in list_models(settings, include_remote=False) if not m.warning]
     lowered = name.lower()
     for attr in ("id", "name"):
         exact = [m for m in models if getattr(m, attr).lower() == lowered]

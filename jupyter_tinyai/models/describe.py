@@ -11,6 +11,10 @@ from .gguf import read_gguf
 from .spec import ModelSpec
 
 
+class AdapterFile(ModelFileError):
+    """A LoRA adapter where a model is expected (a listing leaves it out without a warning)."""
+
+
 def is_mlx_folder(path: str) -> bool:
     try:
         names = os.listdir(path)
@@ -32,7 +36,7 @@ def describe_gguf(path: str, source: str, backend: str, name: str | None = None)
 
     info = read_gguf(path)
     if info.is_adapter:
-        raise ModelFileError(f"{path} is a LoRA adapter, not a model: use it with --adapter.")
+        raise AdapterFile(f"{path} is a LoRA adapter, not a model: use it with --adapter.")
     backend = gguf_backend(backend, info.metadata)
     name = name or gguf_name(path)
     return ModelSpec(
@@ -55,6 +59,11 @@ def describe_mlx(path: str, source: str, name: str | None = None) -> ModelSpec:
             config = json.load(handle)
     except (OSError, ValueError) as exc:
         raise ModelFileError(f"{path}/config.json cannot be read ({exc}); the MLX model folder is incomplete.") from exc
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{path}/config.json is not a JSON object; the MLX model folder is damaged.")
+    context = config.get("max_position_embeddings") or 0
+    if isinstance(context, bool) or not isinstance(context, int):
+        raise ModelFileError(f"{path}/config.json is damaged: 'max_position_embeddings' is not a whole number.")
     quant = config.get("quantization") or config.get("quantization_config") or {}
     bits = quant.get("bits") if isinstance(quant, dict) else None
     size = sum(
@@ -69,7 +78,7 @@ def describe_mlx(path: str, source: str, name: str | None = None) -> ModelSpec:
         path=path,
         quantization=f"{bits}bit" if bits else str(config.get("torch_dtype", "")),
         size_bytes=size,
-        context_length=int(config.get("max_position_embeddings", 0) or 0),
+        context_length=context,
         source=source,
         architecture=str(config.get("model_type", "")),
     )

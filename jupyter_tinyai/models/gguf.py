@@ -1,8 +1,14 @@
 """Read a GGUF file's header and metadata without loading it.
 
 Enough to list a model (architecture, context length, quantization, chat template) and
-to tell a good file from a bad one (not a GGUF, empty, truncated) before llama.cpp or MLX
-touches it. Tensor data is never read: only the header, the metadata and the tensor index.
+to tell a good file from a bad one (not a GGUF, empty, truncated, a value of the wrong type)
+before llama.cpp or MLX touches it. Tensor data is never read: only the header, the metadata
+and the tensor index, and no more of those than :data:`MAX_HEADER_BYTES`; an array claiming
+more than :data:`MAX_ARRAY_ITEMS` elements is refused by its count, before it is read.
+
+Metadata values are read through typed accessors (:meth:`GGUFInfo.string`,
+:meth:`GGUFInfo.integer`, …): a value of the wrong type is a :class:`ModelFileError` naming
+the file and the key, never a ``TypeError`` somewhere later.
 """
 
 from __future__ import annotations
@@ -15,6 +21,13 @@ from functools import lru_cache
 from ..errors import ModelFileError
 
 MAGIC = b"GGUF"
+
+#: most elements one metadata array may have (the largest vocabularies have about 262,000)
+MAX_ARRAY_ITEMS = 1 << 20
+#: most bytes of header (metadata and tensor index) read from one file
+MAX_HEADER_BYTES = 1 << 26
+#: arrays longer than this are skipped, not kept (only short ones, e.g. per-layer values, are used)
+KEEP_ARRAY_ITEMS = 4096
 
 # metadata value types
 _UINT8, _INT8, _UINT16, _INT16, _UINT32, _INT32, _FLOAT32, _BOOL, _STRING, _ARRAY, _UINT64, _INT64, _FLOAT64 = range(13)
@@ -55,51 +68,124 @@ class GGUFInfo:
     expected_size: int | None = None  # bytes the tensor data needs, when all types are known
     index_offset: int = 0  # where the tensor index starts in the file (after the metadata)
 
+    # -- typed accessors: a wrong type is a ModelFileError naming the file and the key ------
+
+    def _wrong(self, key: str, value, expected: str) -> ModelFileError:
+        found = "an array" if isinstance(value, list) else f"a {_TYPE_NAMES.get(type(value), type(value).__name__)}"
+        return ModelFileError(
+            f"{self.path} is corrupt: its metadata {key!r} is {found} where {expected} is expected. "
+            "Download the file again, or delete it."
+        )
+
+    def string(self, key: str, default: str = "") -> str:
+        value = self.metadata.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise self._wrong(key, value, "a string")
+        return value
+
+    def integer(self, key: str, default: int = 0) -> int:
+        value = self.metadata.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._wrong(key, value, "a whole number")
+        return value
+
+    def integers(self, key: str, default: int = 0) -> list[int]:
+        """A whole number or an array of them (per-layer values), as a list."""
+        value = self.metadata.get(key)
+        if isinstance(value, list):
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+                raise self._wrong(key, value, "whole numbers")
+            return value
+        return [self.integer(key, default)]
+
+    # -- what a listing and a backend use --------------------------------------------------
+
     @property
     def architecture(self) -> str:
-        return str(self.metadata.get("general.architecture", ""))
+        return self.string("general.architecture")
 
     @property
     def context_length(self) -> int:
-        return int(self.metadata.get(f"{self.architecture}.context_length", 0) or 0)
+        return max(0, self.integer(f"{self.architecture}.context_length"))
 
     @property
     def quantization(self) -> str:
-        file_type = self.metadata.get("general.file_type")
-        return FILE_TYPES.get(file_type, f"type {file_type}") if file_type is not None else ""
+        if self.metadata.get("general.file_type") is None:
+            return ""
+        file_type = self.integer("general.file_type")
+        return FILE_TYPES.get(file_type, f"type {file_type}")
 
     @property
     def chat_template(self) -> str:
-        return str(self.metadata.get("tokenizer.chat_template", "") or "")
+        return self.string("tokenizer.chat_template")
 
     @property
     def is_adapter(self) -> bool:
-        return self.metadata.get("general.type") == "adapter"
+        return self.string("general.type") == "adapter"
+
+    @property
+    def alignment(self) -> int:
+        """Alignment of the tensor data: a power of two (llama.cpp refuses anything else)."""
+        alignment = self.integer("general.alignment", 32)
+        if alignment <= 0 or alignment & (alignment - 1):
+            raise ModelFileError(
+                f"{self.path} is corrupt: its metadata 'general.alignment' is {alignment}, not a power of two. "
+                "Download the file again, or delete it."
+            )
+        return alignment
 
     def kv_bytes_per_token(self, cache_type: str = "f16") -> int:
         """KV cache bytes per token of context, keys and values stored as ``cache_type``
         (a key of KV_CACHE_TYPES), 0 when unknown."""
-        arch, md = self.architecture, self.metadata
-        layers = int(md.get(f"{arch}.block_count", 0) or 0)
-        embd = int(md.get(f"{arch}.embedding_length", 0) or 0)
-        heads = int(md.get(f"{arch}.attention.head_count", 0) or 0)
-        kv_heads = md.get(f"{arch}.attention.head_count_kv", heads)
-        if isinstance(kv_heads, list):
-            kv_heads = max(kv_heads) if kv_heads else heads
-        if not (layers and embd and heads):
+        arch = self.architecture
+        layers = self.integer(f"{arch}.block_count")
+        embd = self.integer(f"{arch}.embedding_length")
+        heads = self.integer(f"{arch}.attention.head_count")
+        kv_heads = max(self.integers(f"{arch}.attention.head_count_kv", heads) or [heads])
+        if layers <= 0 or embd <= 0 or heads <= 0:
             return 0
-        key = int(md.get(f"{arch}.attention.key_length", 0) or embd // heads)
-        value = int(md.get(f"{arch}.attention.value_length", 0) or key)
+        key = self.integer(f"{arch}.attention.key_length") or embd // heads
+        value = self.integer(f"{arch}.attention.value_length") or key
         per_block, block_bytes = _TYPE_SIZES[KV_CACHE_TYPES[cache_type]]
-        return layers * int(kv_heads) * (key + value) * block_bytes // per_block
+        return layers * max(kv_heads, 0) * (key + value) * block_bytes // per_block
+
+    def check(self) -> None:
+        """Read every value a listing or a backend uses: raise ModelFileError on a wrong type."""
+        for name in ("architecture", "context_length", "quantization", "chat_template", "is_adapter", "alignment"):
+            getattr(self, name)
+        self.kv_bytes_per_token()
+
+
+_TYPE_NAMES = {str: "string", int: "whole number", float: "number", bool: "boolean"}
 
 
 class _Reader:
-    def __init__(self, handle, path: str):
+    def __init__(self, handle, path: str, size: int):
         self.handle = handle
         self.path = path
+        self.size = size
+        self.limit = min(size, MAX_HEADER_BYTES)
+        self.pos = handle.tell()
+
+    def _room(self, n: int) -> None:
+        """Refuse to read or skip ``n`` bytes past the end of the file or the header cap."""
+        end = self.pos + n
+        if end <= self.limit:
+            self.pos = end
+            return
+        if end > self.size:
+            raise ModelFileError(f"{self.path} is truncated: its header ends early. Download the file again.")
+        raise ModelFileError(
+            f"{self.path} is corrupt: its header is larger than {MAX_HEADER_BYTES >> 20} MB "
+            "(metadata and tensor index of real models take a few MB). Download the file again, or delete it."
+        )
 
     def read(self, n: int) -> bytes:
+        self._room(n)
         data = self.handle.read(n)
         if len(data) != n:
             raise ModelFileError(
@@ -107,53 +193,91 @@ class _Reader:
             )
         return data
 
+    def skip(self, n: int) -> None:
+        self._room(n)
+        self.handle.seek(n, os.SEEK_CUR)
+
     def unpack(self, fmt: str):
         return struct.unpack(fmt, self.read(struct.calcsize(fmt)))[0]
 
-    def string(self) -> str:
+    def string(self, keep: bool = True) -> str | None:
         length = self.unpack("<Q")
-        if length > 1 << 26:
-            raise ModelFileError(f"{self.path} is corrupt: a metadata string claims {length} bytes.")
-        return self.read(length).decode("utf-8", errors="replace")
+        if not keep and length > 256:  # short ones (tokens): reading beats seeking
+            self.skip(length)
+            return None
+        data = self.read(length)
+        return data.decode("utf-8", errors="replace") if keep else None
 
-    def value(self, vtype: int, keep: bool = True):
+    def value(self, key: str, vtype: int, keep: bool = True):
         if vtype in _SCALARS:
             return self.unpack(_SCALARS[vtype])
         if vtype == _STRING:
-            return self.string()
+            return self.string(keep)
         if vtype == _ARRAY:
-            item_type, count = self.unpack("<I"), self.unpack("<Q")
-            if item_type in _SCALARS and not keep:  # skip big arrays (token scores, ...)
-                self.handle.seek(struct.calcsize(_SCALARS[item_type]) * count, os.SEEK_CUR)
+            return self.array(key, keep)
+        raise ModelFileError(f"{self.path} is corrupt: its metadata {key!r} has the unknown type {vtype}.")
+
+    def array(self, key: str, keep: bool):
+        item_type, count = self.unpack("<I"), self.unpack("<Q")
+        if count > MAX_ARRAY_ITEMS:
+            raise ModelFileError(
+                f"{self.path} is corrupt: its metadata {key!r} claims {count:,} elements "
+                f"(at most {MAX_ARRAY_ITEMS:,} are read). Download the file again, or delete it."
+            )
+        keep = keep and count <= KEEP_ARRAY_ITEMS  # long arrays (token scores, ...) are skipped
+        if item_type in _SCALARS:
+            fmt = _SCALARS[item_type]
+            if not keep:
+                self.skip(struct.calcsize(fmt) * count)
                 return None
-            items = [self.value(item_type, keep) for _ in range(count)]
+            return list(struct.unpack(f"<{count}{fmt[1:]}", self.read(struct.calcsize(fmt) * count)))
+        if item_type == _STRING:
+            items = [self.string(keep) for _ in range(count)]
             return items if keep else None
-        raise ModelFileError(f"{self.path} is corrupt: unknown metadata type {vtype}.")
+        raise ModelFileError(
+            f"{self.path} is corrupt: its metadata {key!r} is an array of type {item_type}, "
+            "which GGUF readers (llama.cpp too) refuse."
+        )
 
 
 def read_gguf(path: str) -> GGUFInfo:
     """Parse the header of ``path``; raise ModelFileError with what is wrong and what to do.
 
     Parsed once per file version (path, size, modification time): listing models and
-    loading one read a header once, not at every call.
+    loading one read a header once, not at every call; a bad file is refused once too.
     """
     try:
         stat = os.stat(path)
     except OSError as exc:
         raise ModelFileError(f"cannot read {path}: {exc.strerror}.") from exc
-    return _read_gguf(path, stat.st_size, stat.st_mtime_ns)
+    info, error = _read_gguf(path, stat.st_size, stat.st_mtime_ns)
+    if error:
+        raise ModelFileError(error)
+    return info
 
 
 @lru_cache(maxsize=256)
-def _read_gguf(path: str, size: int, _mtime_ns: int) -> GGUFInfo:
+def _read_gguf(path: str, size: int, _mtime_ns: int) -> tuple[GGUFInfo | None, str]:
+    """(info, "") or (None, what is wrong with the file)."""
+    try:
+        return _parse(path, size), ""
+    except ModelFileError as exc:
+        return None, str(exc)
+
+
+def _parse(path: str, size: int) -> GGUFInfo:
     if size == 0:
         raise ModelFileError(f"{path} is empty (0 bytes). Download the model again.")
-    with open(path, "rb") as handle:
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise ModelFileError(f"cannot read {path}: {exc.strerror}.") from exc
+    with handle:
         head = handle.read(4)
         if head != MAGIC:
             hint = " It looks like a web page: the download saved an HTML page instead of the model." if head.lstrip()[:1] == b"<" else ""
             raise ModelFileError(f"{path} is not a GGUF model file (it does not start with 'GGUF').{hint} Download the .gguf file again.")
-        reader = _Reader(handle, path)
+        reader = _Reader(handle, path, size)
         version = reader.unpack("<I")
         if version not in (2, 3):
             raise ModelFileError(f"{path} is GGUF version {version}, which is not supported (2 and 3 are).")
@@ -164,13 +288,19 @@ def _read_gguf(path: str, size: int, _mtime_ns: int) -> GGUFInfo:
         for _ in range(n_kv):
             key = reader.string()
             vtype = reader.unpack("<I")
-            value = reader.value(vtype, keep=not key.startswith("tokenizer.ggml."))
+            if key == "general.alignment" and vtype != _UINT32:  # llama.cpp aborts on any other type
+                raise ModelFileError(
+                    f"{path} is corrupt: its metadata 'general.alignment' is not a uint32. "
+                    "Download the file again, or delete it."
+                )
+            value = reader.value(key, vtype, keep=not key.startswith("tokenizer.ggml."))
             if value is not None:
                 metadata[key] = value
-        index_offset = handle.tell()
-        expected = _expected_size(reader, n_tensors, metadata)
-    info = GGUFInfo(path=path, version=version, metadata=metadata, n_tensors=n_tensors, expected_size=expected,
-                    index_offset=index_offset)
+        info = GGUFInfo(path=path, version=version, metadata=metadata, n_tensors=n_tensors,
+                        index_offset=reader.pos)
+        info.check()
+        expected = _expected_size(reader, n_tensors, info.alignment)
+    info.expected_size = expected
     if expected is not None and size < expected:
         raise ModelFileError(
             f"{path} is truncated: it has {size:,} bytes but its tensors need {expected:,}. "
@@ -179,7 +309,7 @@ def _read_gguf(path: str, size: int, _mtime_ns: int) -> GGUFInfo:
     return info
 
 
-def _expected_size(reader: _Reader, n_tensors: int, metadata: dict) -> int | None:
+def _expected_size(reader: _Reader, n_tensors: int, alignment: int) -> int | None:
     end, known = 0, True
     for _ in range(n_tensors):
         reader.string()  # name
@@ -195,8 +325,7 @@ def _expected_size(reader: _Reader, n_tensors: int, metadata: dict) -> int | Non
             known = False
             continue
         end = max(end, offset + elements // block[0] * block[1])
-    alignment = int(metadata.get("general.alignment", 32) or 32)
-    data_start = -(-reader.handle.tell() // alignment) * alignment
+    data_start = -(-reader.pos // alignment) * alignment
     return data_start + end if known else None
 
 

@@ -147,9 +147,11 @@ def ollama(settings) -> Iterator[Found]:
                 except (OSError, ValueError, AttributeError):
                     continue
                 digest = next(
-                    (l.get("digest", "") for l in layers if l.get("mediaType") == "application/vnd.ollama.image.model"),
+                    (l.get("digest") for l in layers if isinstance(l, dict) and l.get("mediaType") == "application/vnd.ollama.image.model"),
                     "",
-                )
+                ) if isinstance(layers, list) else ""
+                if not isinstance(digest, str):
+                    continue
                 blob = os.path.join(root, "blobs", digest.replace(":", "-"))
                 if digest and os.path.isfile(blob):
                     parts = os.path.relpath(dirpath, manifests).split(os.sep)[1:]  # drop the registry host

@@ -23,12 +23,23 @@ class ModelSpec:
     def remote(self) -> bool:
         return self.format == "remote"
 
+    @property
+    def warning(self) -> str:
+        """Set on a listing entry that is not a model: why something was not listed, in one
+        line (a bad file, a remote that is down)."""
+        return str(self.extra.get("warning") or "")
+
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelSpec":
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def warning_entry(message: str, path: str = "", source: str = "") -> ModelSpec:
+    """A listing entry that is not a model: the one-line reason something is missing."""
+    return ModelSpec(id="", name="", backend="", format="", path=path, source=source, extra={"warning": message})
 
 
 def human_size(n: int) -> str:

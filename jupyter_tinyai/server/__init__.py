@@ -27,6 +27,9 @@ def _load_jupyter_server_extension(serverapp) -> None:
 
         return default_client(load_settings(config=config))
 
+    from ..config import load_settings
+
     store = HistoryStore()
-    setup_handlers(serverapp.web_app, ChatService(store, client), client)
+    n_ctx = load_settings(config=config).n_ctx  # prompts far beyond it are refused at the door
+    setup_handlers(serverapp.web_app, ChatService(store, client, n_ctx), client)
     serverapp.log.info("jupyter_tinyai server extension loaded; chat history in %s", store.root)

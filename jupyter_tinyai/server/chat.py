@@ -4,9 +4,15 @@ thread, streamed back as wire messages, and recorded in the history.
 No tornado here: a request carries a ``send(message: dict)`` callable, which the WebSocket
 handler provides. Messages sent for one request, in order::
 
-    queued*  (only while another request runs; position 1 = next)
+    queued*  (only while another request runs; position 1 = next): sent when the request
+             joins the queue and when it reaches one of the last QUEUE_UPDATES places —
+             at most 1 + QUEUE_UPDATES per request, so a burst of N costs O(N) frames
     progress* (only while a model loads)
     start, notice?, token*, done      — or error, at any point
+
+A notice says the conversation's saved file was damaged and set aside (the answer starts a
+new conversation), or that the context was trimmed to fit. Whatever fails in a turn —
+the model, the history store, a bug — ends the request with an ``error`` message.
 
 The engine keeps each conversation's turns under ``"lab:" + conversation id``; before a
 turn they are compared with the saved history and rebuilt from it when they differ (a
@@ -25,24 +31,28 @@ from dataclasses import dataclass, field
 
 from ..backends.base import Stats
 from ..errors import InvalidRequest, TinyAIError
-from ..prompts import ContextPiece
+from ..prompts import ContextPiece, check_prompt_size
 from ..validation import check_max_tokens, check_temperature
-from .history import HistoryStore, engine_messages, valid_id
+from .history import DamagedHistory, HistoryStore, engine_messages, valid_id
 
 log = logging.getLogger(__name__)
 
 ENGINE_PREFIX = "lab:"
 
+#: a waiter is told its place when it joins and again at each of the last this many places
+QUEUE_UPDATES = 3
+
 
 class BadMessage(Exception):
     """A WebSocket message that does not follow the protocol."""
 
-    def __init__(self, message: str, request_id=None):
+    def __init__(self, message: str, request_id=None, kind: str = "bad_request"):
         super().__init__(message)
         self.request_id = request_id
+        self.kind = kind
 
     def to_wire(self) -> dict:
-        data = {"type": "error", "kind": "bad_request", "message": str(self)}
+        data = {"type": "error", "kind": self.kind, "message": str(self)}
         if self.request_id is not None:
             data["id"] = self.request_id
         return data
@@ -62,6 +72,7 @@ class ChatRequest:
     cancel: threading.Event = field(default_factory=threading.Event)
     task: asyncio.Task | None = None
     position: int = 0
+    recorded: bool = False  # the user's message is in the history
 
 
 def _number(value, check, rid):
@@ -88,8 +99,9 @@ def parse(raw) -> dict:
     return msg
 
 
-def chat_request(msg: dict) -> ChatRequest:
-    """A :class:`ChatRequest` from a parsed ``chat`` message; raises :class:`BadMessage`."""
+def chat_request(msg: dict, n_ctx: int | None = None) -> ChatRequest:
+    """A :class:`ChatRequest` from a parsed ``chat`` message; raises :class:`BadMessage`
+    (also for a prompt too long for an ``n_ctx``-token context, when given)."""
     rid = msg["id"]
     prompt = msg.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
@@ -108,6 +120,11 @@ def chat_request(msg: dict) -> ChatRequest:
     model = msg.get("model") or None
     if model is not None and not isinstance(model, str):
         raise BadMessage("'model' must be a model id (a string)", rid)
+    if n_ctx:
+        try:
+            check_prompt_size(prompt, [p["text"] for p in context], n_ctx)
+        except TinyAIError as error:
+            raise BadMessage(str(error), rid, error.kind) from None
     return ChatRequest(
         id=rid,
         prompt=prompt,
@@ -123,9 +140,10 @@ def chat_request(msg: dict) -> ChatRequest:
 class ChatService:
     """One per server: runs requests one at a time, in arrival order."""
 
-    def __init__(self, store: HistoryStore, client: Callable[[], object]):
+    def __init__(self, store: HistoryStore, client: Callable[[], object], n_ctx: int | None = None):
         self.store = store
         self.client = client  # called in a worker thread: may start the host
+        self.n_ctx = n_ctx  # the configured context window: prompts far beyond it are refused
         self.waiting: list[ChatRequest] = []
         self.running: ChatRequest | None = None
         self._lock: asyncio.Lock | None = None
@@ -156,6 +174,8 @@ class ChatService:
                 self.running = request
                 try:
                     await self._answer(request)
+                except Exception as error:  # noqa: BLE001 - a turn never fails silently
+                    self._failed(request, error, "")
                 finally:
                     self.running = None
         except asyncio.CancelledError:
@@ -167,8 +187,10 @@ class ChatService:
             raise
 
     def _announce(self) -> None:
+        """Tell a waiter its place when it joins, then only at the last QUEUE_UPDATES
+        places: linear in the number of requests, however long the queue."""
         for index, request in enumerate(self.waiting, 1):
-            if request.position != index:
+            if request.position == 0 or (index != request.position and index <= QUEUE_UPDATES):
                 request.position = index
                 request.send({"type": "queued", "id": request.id, "position": index})
 
@@ -178,9 +200,16 @@ class ChatService:
         if request.cancel.is_set():
             request.send({"type": "done", "id": request.id, "text": "", "stats": Stats(finish_reason="cancelled").to_dict()})
             return
-        saved = self.store.get(request.conversation)
+        try:
+            saved = self.store.get(request.conversation)
+            damaged = None
+        except DamagedHistory as error:
+            if not error.set_aside:  # still in the way: never written over
+                raise
+            saved, damaged = None, f"{error} This answer starts a new conversation."  # a fresh file
         earlier = engine_messages(saved["messages"]) if saved else []
         self.store.add_user(request.conversation, request.notebook, request.prompt, request.context)
+        request.recorded = True
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
 
@@ -209,9 +238,17 @@ class ChatService:
                 request.send({"type": "token", "id": request.id, "text": payload})
             elif kind in ("start", "progress", "notice"):
                 request.send({"type": kind, "id": request.id, **payload})
+                if kind == "start" and damaged:
+                    request.send({"type": "notice", "id": request.id, "text": damaged})
             elif kind == "end":
                 stats = (payload or Stats(finish_reason="cancelled")).to_dict()
-                self.store.add_answer(request.conversation, "".join(parts), stats)
+                try:
+                    self.store.add_answer(request.conversation, "".join(parts), stats)
+                except Exception as error:  # noqa: BLE001 - the user is told; the text is on screen
+                    log.error("TinyAI could not save an answer", exc_info=error)
+                    request.send({"type": "error", "id": request.id, "kind": "history",
+                                  "message": f"the answer could not be saved to the chat history ({type(error).__name__}: {error})."})
+                    return
                 request.send({"type": "done", "id": request.id, "stats": stats, "text": "".join(parts)})
                 return
             else:  # fail
@@ -257,10 +294,15 @@ class ChatService:
         else:
             log.error("TinyAI chat request failed", exc_info=error)
             wire = {"kind": "internal", "message": f"unexpected error ({type(error).__name__}: {error}); the Jupyter server log has the details."}
-        if partial:
-            self.store.add_answer(request.conversation, partial, Stats(finish_reason="error").to_dict())
-        else:
-            self.store.drop_unanswered(request.conversation)
+        try:
+            if not request.recorded:
+                pass  # failed before the user's message was saved: nothing to take back
+            elif partial:
+                self.store.add_answer(request.conversation, partial, Stats(finish_reason="error").to_dict())
+            else:
+                self.store.drop_unanswered(request.conversation)
+        except Exception:  # noqa: BLE001 - the error below is what the user needs to see
+            log.error("TinyAI could not record a failed turn in the chat history", exc_info=True)
         request.send({"type": "error", "id": request.id, **wire})
 
     # -- conversations --------------------------------------------------------------------

@@ -26,7 +26,7 @@ from .chat import (
     chat_request,
     parse,
 )
-from .history import ID_PATTERN
+from .history import ID_PATTERN, DamagedHistory
 
 AUTH_RESOURCE = "tinyai"
 
@@ -59,7 +59,6 @@ class TinyAIHandler(APIHandler):
 def _models(client) -> dict:
     from .. import models
     from ..config import load_settings
-    from ..models.remote import is_warning
 
     loaded = client.status().get("model")
     try:
@@ -68,9 +67,9 @@ def _models(client) -> dict:
         default = None
     specs = client.list_models()
     return {
-        "models": [spec.to_dict() for spec in specs if not is_warning(spec)],
-        # a remote that could not be listed: a hint for the picker, not a model to pick
-        "warnings": [{"remote": spec.source, "message": spec.extra["warning"]} for spec in specs if is_warning(spec)],
+        "models": [spec.to_dict() for spec in specs if not spec.warning],
+        # bad files, remotes down: one line each, not models to pick ("remote" names a remote)
+        "warnings": [{"message": spec.warning, "remote": spec.extra.get("remote")} for spec in specs if spec.warning],
         "loaded": loaded["id"] if loaded else None,
         "default": default,
     }
@@ -107,14 +106,19 @@ class ConversationsHandler(TinyAIHandler):
     @authorized
     async def get(self):
         notebook = self.get_query_argument("notebook", None)
-        self.finish({"conversations": self.service.store.list(notebook)})
+        notices: list[str] = []  # one line per damaged file set aside by this listing
+        conversations = self.service.store.list(notebook, notices)
+        self.finish({"conversations": conversations, "notices": notices})
 
 
 class ConversationHandler(TinyAIHandler):
     @web.authenticated
     @authorized
     async def get(self, cid):
-        data = self.service.store.get(cid)
+        try:
+            data = self.service.store.get(cid)
+        except DamagedHistory as damaged:
+            raise web.HTTPError(404, str(damaged)) from None
         if data is None:
             raise web.HTTPError(404, f"no conversation {cid}")
         keys = ("id", "notebook", "title", "updated", "model", "messages")
@@ -166,7 +170,7 @@ class ChatWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
                 return
             if msg["id"] in self.requests:
                 raise BadMessage(f"request {msg['id']!r} is still running: use a new id", msg["id"])
-            request: ChatRequest = chat_request(msg)
+            request: ChatRequest = chat_request(msg, self.service.n_ctx)
         except BadMessage as error:
             self.send(error.to_wire())
             return

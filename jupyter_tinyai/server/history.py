@@ -10,12 +10,18 @@ crash never leaves half a file. A conversation file::
      "messages": [{"role": "user", "content": "…", "context": [{"label", "text"}]},
                   {"role": "assistant", "content": "…", "stats": {…}}]}
 
+A damaged file (not JSON, truncated, a value of the wrong type, no ``messages``, a folder
+where a file should be) is never overwritten nor deleted: it is renamed aside to
+``<id>.json.damaged-<UTC time>`` in the same folder, logged, and reported in one line
+(:class:`DamagedHistory`); every other conversation goes on working.
+
 No Jupyter server imports here: the store is plain files.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
@@ -23,7 +29,10 @@ from datetime import datetime, timezone
 from itertools import pairwise
 
 from ..backends.base import Message
+from ..errors import TinyAIError
 from ..prompts import ContextPiece, user_message
+
+log = logging.getLogger(__name__)
 
 #: what a conversation id may look like (the sidebar uses UUIDs)
 ID_PATTERN = r"[A-Za-z0-9_-]{1,128}"
@@ -62,6 +71,45 @@ def engine_messages(messages: list[dict]) -> list[Message]:
     return turns
 
 
+class DamagedHistory(TinyAIError):
+    """A conversation file that could not be used; ``str(error)`` is the one-line notice.
+    ``set_aside``: it was renamed out of the way (else it is still there, untouched)."""
+
+    kind = "history"
+
+    def __init__(self, message: str, set_aside: bool = False):
+        super().__init__(message)
+        self.set_aside = set_aside
+
+
+def problem(data: object, cid: str) -> str | None:
+    """What is wrong with a loaded conversation file, or None when it can be used."""
+    if not isinstance(data, dict):
+        return "it is not a JSON object"
+    if data.get("id") != cid:
+        return "its id does not match its file name"
+    for key in ("title", "created", "updated"):
+        if not isinstance(data.get(key), str):
+            return f"its {key!r} is not a string"
+    for key in ("notebook", "model"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            return f"its {key!r} is not a string"
+    messages = data.get("messages")
+    if not isinstance(messages, list):
+        return "it has no 'messages' list"
+    for message in messages:
+        if not (isinstance(message, dict) and message.get("role") in ("user", "assistant")
+                and isinstance(message.get("content"), str)):
+            return "a message is not {'role': 'user' or 'assistant', 'content': string}"
+        context = message.get("context", [])
+        if not (isinstance(context, list) and all(
+                isinstance(p, dict) and isinstance(p.get("label"), str) and isinstance(p.get("text"), str) for p in context)):
+            return "a message's 'context' is not a list of {'label', 'text'} strings"
+        if not isinstance(message.get("stats", {}), dict):
+            return "a message's 'stats' is not an object"
+    return None
+
+
 class HistoryStore:
     """Conversations on disk. Not thread-safe: the server calls it from its event loop."""
 
@@ -76,15 +124,50 @@ class HistoryStore:
         return os.path.join(self.root, cid + ".json")
 
     def get(self, cid: str) -> dict | None:
+        """The conversation, None when there is none; a damaged file is set aside and
+        :class:`DamagedHistory` raised (so it is never overwritten by the next turn)."""
+        path = self.path(cid)
         try:
-            with open(self.path(cid), encoding="utf-8") as f:
+            with open(path, encoding="utf-8") as f:
                 data = json.load(f)
-        except (FileNotFoundError, ValueError):
+        except FileNotFoundError:
             return None
-        return data if isinstance(data, dict) and data.get("id") == cid else None
+        except IsADirectoryError:
+            reason = "it is a folder, not a file"
+        except UnicodeDecodeError:
+            reason = "it is not UTF-8 text"
+        except ValueError as exc:
+            reason = f"it is not valid JSON ({exc})"
+        except OSError as exc:  # not damaged as far as we know: left where it is
+            raise DamagedHistory(f"The chat history file {path} cannot be read ({exc.strerror or exc}); "
+                                 "it is left as it is: check its permissions.", set_aside=False) from None
+        else:
+            reason = problem(data, cid)
+            if reason is None:
+                return data
+        self._set_aside(path, reason)
 
-    def list(self, notebook: str | None = None) -> list[dict]:
-        """Summaries, newest first; only ``notebook``'s when given."""
+    def _set_aside(self, path: str, reason: str):
+        """Rename a damaged file out of the way (never over another file) and raise
+        :class:`DamagedHistory` with the one-line notice."""
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        target, n = f"{path}.damaged-{stamp}", 1
+        while os.path.lexists(target):
+            n += 1
+            target = f"{path}.damaged-{stamp}-{n}"
+        try:
+            os.rename(path, target)
+        except OSError as exc:
+            log.error("TinyAI chat history %s is damaged (%s) and cannot be set aside: %s", path, reason, exc)
+            raise DamagedHistory(f"The chat history file {path} is damaged ({reason}) and could not be set aside "
+                                 f"({exc.strerror or exc}): move it away by hand.", set_aside=False) from None
+        log.warning("TinyAI chat history %s is damaged (%s): set aside as %s", path, reason, target)
+        raise DamagedHistory(f"A damaged chat history file was set aside as {target} ({reason}); "
+                             "the other conversations are kept.", set_aside=True)
+
+    def list(self, notebook: str | None = None, notices: list[str] | None = None) -> list[dict]:
+        """Summaries, newest first; only ``notebook``'s when given. Damaged files met on the
+        way are set aside; one line for each is appended to ``notices``."""
         try:
             names = os.listdir(self.root)
         except FileNotFoundError:
@@ -93,7 +176,12 @@ class HistoryStore:
         for name in names:
             if not name.endswith(".json") or not valid_id(name[:-5]):
                 continue
-            data = self.get(name[:-5])
+            try:
+                data = self.get(name[:-5])
+            except DamagedHistory as damaged:
+                if notices is not None:
+                    notices.append(str(damaged))
+                continue
             if data is None or (notebook is not None and data.get("notebook") != notebook):
                 continue
             found.append(summary(data))

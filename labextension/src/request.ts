@@ -9,7 +9,7 @@ import { IChatConnection } from './model';
 import {
   ClientMessage,
   IConversation,
-  IConversationSummary,
+  IConversationList,
   IModelList,
   IStatus,
   ServerMessage
@@ -65,7 +65,7 @@ export const api = {
     requestAPI<unknown>('models/load', { method: 'POST', body: JSON.stringify({ model }) }),
   status: () => requestAPI<IStatus>('status'),
   conversations: (notebook: string | null) =>
-    requestAPI<{ conversations: IConversationSummary[] }>(
+    requestAPI<IConversationList>(
       'conversations' + (notebook !== null ? `?notebook=${encodeURIComponent(notebook)}` : '')
     ),
   conversation: (id: string) => requestAPI<IConversation>(`conversations/${encodeURIComponent(id)}`),

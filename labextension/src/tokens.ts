@@ -28,8 +28,9 @@ export interface IModelInfo {
 
 export interface IModelList {
   models: IModelInfo[];
-  /** Configured remotes that could not be listed: shown, not pickable. */
-  warnings?: { remote: string; message: string }[];
+  /** One line per model file or remote that could not be listed (not models); `remote`
+   * names a configured remote that is down: shown in the picker, not pickable. */
+  warnings?: { message: string; remote?: string | null }[];
   loaded: string | null;
   default: string | null;
 }
@@ -68,6 +69,12 @@ export interface IConversationSummary {
   updated: string | number;
   model?: string | null;
   message_count: number;
+}
+
+export interface IConversationList {
+  conversations: IConversationSummary[];
+  /** One line per damaged history file the server set aside while listing. */
+  notices?: string[];
 }
 
 export interface IStoredMessage {

@@ -133,3 +133,13 @@ def test_chat_refuses_out_of_range_values_before_loading(fresh, values, message)
         fresh.ask("Hi", **values)
     assert str(info.value) == message
     assert fresh.model is None
+
+
+def test_a_prompt_far_beyond_the_context_is_refused_before_loading(fresh):
+    from jupyter_tinyai.errors import PromptTooLong
+    from jupyter_tinyai.prompts import max_prompt_chars
+
+    limit = max_prompt_chars(fresh.settings.n_ctx)
+    with pytest.raises(PromptTooLong, match=f"{limit:,} allowed.*Send less.*longer context"):
+        list(fresh.chat("x" * (limit + 1)))
+    assert fresh.model is None  # refused at the door: nothing loaded, nothing queued

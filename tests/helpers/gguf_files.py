@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
+
+UINT32, STRING, ARRAY = 4, 8, 9
+
+
+@dataclass
+class RawArray:
+    """An array value written as given: its element type, the element count it claims and
+    the bytes that follow (fewer than the count needs, for a corrupt file)."""
+
+    item_type: int
+    count: int
+    payload: bytes = b""
 
 
 def _string(text: str) -> bytes:
@@ -16,7 +29,13 @@ def _value(value) -> bytes:
     if isinstance(value, int):
         return struct.pack("<II", 4, value)
     if isinstance(value, str):
-        return struct.pack("<I", 8) + _string(value)
+        return struct.pack("<I", STRING) + _string(value)
+    if isinstance(value, RawArray):
+        return struct.pack("<IIQ", ARRAY, value.item_type, value.count) + value.payload
+    if isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return struct.pack("<IIQ", ARRAY, STRING, len(value)) + b"".join(_string(v) for v in value)
+        return struct.pack("<IIQ", ARRAY, UINT32, len(value)) + struct.pack(f"<{len(value)}I", *value)
     raise TypeError(value)
 
 

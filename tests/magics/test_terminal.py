@@ -236,3 +236,19 @@ def test_use_chooses_the_kernels_model_and_m_is_for_one_answer(shell, model_path
         assert footer().startswith("llamacpp:other-model ·")
     finally:
         shell.run_line_magic("tinyai", "use smollm2")
+
+
+def test_tinyai_models_lists_a_bad_file_as_one_warning_line(shell, capsys):
+    import os
+    import pathlib
+
+    from helpers.gguf_files import tiny_model_metadata, write_gguf
+
+    metadata = tiny_model_metadata()
+    metadata["general.alignment"] = "32"
+    bad = write_gguf(pathlib.Path(os.environ["HF_HUB_CACHE"], "models--x--Bad", "snapshots", "r1", "bad.gguf"), metadata)
+    shell.run_line_magic("tinyai", "models")
+    lines = capsys.readouterr().out.splitlines()
+    assert any("llamacpp:SmolLM2-135M-Instruct-Q4_1" in line for line in lines)
+    assert [line for line in lines if bad in line] == [line for line in lines if line.startswith("warning: ")]
+    assert len([line for line in lines if line.startswith("warning: ")]) == 1

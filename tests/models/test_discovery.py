@@ -25,13 +25,16 @@ def test_bundled_model_is_listed_and_the_default(settings):
     assert resolve(None, settings).id == "llamacpp:SmolLM2-135M-Instruct-Q4_1"
 
 
-def test_model_dirs_scanned_two_levels_and_bad_files_skipped(tmp_path, settings, make_gguf):
+def test_model_dirs_scanned_two_levels_and_bad_files_are_warnings(tmp_path, settings, make_gguf):
     make_gguf(tmp_path / "models" / "a" / "Alpha-7B.Q4_K_M.gguf", name="alpha", file_type=15)
     make_gguf(tmp_path / "models" / "a" / "b" / "c" / "d" / "TooDeep.gguf")
     (tmp_path / "models" / "broken.gguf").write_text("<html>")
     settings.model_dirs = [str(tmp_path / "models")]
     found = by_source(list_models(settings), "model_dirs")
-    assert [(m.id, m.quantization, m.context_length) for m in found] == [("llamacpp:Alpha-7B-Q4_K_M", "Q4_K_M", 2048)]
+    models = [(m.id, m.quantization, m.context_length) for m in found if not m.warning]
+    assert models == [("llamacpp:Alpha-7B-Q4_K_M", "Q4_K_M", 2048)]
+    [warning] = [m.warning for m in found if m.warning]
+    assert str(tmp_path / "models" / "broken.gguf") in warning and "not a GGUF model file" in warning
 
 
 def test_hugging_face_cache_gguf_and_mlx(settings, make_gguf):

@@ -71,3 +71,18 @@ async def test_unknown_conversation_is_a_404(tinyai, jp_fetch):
         with pytest.raises(HTTPClientError) as error:
             await jp_fetch("tinyai", "conversations", "nope", method=method)
         assert error.value.code == 404
+
+
+async def test_a_bad_model_file_is_a_warning_not_a_model(tinyai, jp_fetch):
+    import os
+    import pathlib
+
+    from helpers.gguf_files import tiny_model_metadata, write_gguf
+
+    metadata = tiny_model_metadata()
+    metadata["general.file_type"] = [1, 2]
+    bad = write_gguf(pathlib.Path(os.environ["HF_HUB_CACHE"], "models--x--Bad", "snapshots", "r1", "bad.gguf"), metadata)
+    data = json.loads((await jp_fetch("tinyai", "models")).body)
+    assert [w for w in data["warnings"] if bad in w["message"] and not w["remote"]] == data["warnings"] and len(data["warnings"]) == 1
+    assert all(m["id"] and m["name"] for m in data["models"])  # nothing the sidebar could pick by mistake
+    assert data["default"] == tinyai.model.id and bundled_path() in [m["path"] for m in data["models"]]

@@ -68,10 +68,12 @@ export class TinyAISidebar extends Panel {
     this._banner = el('div', 'jp-TinyAI-banner');
     this._banner.setAttribute('role', 'status');
     this._banner.hidden = true;
+    this._notices = el('div', 'jp-TinyAI-notices');
+    this._notices.setAttribute('role', 'status');
 
     const top = new Widget();
     top.addClass('jp-TinyAI-top');
-    top.node.append(header, this._history, this._banner);
+    top.node.append(header, this._history, this._banner, this._notices);
     this.addWidget(top);
 
     this._view = new ChatView({
@@ -269,6 +271,7 @@ export class TinyAISidebar extends Panel {
       this._o.model.setBanner({ level: 'error', text: (error as Error).message });
       return;
     }
+    this._notify(list.warnings?.map(w => w.message));
     this._loadedModel = list.loaded;
     // the user's pick, else the configured default: never whatever another client left loaded
     const wanted = this._modelSelect.value || this._o.settings().defaultModel || list.default || '';
@@ -280,7 +283,7 @@ export class TinyAISidebar extends Panel {
       option.title = [m.id, m.backend, m.quantization, m.path].filter(Boolean).join(' · ');
       this._modelSelect.appendChild(option);
     }
-    for (const w of list.warnings ?? []) {
+    for (const w of (list.warnings ?? []).filter(w => w.remote)) {
       const option = el('option', 'jp-TinyAI-model-warning', trans.__('%1: not available', w.remote));
       option.disabled = true;
       option.title = w.message;
@@ -343,7 +346,9 @@ export class TinyAISidebar extends Panel {
     const path = this._notebookPath;
     let conversations: IConversationSummary[];
     try {
-      conversations = (await api.conversations(path)).conversations;
+      const list = await api.conversations(path);
+      this._notify(list.notices);
+      conversations = list.conversations;
       conversations.sort((a, b) => (String(a.updated) < String(b.updated) ? 1 : -1));
       if (conversations.every(c => typeof c.updated === 'number')) {
         conversations.sort((a, b) => Number(b.updated) - Number(a.updated));
@@ -392,6 +397,23 @@ export class TinyAISidebar extends Panel {
     this._autoResume = false;
   }
 
+  /** Show each server warning (a bad model file, a damaged history file) once, until dismissed. */
+  private _notify(lines: string[] | undefined): void {
+    for (const line of lines ?? []) {
+      if (this._noticesShown.has(line)) {
+        continue;
+      }
+      this._noticesShown.add(line);
+      const row = el('div', 'jp-TinyAI-banner jp-TinyAI-banner-warning jp-TinyAI-notice', line);
+      const dismiss = el('button', 'jp-TinyAI-notice-dismiss', '×');
+      dismiss.title = this._o.trans.__('Dismiss');
+      dismiss.setAttribute('aria-label', dismiss.title);
+      dismiss.addEventListener('click', () => row.remove());
+      row.appendChild(dismiss);
+      this._notices.appendChild(row);
+    }
+  }
+
   /** Remember which conversation the sidebar shows for this notebook (across reloads). */
   private _remember(): void {
     try {
@@ -425,6 +447,8 @@ export class TinyAISidebar extends Panel {
   private _historyButton: HTMLButtonElement;
   private _history: HTMLDivElement;
   private _banner: HTMLDivElement;
+  private _notices: HTMLDivElement;
+  private _noticesShown = new Set<string>();
   private _contextSelect: HTMLSelectElement;
   private _preview: HTMLDetailsElement;
   private _input: HTMLTextAreaElement;
