@@ -359,10 +359,10 @@ def tensor_index(path: str) -> list[Tensor]:
 
 
 @lru_cache(maxsize=16)
-def _tensor_index(path: str, _size: int, _mtime_ns: int, offset: int, n_tensors: int) -> tuple:
+def _tensor_index(path: str, size: int, _mtime_ns: int, offset: int, n_tensors: int) -> tuple:
     with open(path, "rb") as handle:
         handle.seek(offset)
-        reader = _Reader(handle, path)
+        reader = _Reader(handle, path, size)
         tensors = []
         for _ in range(n_tensors):
             name = reader.string()
