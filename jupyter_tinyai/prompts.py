@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .errors import PromptTooLong
-from .types import Message
+from .types import ContextPiece, Message
 
 TRUNCATED = "\n… [truncated]"
 
