@@ -179,6 +179,8 @@ class Engine:
                     stats = chunk.stats
                     stats.adapter = backend.settings.adapter or ""
                 yield chunk
+                if self._completion is not None:  # a completion in progress has the CPU first
+                    self._completion.step_aside()
         finally:
             # recorded even when the consumer stops early (Ctrl-C, a closed connection)
             self.conversations.append(cid, budget.messages[-1].content, "".join(answer))

@@ -26,6 +26,7 @@ caller reads its chunks from a queue, so a slow reader never holds the model.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import dataclasses
 import queue
 import threading
@@ -51,6 +52,8 @@ CHAR_STEP = 4096
 CHARS_PER_TOKEN = 12
 #: the completion context's main context is not used: the smallest llama.cpp accepts
 _OWN_MAIN_CTX = 256
+#: longest a chat answer waits between two tokens for completions to finish
+CHAT_WAITS_AT_MOST = 1.0
 
 
 @dataclass
@@ -145,6 +148,8 @@ class CompletionLane:
         self._closed = False
         self.requests = 0  # figures for status and benchmarks
         self.prefilled_tokens = 0
+        self._active = 0  # completions evaluating or generating now (the chat steps aside)
+        self._active_changed = threading.Condition()
 
     # -- requests -----------------------------------------------------------------------
 
@@ -254,7 +259,7 @@ class CompletionLane:
         if context.side.closed:  # the chat engine unloaded the model just now: take it again
             context = self._context_for(request.model)
         side = context.side
-        with side.lock:
+        with side.lock, self._running_now():
             if side.closed:
                 raise BackendUnavailable("the completion model was unloaded while starting; ask again.")
             if not self.reuse:
@@ -351,6 +356,37 @@ class CompletionLane:
             )
         return tokens
 
+    def prompt_tokens(self, request: CompletionRequest) -> list[int]:
+        """The tokens ``request`` would be evaluated with now, assembled but not evaluated
+        (with ``reuse=False``: every extra chunk in, as a fresh prompt has them)."""
+        request = check_request(request, self.settings)
+        context = self._context_for(request.model)
+        with context.side.lock:
+            if not self.reuse:
+                self.ring.offer(request.extra)
+                self.ring.update()
+            return _heal(self._prompt(context, request), context.side.vocab)[0]
+
+    def step_aside(self) -> None:
+        """Called by a chat answer between two tokens: wait while a completion is evaluating
+        or generating (at most CHAT_WAITS_AT_MOST seconds). Both would run at once otherwise,
+        and on a laptop the chat's threads already take every core but one: the suggestion
+        would come late, and both would slow down."""
+        with self._active_changed:
+            if self._active:
+                self._active_changed.wait_for(lambda: not self._active, timeout=CHAT_WAITS_AT_MOST)
+
+    @contextlib.contextmanager
+    def _running_now(self):
+        with self._active_changed:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._active_changed:
+                self._active -= 1
+                self._active_changed.notify_all()
+
     # -- pre-fill while idle --------------------------------------------------------------
 
     def _prefill(self) -> None:
@@ -409,9 +445,10 @@ class CompletionLane:
 
     def _spec(self, requested: Optional[str]):
         from .. import models
+        from ..choice import choose
         from .choose import completion_model
 
-        key = (requested or "", getattr(self.settings, "completion_model", ""), self.settings.model)
+        key = (requested or "", self.settings.completion_model, choose(None, self.settings))
         spec = self._names.get(key)
         if spec is None:
             spec = models.resolve(completion_model(requested, self.settings), self.settings)
