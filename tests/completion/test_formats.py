@@ -148,3 +148,11 @@ def test_the_smallest_fim_model_on_disk_is_the_default(tmp_path):
     settings = load_settings(model_dirs=[str(models)], scan_hf_cache=False, scan_lmstudio=False, scan_ollama=False)
     best = best_fim_model(settings)
     assert best is not None and best.path.endswith("small-coder.gguf")
+
+
+@pytest.mark.model
+def test_the_bundled_smollm2_has_no_fim_tokens_and_gets_the_chat_prompt(model_path, vocab_of):
+    vocab = vocab_of(model_path)
+    assert fim_format(vocab) is None and fim_family(model_path) is None
+    assert len(vocab.tokenize("<fim_prefix>", special=True)) > 1, "plain text to it"
+    assert isinstance(detect(vocab, vocab.metadata("tokenizer.chat_template")), ChatFormat)
