@@ -144,3 +144,36 @@ def test_notebook_context():
     assert r_prefix == "# %% [markdown]\n# Note\n\n# %%\nx <- "
     with pytest.raises(IndexError):
         notebook_context(cells, 9, "", "")
+
+
+# -- requests over HTTP -------------------------------------------------------------------
+
+
+def test_wire_requests_become_complete_arguments():
+    from jupyter_tinyai.completion.wire import complete_kwargs, notebook_kwargs
+    from jupyter_tinyai.errors import InvalidRequest
+
+    kwargs = complete_kwargs({"prefix": "df.", "extra": [{"label": "cell 1", "text": "import pandas"}], "max_lines": 2})
+    assert kwargs == {"prefix": "df.", "suffix": "", "extra": [ContextPiece("cell 1", "import pandas")], "max_lines": 2}
+    kwargs = notebook_kwargs({"cells": [{"cell_type": "code", "source": "import os"},
+                                        {"cell_type": "code", "source": ["os.pa", "th"]}],
+                              "index": 1, "before": "os.pa", "after": "", "recent": [0], "session": "nb"})
+    assert kwargs["prefix"] == "# %%\nimport os\n\n# %%\nos.pa" and kwargs["session"] == "nb"
+    assert [p.text for p in kwargs["extra"]] == ["import os"]
+    for bad, field in [
+        ({"prefix": 3}, "'prefix'"),
+        ({"prefix": "x", "extra": ["text"]}, "'extra'"),
+        ({"prefix": "x", "max_lines": "2"}, "'max_lines'"),
+        ({"prefix": "x", "time_budget": True}, "'time_budget'"),
+        ([], "JSON object"),
+    ]:
+        with pytest.raises(InvalidRequest, match=field):
+            complete_kwargs(bad)
+    for bad, field in [
+        ({"cells": [], "index": 0, "before": ""}, "'cells'"),
+        ({"cells": [{"source": "x"}], "index": 1, "before": ""}, "'index'"),
+        ({"cells": [{"source": "x"}], "index": 0, "before": None}, "'before'"),
+        ({"cells": [{"source": "x"}], "index": 0, "before": "", "recent": ["a"]}, "'recent'"),
+    ]:
+        with pytest.raises(InvalidRequest, match=field):
+            notebook_kwargs(bad)
