@@ -105,6 +105,7 @@ class _Job:
     started: float
     out: queue.Queue = field(default_factory=queue.Queue)
     ready: float = 0.0  # when the model was ready for it
+    finding: object = None  # the settings that find its model
 
 
 _DONE = object()
@@ -153,11 +154,14 @@ class CompletionLane:
 
     # -- requests -----------------------------------------------------------------------
 
-    def complete(self, request: CompletionRequest, cancel: Optional[threading.Event] = None) -> Iterator[Chunk]:
-        """Stream the completion of ``request``: text chunks, then a last chunk with stats."""
+    def complete(self, request: CompletionRequest, cancel: Optional[threading.Event] = None,
+                 finding=None) -> Iterator[Chunk]:
+        """Stream the completion of ``request``: text chunks, then a last chunk with stats.
+        ``finding``: the settings that decide which model a name means (a host client's own;
+        default: the lane's)."""
         started = time.perf_counter()
         request = check_request(request, self.settings)
-        job = _Job(request, cancel or threading.Event(), started)
+        job = _Job(request, cancel or threading.Event(), started, finding=finding or self.settings)
         self._cancel_session(request.session, job)
         if request.extra:
             self.ring.offer(request.extra)
@@ -254,10 +258,10 @@ class CompletionLane:
         from ..backends.llamacpp_side import Cancelled
 
         request = job.request
-        context = self._context_for(request.model)
+        context = self._context_for(request.model, job.finding)
         job.ready = time.perf_counter()  # loading a model is not counted in the time budget
         if context.side.closed:  # the chat engine unloaded the model just now: take it again
-            context = self._context_for(request.model)
+            context = self._context_for(request.model, job.finding)
         side = context.side
         with side.lock, self._running_now():
             if side.closed:
@@ -360,7 +364,7 @@ class CompletionLane:
         """The tokens ``request`` would be evaluated with now, assembled but not evaluated
         (with ``reuse=False``: every extra chunk in, as a fresh prompt has them)."""
         request = check_request(request, self.settings)
-        context = self._context_for(request.model)
+        context = self._context_for(request.model, self.settings)
         with context.side.lock:
             if not self.reuse:
                 self.ring.offer(request.extra)
@@ -417,10 +421,10 @@ class CompletionLane:
 
     # -- the model ----------------------------------------------------------------------
 
-    def _context_for(self, requested: Optional[str]) -> _Context:
+    def _context_for(self, requested: Optional[str], finding) -> _Context:
         """The context for the completion model of a request: the chat model's own when it is
         loaded, else one on a model the lane loads."""
-        spec = self._spec(requested)
+        spec = self._spec(requested, finding)
         current = self._context
         loaded = self._loaded()
         borrowable = (
@@ -433,7 +437,7 @@ class CompletionLane:
         if borrowable:
             backend, borrowed = loaded, True
         else:
-            backend, borrowed = self._own_backend(spec), False
+            backend, borrowed = self._own_backend(spec, finding), False
         side = backend.side_context(self.settings.completion_n_ctx)
         context = _Context(side, self._format(side), backend.spec.id, spec.path, backend, borrowed)
         with self._lock:
@@ -443,15 +447,15 @@ class CompletionLane:
             own.unload()
         return context
 
-    def _spec(self, requested: Optional[str]):
+    def _spec(self, requested: Optional[str], finding):
         from .. import models
         from ..choice import choose
         from .choose import completion_model
 
-        key = (requested or "", self.settings.completion_model, choose(None, self.settings))
+        key = (requested or "", getattr(finding, "completion_model", ""), choose(None, finding))
         spec = self._names.get(key)
         if spec is None:
-            spec = models.resolve(completion_model(requested, self.settings), self.settings)
+            spec = models.resolve(completion_model(requested, finding), finding)
             if spec.format != "gguf":
                 raise BackendUnavailable(
                     f"completion runs GGUF models with llama.cpp, and {spec.id} is a {spec.format} model: "
@@ -460,7 +464,7 @@ class CompletionLane:
             self._names[key] = spec
         return spec
 
-    def _own_backend(self, spec):
+    def _own_backend(self, spec, finding):
         from ..backends.llamacpp import LlamaCppBackend
         from ..choice import choose
         from ..memory import check_fits
@@ -468,7 +472,7 @@ class CompletionLane:
         own = self._own
         if own is not None and own.spec.path == spec.path and own.is_loaded:
             return own
-        settings = dataclasses.replace(choose(spec.path, self.settings).load_settings(), n_ctx=_OWN_MAIN_CTX, adapter=None)
+        settings = dataclasses.replace(choose(spec.path, finding).load_settings(), n_ctx=_OWN_MAIN_CTX, adapter=None)
         if spec.backend != "llamacpp":  # a GGUF that MLX runs for the chat: llama.cpp completes
             spec = dataclasses.replace(spec, backend="llamacpp", id=f"llamacpp:{spec.name}")
         backend = LlamaCppBackend(spec, settings)
