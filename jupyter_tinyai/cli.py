@@ -259,10 +259,6 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-#: extra subcommands registered by other modules: name -> callable(subparsers)
-EXTRA_COMMANDS: list = []
-
-
 def main(argv=None) -> int:
     top = parser()
     args = top.parse_args(argv)

@@ -17,14 +17,6 @@ BACKENDS = {
 }
 
 
-def register(name: str, target: str) -> None:
-    BACKENDS[name] = target
-
-
-def unregister(name: str) -> None:
-    BACKENDS.pop(name, None)
-
-
 def backend_class(name: str):
     try:
         module_name, class_name = BACKENDS[name].split(":")

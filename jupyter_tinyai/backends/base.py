@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar, Iterator, Optional
 
 from ..types import Chunk, GenerationParams, Message, ProgressCallback, Stats
@@ -38,7 +38,6 @@ class LoadSettings:
     gpu_layers: int = -1  # llama.cpp: -1 as many as fit the GPU, 0 none, N
     flash_attention: str = "auto"  # llama.cpp: auto | on | off
     kv_cache_type: str = "f16"  # llama.cpp: f16 | q8_0 | q4_0
-    extra: dict = field(default_factory=dict)
 
 
 class Backend(ABC):
@@ -46,19 +45,10 @@ class Backend(ABC):
 
     #: registry name, the prefix of model ids ("llamacpp:...")
     name: ClassVar[str] = ""
-    #: model formats this backend loads ("gguf", "mlx", "remote")
-    formats: ClassVar[tuple] = ()
-    #: the pip extra that installs what this backend needs
-    extra: ClassVar[str] = ""
 
     def __init__(self, spec, settings: LoadSettings):
         self.spec = spec  # models.ModelSpec
         self.settings = settings
-
-    @classmethod
-    def available(cls) -> bool:
-        """Whether the library behind this backend can be imported here (cheap check)."""
-        return True
 
     @abstractmethod
     def load(self, progress: Optional[ProgressCallback] = None) -> None:

@@ -70,8 +70,6 @@ class KVState:
 
 class LlamaCppBackend(Backend):
     name = "llamacpp"
-    formats = ("gguf",)
-    extra = "llama"
 
     def __init__(self, spec, settings):
         super().__init__(spec, settings)
@@ -82,12 +80,6 @@ class LlamaCppBackend(Backend):
         self._add_bos = False
         self._plan: Optional[offload.Plan] = None
         self._loaded_ctx = self._weights_bytes = 0
-
-    @classmethod
-    def available(cls) -> bool:
-        import importlib.util
-
-        return importlib.util.find_spec("llama_cpp") is not None
 
     def _gguf(self):
         if self._info is None:

@@ -11,7 +11,6 @@ the tokens after the longest common prefix. A LoRA adapter folder made by ``mlx_
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
 import threading
@@ -56,8 +55,6 @@ class MLXState:
 
 class MLXBackend(Backend):
     name = "mlx"
-    formats = ("mlx", "gguf")
-    extra = "mlx"
 
     def __init__(self, spec, settings):
         super().__init__(spec, settings)
@@ -69,10 +66,6 @@ class MLXBackend(Backend):
         self._config: dict = {}
         self._cache: list | None = None
         self._cache_tokens: list = []
-
-    @classmethod
-    def available(cls) -> bool:
-        return importlib.util.find_spec("mlx") is not None and importlib.util.find_spec("mlx_lm") is not None
 
     # -- loading ------------------------------------------------------------------------
 

@@ -352,8 +352,6 @@ class RemoteBackend(Backend):
     """Streams answers from ``<url>/chat/completions`` (SSE); cancel closes the stream."""
 
     name = "remote"
-    formats = ("remote",)
-    extra = ""
 
     def __init__(self, spec, settings):
         super().__init__(spec, settings)
