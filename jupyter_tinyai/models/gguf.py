@@ -212,7 +212,7 @@ class _Reader:
         if vtype in _SCALARS:
             return self.unpack(_SCALARS[vtype])
         if vtype == _STRING:
-            return self.string(keep)
+            return self.string()  # ``keep`` is for arrays: tokenizer.ggml.model is a string a backend needs
         if vtype == _ARRAY:
             return self.array(key, keep)
         raise ModelFileError(f"{self.path} is corrupt: its metadata {key!r} has the unknown type {vtype}.")
