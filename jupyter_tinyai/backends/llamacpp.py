@@ -19,7 +19,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from ..errors import BackendUnavailable, GenerationError, ModelFileError
-from ..models.gguf import KV_CACHE_TYPES, read_gguf, tensor_index
+from ..formats.gguf_file import KV_CACHE_TYPES, read_gguf, tensor_index
 from . import offload
 from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback
 from .chat_template import render
@@ -306,12 +306,12 @@ def _check_adapter(adapter: str, model_info) -> str:
             f"{model_info.architecture!r}: use an adapter trained on this model."
         )
     # llama.cpp 0.3.x accepts some mis-shaped adapters and then crashes while decoding: check first
-    model_dims, adapter_dims = _tensor_dims(model_info.path), _tensor_dims(path)
-    for name, a in adapter_dims.items():
+    model_shapes, adapter_shapes = _tensor_shapes(model_info.path), _tensor_shapes(path)
+    for name, a in adapter_shapes.items():
         if not name.endswith(".lora_a"):
             continue
         target = name[: -len(".lora_a")]
-        w, b = model_dims.get(target), adapter_dims.get(target + ".lora_b")
+        w, b = model_shapes.get(target), adapter_shapes.get(target + ".lora_b")
         if w is None or b is None or len(a) != 2 or len(b) != 2 or a[0] != w[0] or b[1] != w[1] or a[1] != b[0]:
             raise ModelFileError(
                 f"the adapter {adapter} does not fit this model: its {target} "
@@ -322,9 +322,9 @@ def _check_adapter(adapter: str, model_info) -> str:
     return path
 
 
-def _tensor_dims(path: str) -> dict:
-    """Tensor name -> ggml dims (ne[0] first) from a GGUF's tensor index; no data is read."""
-    return {tensor.name: list(tensor.dims) for tensor in tensor_index(path)}
+def _tensor_shapes(path: str) -> dict:
+    """Tensor name -> shape (ggml order, ne[0] first) from a GGUF's tensor index; no data is read."""
+    return {tensor.name: list(tensor.shape) for tensor in tensor_index(path)}
 
 
 def _common_prefix(a, b) -> int:

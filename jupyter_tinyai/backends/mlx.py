@@ -78,7 +78,7 @@ class MLXBackend(Backend):
 
     def _kv_bytes_per_token(self) -> int:
         if self.spec.format == "gguf":
-            from ..models.gguf import read_gguf
+            from ..formats.gguf_file import read_gguf
 
             return read_gguf(self.spec.path).kv_bytes_per_token()
         config = self._read_folder_config()

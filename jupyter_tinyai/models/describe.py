@@ -7,7 +7,7 @@ import os
 import re
 
 from ..errors import ModelFileError, ModelNotFound
-from .gguf import read_gguf
+from ..formats.gguf_file import read_gguf
 from .spec import ModelSpec
 
 

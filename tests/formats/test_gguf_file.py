@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 from jupyter_tinyai.errors import ModelFileError
-from jupyter_tinyai.models.gguf import read_gguf
+from jupyter_tinyai.formats.gguf_file import read_gguf
 
 from helpers.gguf_files import tiny_model_metadata, write_gguf
 
