@@ -86,7 +86,7 @@ class Backend(ABC):
 
     def memory_detail(self) -> str:
         """What :meth:`estimate_bytes` is made of, for a refusal message."""
-        from ..models.spec import human_size
+        from ..units import human_size
 
         return f"{human_size(self.spec.size_bytes)} of weights plus its context"
 

@@ -24,7 +24,7 @@ from ..errors import (
     InsufficientMemory,
     ModelFileError,
 )
-from ..models.spec import human_size
+from ..units import human_size
 from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback, placement_text
 from .chat_template import render
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ..errors import BadSetting
 from ..formats.gguf_file import KV_CACHE_TYPES, GGUFInfo, tensor_index
-from ..models.spec import human_size
+from ..units import human_size
 
 MB = 1024 * 1024
 N_UBATCH = 512  # llama-cpp-python's default micro-batch: the compute buffers scale with it
@@ -58,9 +58,9 @@ def llama_gpu() -> GPU | None:
         return None
     if not llama_cpp.llama_supports_gpu_offload():
         return None
-    from . import is_apple_silicon
+    from .. import hardware
 
-    return _registry_gpu() or GPU(system_info_gpu(llama_cpp.llama_print_system_info()), unified=is_apple_silicon())
+    return _registry_gpu() or GPU(system_info_gpu(llama_cpp.llama_print_system_info()), unified=hardware.is_apple_silicon())
 
 
 # -- the device registry ------------------------------------------------------------------
