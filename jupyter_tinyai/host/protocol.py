@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from .. import sse
 from ..choice import LOAD_SETTINGS  # noqa: F401 - settings a request carries, so the host loads what its client chose
 
 RUNTIME_FILE = "tinyai-host.json"
@@ -31,20 +32,10 @@ def encode_event(name: str, data) -> bytes:
 
 
 def read_events(lines: Iterator[bytes]) -> Iterator[tuple[str, dict]]:
-    """Parse SSE events from an iterator of raw lines (``response`` objects are one)."""
-    name, data = "message", []
-    for raw in lines:
-        line = raw.decode("utf-8").rstrip("\r\n")
-        if not line:
-            if data:
-                yield name, json.loads("\n".join(data))
-            name, data = "message", []
-        elif line.startswith("event:"):
-            name = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].lstrip())
-    if data:
-        yield name, json.loads("\n".join(data))
+    """The host's events in an iterator of raw lines (``response`` objects are one), their
+    data decoded from JSON."""
+    for name, data in sse.events(lines):
+        yield name, json.loads(data)
 
 
 def parse_json(body: bytes) -> dict:

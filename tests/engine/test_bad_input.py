@@ -112,7 +112,8 @@ def test_headroom_above_free_memory_says_the_real_figures(tmp_path):
 
 def test_a_remote_model_is_not_refused_for_local_memory():
     from jupyter_tinyai.backends.base import LoadSettings
-    from jupyter_tinyai.backends.remote import Remote, RemoteBackend
+    from jupyter_tinyai.backends.remote import RemoteBackend
+    from jupyter_tinyai.remotes.config import Remote
     from jupyter_tinyai.memory import check_fits
     from jupyter_tinyai.models.spec import ModelSpec
 
