@@ -18,12 +18,13 @@ import json
 from collections.abc import Iterator
 
 from .. import sse
+from ..errors import InvalidRequest, TinyAIError
 from ..choice import LOAD_SETTINGS  # noqa: F401 - settings a request carries, so the host loads what its client chose
 
 RUNTIME_FILE = "tinyai-host.json"
 
 
-class BadRequest(ValueError):
+class BadRequest(InvalidRequest):
     """A request body the host cannot use; answered with 400 and this message."""
 
 
@@ -73,6 +74,7 @@ def message_text(content) -> str:
     raise BadRequest("a message's 'content' must be a string or a list of text parts.")
 
 
-def error_body(message: str, kind: str = "bad_request", code: int | None = None) -> dict:
-    """An error in the shape OpenAI clients expect, with our ``kind`` alongside."""
-    return {"error": {"message": message, "type": kind, "code": code}, "kind": kind, "message": message}
+def error_body(error: TinyAIError, code: int | None = None) -> dict:
+    """``error`` in the shape OpenAI clients expect, with our ``to_dict()`` alongside."""
+    wire = error.to_dict()
+    return {"error": {"message": wire["message"], "type": wire["kind"], "code": code}, **wire}
