@@ -45,7 +45,10 @@ def use(session, args):
     if is_path:  # a file or folder the user just made: remember it
         from ..models.added import add_model
 
-        name = add_model(name, session.settings).path
+        notices: list[str] = []  # a damaged list of added models, set aside
+        name = add_model(name, session.settings, notices).path
+        for notice in notices:
+            _print(f"warning: {notice}")
     spec = session.client.load(name, progress=progress)
     session.model = name if is_path else spec.id  # this kernel's chosen model, for every answer without -m
     _print(f"using {spec.id}")
