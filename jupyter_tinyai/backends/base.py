@@ -1,7 +1,8 @@
 """The backend protocol: what every way of running a model provides.
 
-A backend is a small class with class-level metadata and one generator, like
-``llm.Model.execute``. The engine owns exactly one loaded backend at a time.
+A backend is a small class with a class-level ``name`` and one generator, like
+``llm.Model.execute``. The engine owns exactly one loaded backend at a time. The shared data
+types (Message, Chunk, Stats, GenerationParams) live in :mod:`jupyter_tinyai.types`.
 
     backend = LlamaCppBackend(spec, settings)
     backend.load()
@@ -41,7 +42,7 @@ class LoadSettings:
 
 
 class Backend(ABC):
-    """One way of running a model. Subclasses set the class metadata and the methods."""
+    """One way of running a model. Subclasses set ``name`` and the abstract methods."""
 
     #: registry name, the prefix of model ids ("llamacpp:...")
     name: ClassVar[str] = ""

@@ -21,7 +21,8 @@ import numpy as np
 from ..errors import BackendUnavailable, GenerationError, ModelFileError
 from ..formats.gguf_file import KV_CACHE_TYPES, read_gguf, tensor_index
 from . import offload
-from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback
+from ..types import Chunk, GenerationParams, Message, ProgressCallback
+from .base import Backend
 from .chat_template import render
 
 INSTALL_HINT = (

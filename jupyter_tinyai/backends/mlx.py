@@ -25,7 +25,8 @@ from ..errors import (
     ModelFileError,
 )
 from ..units import human_size
-from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback, placement_text
+from ..types import Chunk, GenerationParams, Message, ProgressCallback
+from .base import Backend, placement_text
 from .chat_template import render
 
 INSTALL_HINT = (

@@ -18,7 +18,8 @@ from ..errors import GenerationError, ModelNotFound, RemoteError, TinyAIError
 from ..remotes.config import Remote
 from ..remotes.connection import Connection, reason
 from ..remotes.endpoints import entry_id, find_tokenizer, list_server_models, tokenize
-from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback, Stats, placement_text
+from ..types import Chunk, GenerationParams, Message, ProgressCallback, Stats
+from .base import Backend, placement_text
 
 TEMPLATE_TOKENS_PER_MESSAGE = 4  # role markers a chat template adds around each message
 ESTIMATED_NOTICE = "token counts are estimated: remote {name!r} has no tokenize endpoint."
