@@ -325,7 +325,7 @@ def _parse(path: str, size: int) -> GGUFInfo:
     if size == 0:
         raise ModelFileError(f"{path} is empty (0 bytes). Download the model again.")
     try:
-        handle = open(path, "rb")
+        handle = open(path, "rb")  # noqa: SIM115 - opened apart from `with`: "cannot read" is its own message
     except OSError as exc:
         raise ModelFileError(f"cannot read {path}: {exc.strerror}.") from exc
     with handle:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import pathlib
 
 import pytest
 
@@ -130,13 +131,13 @@ def test_a_damaged_list_is_set_aside_not_overwritten(settings, tmp_path, make_gg
     warnings = [m.warning for m in list_models(settings, include_remote=False) if m.warning]
     (aside,) = [name for name in os.listdir(os.path.dirname(added_file())) if ".damaged-" in name]
     assert len(warnings) == 1 and "set aside as" in warnings[0] and aside in warnings[0] and "\n" not in warnings[0]
-    assert open(os.path.join(os.path.dirname(added_file()), aside), "rb").read() == damage  # kept as it was
+    assert pathlib.Path(added_file()).with_name(aside).read_bytes() == damage  # kept as it was
     assert not [m for m in list_models(settings, include_remote=False) if m.warning]  # told once
     # the next --add starts a new list and leaves the damaged one where it is
     path = make_gguf(tmp_path / "new.gguf")
     assert cli.main(["models", "--add", str(path)]) == 0
     assert load_added() == [{"path": str(path)}]
-    assert open(os.path.join(os.path.dirname(added_file()), aside), "rb").read() == damage
+    assert pathlib.Path(added_file()).with_name(aside).read_bytes() == damage
 
 
 def test_add_after_damage_says_so_in_one_line(tmp_path, make_gguf, capsys):
