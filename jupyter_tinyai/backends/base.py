@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar, Iterator, Optional
+from typing import ClassVar
 
 from ..types import Chunk, GenerationParams, Message, ProgressCallback, Stats
 
 
-def placement_text(device: str, *, layers: Optional[int] = None, of: Optional[int] = None, threads: Optional[int] = None) -> str:
+def placement_text(device: str, *, layers: int | None = None, of: int | None = None, threads: int | None = None) -> str:
     """Where a model runs, in the words every front end shows: "Metal, 30/30 layers",
     "CUDA 0, 20/32 layers", "CPU, 7 threads", "MLX (Metal)", "remote lab"."""
     if layers is not None and of:
@@ -35,7 +36,7 @@ def placement_text(device: str, *, layers: Optional[int] = None, of: Optional[in
 class LoadSettings:
     n_ctx: int = 8192  # cap on the context window; the model's own may be smaller
     threads: int = 0  # 0: choose for this machine
-    adapter: Optional[str] = None
+    adapter: str | None = None
     gpu_layers: int = -1  # llama.cpp: -1 as many as fit the GPU, 0 none, N
     flash_attention: str = "auto"  # llama.cpp: auto | on | off
     kv_cache_type: str = "f16"  # llama.cpp: f16 | q8_0 | q4_0
@@ -52,7 +53,7 @@ class Backend(ABC):
         self.settings = settings
 
     @abstractmethod
-    def load(self, progress: Optional[ProgressCallback] = None) -> None:
+    def load(self, progress: ProgressCallback | None = None) -> None:
         """Load the model; raise a TinyAIError the user can act on."""
 
     @abstractmethod

@@ -13,15 +13,15 @@ import os
 import random
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
 import numpy as np
 
 from ..errors import BackendUnavailable, GenerationError, ModelFileError
 from ..formats.gguf_file import KV_CACHE_TYPES, read_gguf, tensor_index
-from . import offload
 from ..types import Chunk, GenerationParams, Message, ProgressCallback
+from . import offload
 from .base import Backend
 from .chat_template import render
 
@@ -79,7 +79,7 @@ class LlamaCppBackend(Backend):
         self._template = ""
         self._bos = self._eos = ""
         self._add_bos = False
-        self._plan: Optional[offload.Plan] = None
+        self._plan: offload.Plan | None = None
         self._loaded_ctx = self._weights_bytes = 0
 
     def _gguf(self):
@@ -122,7 +122,7 @@ class LlamaCppBackend(Backend):
     def placement(self) -> str:
         return self.plan.text() if self._llm is not None else ""
 
-    def load(self, progress: Optional[ProgressCallback] = None) -> None:
+    def load(self, progress: ProgressCallback | None = None) -> None:
         llama_cpp = _import_llama_cpp()
         info = self._gguf()  # a bad file fails here with a clear message, before llama.cpp
         if progress:
@@ -255,7 +255,7 @@ class LlamaCppBackend(Backend):
 
     # -- conversation state ---------------------------------------------------------------
 
-    def save_state(self) -> Optional[KVState]:
+    def save_state(self) -> KVState | None:
         """The KV cache and its tokens (without llama-cpp-python's logits copy, ~100 MB)."""
         llm = self._llm
         if llm is None or llm.n_tokens == 0:

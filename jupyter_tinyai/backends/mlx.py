@@ -24,8 +24,8 @@ from ..errors import (
     InsufficientMemory,
     ModelFileError,
 )
-from ..units import human_size
 from ..types import Chunk, GenerationParams, Message, ProgressCallback
+from ..units import human_size
 from .base import Backend, placement_text
 from .chat_template import render
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 import http.client
 import json
 import math
-import socket
 import threading
 import time
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from .. import sse
 from ..errors import GenerationError, ModelNotFound, RemoteError, TinyAIError
@@ -34,7 +33,7 @@ class RemoteBackend(Backend):
         super().__init__(spec, settings)
         self.remote = Remote.from_extra(spec.extra)
         self.model_name = spec.name
-        self._tokenizer: Optional[tuple] = None
+        self._tokenizer: tuple | None = None
         self._count_cache: dict = {}
         self._loaded = False
 
@@ -44,7 +43,7 @@ class RemoteBackend(Backend):
     def placement(self) -> str:
         return placement_text(f"remote {self.remote.name}")
 
-    def load(self, progress: Optional[ProgressCallback] = None) -> None:
+    def load(self, progress: ProgressCallback | None = None) -> None:
         if progress:
             progress(0.0, f"connecting to remote {self.remote.name!r}")
         served = [entry_id(e) for e in list_server_models(self.remote)]
@@ -167,7 +166,7 @@ class RemoteBackend(Backend):
                         finish = "length" if choice["finish_reason"] == "length" else "stop"
                 if cancel.is_set() or over:
                     break
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             broken = f"no data from the server for {self.remote.timeout:g} s"
         except (OSError, http.client.HTTPException, ValueError) as exc:
             broken = (f"no data from the server for {self.remote.timeout:g} s" if conn.expired
@@ -224,7 +223,7 @@ def _joined(messages: list[Message]) -> str:
     return "\n".join(f"{m.role}\n{m.content}" for m in messages)
 
 
-def _parse_event(event: str) -> Optional[dict]:
+def _parse_event(event: str) -> dict | None:
     try:
         data = json.loads(event)
     except ValueError:

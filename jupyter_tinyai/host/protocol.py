@@ -18,8 +18,8 @@ import json
 from collections.abc import Iterator
 
 from .. import sse
-from ..errors import InvalidRequest, TinyAIError
 from ..choice import LOAD_SETTINGS  # noqa: F401 - settings a request carries, so the host loads what its client chose
+from ..errors import InvalidRequest, TinyAIError
 
 RUNTIME_FILE = "tinyai-host.json"
 

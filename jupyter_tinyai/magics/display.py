@@ -24,7 +24,7 @@ class MessageError(Exception):
         self.kind = kind
 
     @classmethod
-    def of(cls, error: BaseException) -> "MessageError":
+    def of(cls, error: BaseException) -> MessageError:
         """A TinyAIError as its kind and message; anything else (a bug) as "internal", named."""
         if isinstance(error, TinyAIError):
             return cls(str(error), error.kind)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from importlib import metadata
-from typing import Iterator
 
 Found = tuple  # (path, source, name or None)
 

@@ -24,7 +24,7 @@ class Remote:
     n_ctx: int = 0  # 0: from the server's model list, else c.TinyAI.n_ctx
 
     @classmethod
-    def from_config(cls, name: str, entry) -> "Remote":
+    def from_config(cls, name: str, entry) -> Remote:
         where = f"c.TinyAI.remotes[{name!r}]"
         if isinstance(entry, str):
             entry = {"url": entry}
@@ -49,7 +49,7 @@ class Remote:
         return cls(name, url, str(entry.get("api_key_env") or ""), timeout, n_ctx)
 
     @classmethod
-    def from_extra(cls, extra: dict) -> "Remote":
+    def from_extra(cls, extra: dict) -> Remote:
         return cls(extra["remote"], extra["url"], extra.get("api_key_env", ""),
                    float(extra.get("timeout") or DEFAULT_TIMEOUT), int(extra.get("n_ctx") or 0))
 

@@ -15,7 +15,6 @@ import json
 import socket
 import threading
 import time
-from typing import Optional
 from urllib.parse import urlsplit
 
 from ..errors import ModelNotFound, RemoteError
@@ -26,17 +25,17 @@ class Connection:
     """One HTTP request to ``remote`` (see the module's docstring for its time limits);
     ``timeout`` overrides the remote's, ``cancel`` closes the connection when set."""
 
-    def __init__(self, remote: Remote, timeout: Optional[float] = None, cancel: Optional[threading.Event] = None):
+    def __init__(self, remote: Remote, timeout: float | None = None, cancel: threading.Event | None = None):
         self.remote = remote
         self.timeout = timeout or remote.timeout
         self.cancel = cancel
-        self.conn: Optional[http.client.HTTPConnection] = None
-        self.sock: Optional[socket.socket] = None  # kept: http.client drops it when the response reads to EOF
-        self.deadline: Optional[float] = None  # time.monotonic() the current wait must end by
+        self.conn: http.client.HTTPConnection | None = None
+        self.sock: socket.socket | None = None  # kept: http.client drops it when the response reads to EOF
+        self.deadline: float | None = None  # time.monotonic() the current wait must end by
         self.expired = False  # a wait overran: the watchdog closed the socket
         self._closed = threading.Event()
 
-    def fail(self, message: str, status: Optional[int] = None, answered: bool = True) -> RemoteError:
+    def fail(self, message: str, status: int | None = None, answered: bool = True) -> RemoteError:
         """Our message (server text in it passed through ``Remote.scrub``), with the HTTP
         ``status`` the server answered, and whether it ``answered`` at all (False: it could
         not be reached, or a wait timed out)."""
@@ -44,7 +43,7 @@ class Connection:
         error.status, error.answered = status, answered
         return error
 
-    def wait(self, seconds: Optional[float]) -> None:
+    def wait(self, seconds: float | None) -> None:
         """The next wait for the server ends within ``seconds`` (None: no limit, e.g. while
         the caller handles a chunk)."""
         self.deadline = None if seconds is None else time.monotonic() + seconds
@@ -60,11 +59,11 @@ class Connection:
     def _connect(self, address, timeout, source_address=None) -> socket.socket:
         """``socket.create_connection`` sharing one deadline across every address."""
         host, port = address
-        last: Optional[OSError] = None
+        last: OSError | None = None
         for family, kind, proto, _, sockaddr in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
             remaining = self.deadline - time.monotonic() if self.deadline else timeout
             if remaining <= 0:
-                raise socket.timeout("timed out")
+                raise TimeoutError("timed out")
             sock = socket.socket(family, kind, proto)
             sock.settimeout(remaining)
             try:
@@ -76,7 +75,7 @@ class Connection:
                 last = exc
         raise last or OSError(f"no address for {host}")
 
-    def open(self, method: str, url: str, body: Optional[dict] = None) -> http.client.HTTPResponse:
+    def open(self, method: str, url: str, body: dict | None = None) -> http.client.HTTPResponse:
         """Send the request; the response for any status (the caller checks it)."""
         parts = urlsplit(url)
         port = parts.port
@@ -102,7 +101,7 @@ class Connection:
             response = self.conn.getresponse()
             self.wait(None)
             return response
-        except (socket.timeout, TimeoutError, OSError, http.client.HTTPException) as exc:
+        except (TimeoutError, OSError, http.client.HTTPException) as exc:
             self.close()
             if self.expired or isinstance(exc, (socket.timeout, TimeoutError)):
                 raise self.fail(
@@ -139,7 +138,7 @@ class Connection:
             hint = f" The prompt may exceed the server's context window: set 'n_ctx' in c.TinyAI.remotes[{name!r}] to the server's."
         raise self.fail(f"remote {name!r} answered HTTP {status} to the {what} request: {detail or self.remote.scrub(response.reason)}.{hint}", status)
 
-    def json(self, method: str, url: str, body: Optional[dict] = None, what: str = "", model: str = "") -> dict:
+    def json(self, method: str, url: str, body: dict | None = None, what: str = "", model: str = "") -> dict:
         response = self.open(method, url, body)
         try:
             self.check(response, what, model)
@@ -147,7 +146,7 @@ class Connection:
             raw = response.read()
             if self.expired:
                 raise TimeoutError
-        except (socket.timeout, TimeoutError, OSError, http.client.HTTPException) as exc:
+        except (TimeoutError, OSError, http.client.HTTPException) as exc:
             if self.expired or isinstance(exc, (socket.timeout, TimeoutError)):
                 raise self.fail(f"remote {self.remote.name!r} stopped answering the {what} request within {self.timeout:g} s.",
                                 answered=False) from None

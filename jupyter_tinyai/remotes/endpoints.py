@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from ..errors import ModelNotFound, RemoteError
 from .config import Remote
 from .connection import Connection
@@ -16,7 +14,7 @@ TOKENIZERS = (
 )
 
 
-def list_server_models(remote: Remote, timeout: Optional[float] = None) -> list[dict]:
+def list_server_models(remote: Remote, timeout: float | None = None) -> list[dict]:
     """The entries of the remote's ``/v1/models``."""
     data = Connection(remote, timeout).json("GET", remote.url + "/models", what="model list")
     entries = data.get("data") if isinstance(data, dict) else None
@@ -38,7 +36,7 @@ def entry_context(entry: dict) -> int:
     return 0
 
 
-def find_tokenizer(remote: Remote, model: str) -> Optional[tuple]:
+def find_tokenizer(remote: Remote, model: str) -> tuple | None:
     """The first of :data:`TOKENIZERS` the server answers (None: token counts are estimated)."""
     for tokenizer in TOKENIZERS:
         try:

@@ -2,11 +2,10 @@ import os
 import shutil
 
 import pytest
+from helpers.gguf_files import tiny_model_metadata, write_gguf
 
 from jupyter_tinyai.errors import ModelFileError
 from jupyter_tinyai.formats.gguf_file import read_gguf
-
-from helpers.gguf_files import tiny_model_metadata, write_gguf
 
 
 def test_bundled_model_header(model_path):

@@ -9,7 +9,14 @@ import ctypes
 import gguf
 import pytest
 
-from jupyter_tinyai.formats.gguf_file import FILE_TYPES, SCALAR_FORMATS, TENSOR_TYPES, ValueType, read_gguf, tensor_index
+from jupyter_tinyai.formats.gguf_file import (
+    FILE_TYPES,
+    SCALAR_FORMATS,
+    TENSOR_TYPES,
+    ValueType,
+    read_gguf,
+    tensor_index,
+)
 
 #: gguf-py 0.19 lists Q8_1 as (32, 40): float scales of an old ggml. ggml's block_q8_1 has
 #: two f16 scales and 32 int8 quants, 36 bytes (checked against ggml below); no GGUF stores Q8_1.
@@ -47,7 +54,7 @@ def test_tensor_types_and_block_sizes_are_those_of_the_ggml_llama_cpp_runs():
 def test_file_types_are_llama_file_types():
     theirs = {t.value: t.name.removeprefix("MOSTLY_").removeprefix("ALL_") for t in gguf.LlamaFileType
               if t is not gguf.LlamaFileType.GUESSED}
-    assert FILE_TYPES == theirs
+    assert theirs == FILE_TYPES
 
 
 @pytest.mark.parametrize("what", ["metadata", "tensors"])

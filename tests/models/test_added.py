@@ -9,8 +9,8 @@ import pytest
 from jupyter_tinyai import cli
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.errors import ModelFileError, ModelNotFound
-from jupyter_tinyai.models import list_models, resolve
 from jupyter_tinyai.models import added as added_module
+from jupyter_tinyai.models import list_models, resolve
 from jupyter_tinyai.models.added import add_model, added_file, load_added, remove_model
 
 

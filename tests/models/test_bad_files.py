@@ -4,15 +4,14 @@ import os
 import pathlib
 
 import pytest
+from helpers.gguf_files import STRING, UINT32, RawArray, tiny_model_metadata, write_gguf
 
 from jupyter_tinyai import cli
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.errors import ModelFileError
 from jupyter_tinyai.formats import gguf_file
-from jupyter_tinyai.models import list_models, resolve
 from jupyter_tinyai.formats.gguf_file import read_gguf
-
-from helpers.gguf_files import STRING, UINT32, RawArray, tiny_model_metadata, write_gguf
+from jupyter_tinyai.models import list_models, resolve
 
 BUNDLED = "llamacpp:SmolLM2-135M-Instruct-Q4_1"
 
