@@ -15,9 +15,9 @@ import statistics
 import time
 import uuid
 
-from jupyter_tinyai.backends.base import Message
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
+from jupyter_tinyai.types import Message
 
 PROMPT = "Write a long story about a lighthouse keeper and a storm."
 

@@ -180,7 +180,7 @@ def status_lines(status: dict) -> list[str]:
         lines.extend(host_lines(status["host"]))
     last = status.get("last")
     if last:
-        from .backends.base import Stats
+        from .types import Stats
 
         lines.append("last:     " + Stats.from_dict(last).summary())
     return lines

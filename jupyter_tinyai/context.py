@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import TinyAIError
-from .prompts import ContextPiece, shorten
+from .prompts import shorten
+from .types import ContextPiece
 
 #: a value whose one-line summary is at most this long goes into the prompt text itself
 INLINE_CHARS = 80

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from .backends.base import Message
+from .types import Message
 
 
 class Conversations:

@@ -15,13 +15,22 @@ from typing import Iterable, Iterator, Optional
 
 from . import models
 from .backends import backend_class
-from .backends.base import Backend, Chunk, GenerationParams, LoadSettings, Message, ProgressCallback, Stats, collect
+from .backends.base import Backend, LoadSettings
 from .choice import Choice, choose
 from .config import TinyAI, load_settings
 from .conversations import Conversations
 from .errors import EmptyPrompt
 from .memory import check_fits, process_rss
-from .prompts import ContextPiece, check_prompt_size, fit
+from .prompts import check_prompt_size, fit
+from .types import (
+    Chunk,
+    ContextPiece,
+    GenerationParams,
+    Message,
+    ProgressCallback,
+    Stats,
+    collect,
+)
 from .validation import generation
 
 MIN_ANSWER_TOKENS = 64

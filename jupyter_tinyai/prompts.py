@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .backends.base import Message
 from .errors import PromptTooLong
+from .types import ContextPiece, Message
 
 TRUNCATED = "\n… [truncated]"
 
@@ -20,20 +20,6 @@ TRUNCATED = "\n… [truncated]"
 PROMPT_CONTEXT_MULTIPLE = 4
 CHARS_PER_TOKEN = 4
 PROMPT_FLOOR_CHARS = 131_072
-
-
-@dataclass
-class ContextPiece:
-    """Something from the notebook sent with a prompt: a variable, a cell, a traceback."""
-
-    label: str  # "df (pandas DataFrame)", "In[3]", "last error"
-    text: str
-
-    def render(self) -> str:
-        return f"{self.label}:\n```\n{self.text}\n```"
-
-    def to_dict(self) -> dict:
-        return {"label": self.label, "text": self.text}
 
 
 def user_message(prompt: str, context: list[ContextPiece]) -> str:

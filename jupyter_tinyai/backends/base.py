@@ -12,98 +12,12 @@ A backend is a small class with class-level metadata and one generator, like
 
 from __future__ import annotations
 
-import os
 import threading
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
-from typing import Callable, ClassVar, Iterator, Optional
+from dataclasses import dataclass, field
+from typing import ClassVar, Iterator, Optional
 
-
-@dataclass
-class Message:
-    role: str  # "system" | "user" | "assistant"
-    content: str
-
-    def to_dict(self) -> dict:
-        return {"role": self.role, "content": self.content}
-
-
-@dataclass
-class GenerationParams:
-    temperature: float = 0.0
-    max_tokens: int = 512
-    seed: Optional[int] = None
-    top_p: float = 0.95
-    top_k: int = 40
-    repeat_penalty: float = 1.1
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class Stats:
-    """Figures of one generation; carried by the last chunk of a stream."""
-
-    model: str = ""
-    backend: str = ""
-    prompt_tokens: int = 0
-    cached_tokens: int = 0  # prompt tokens whose KV cache was reused
-    generated_tokens: int = 0
-    ttft_s: float = 0.0  # request to first token
-    tokens_per_s: float = 0.0  # decode speed, after the first token
-    total_s: float = 0.0
-    finish_reason: str = "stop"  # stop | length | cancelled | error
-    adapter: str = ""  # the LoRA adapter applied to the model, if any
-    placement: str = ""  # where the model runs: "Metal, 30/30 layers", "CPU, 7 threads" (placement_text)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Stats":
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
-    def summary(self) -> str:
-        return (
-            f"{self.model} · {self.prompt_tokens} prompt + {self.generated_tokens} tokens"
-            f" · first token {self.ttft_s * 1000:.0f} ms · {self.tokens_per_s:.1f} tokens/s"
-            + (f" · adapter {os.path.basename(os.path.normpath(self.adapter))}" if self.adapter else "")
-            + ("" if self.finish_reason == "stop" else f" · {self.finish_reason}")
-        )
-
-
-@dataclass
-class Chunk:
-    """One piece of a streamed answer.
-
-    ``text`` is a delta of the answer; ``notice`` is a one-line message about the answer
-    (e.g. that context was trimmed) shown apart from it; ``stats`` is set on the last chunk.
-    """
-
-    text: str = ""
-    notice: Optional[str] = None
-    stats: Optional[Stats] = None
-
-    def to_dict(self) -> dict:
-        data: dict = {}
-        if self.text:
-            data["text"] = self.text
-        if self.notice:
-            data["notice"] = self.notice
-        if self.stats is not None:
-            data["stats"] = self.stats.to_dict()
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Chunk":
-        stats = data.get("stats")
-        return cls(
-            text=data.get("text", ""),
-            notice=data.get("notice"),
-            stats=Stats.from_dict(stats) if stats else None,
-        )
+from ..types import Chunk, GenerationParams, Message, ProgressCallback, Stats
 
 
 def placement_text(device: str, *, layers: Optional[int] = None, of: Optional[int] = None, threads: Optional[int] = None) -> str:
@@ -125,18 +39,6 @@ class LoadSettings:
     flash_attention: str = "auto"  # llama.cpp: auto | on | off
     kv_cache_type: str = "f16"  # llama.cpp: f16 | q8_0 | q4_0
     extra: dict = field(default_factory=dict)
-
-
-def collect(chunks) -> tuple[str, "Stats | None"]:
-    """The whole answer of a stream of chunks: (text, stats of the last chunk)."""
-    parts, stats = [], None
-    for chunk in chunks:
-        parts.append(chunk.text)
-        stats = chunk.stats or stats
-    return "".join(parts), stats
-
-
-ProgressCallback = Callable[[float, str], None]  # fraction 0..1, what is happening
 
 
 class Backend(ABC):

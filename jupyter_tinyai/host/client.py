@@ -25,11 +25,10 @@ from collections.abc import Iterable, Iterator
 from urllib.parse import quote
 
 from .. import errors
-from ..backends.base import Chunk, Message, ProgressCallback, Stats, collect
 from ..choice import settings_body
 from ..config import TinyAI, load_settings
 from ..errors import HostError
-from ..prompts import ContextPiece
+from ..types import Chunk, ContextPiece, Message, ProgressCallback, Stats, collect
 from . import lifecycle
 from .protocol import read_events
 

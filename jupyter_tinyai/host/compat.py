@@ -13,8 +13,8 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
-from ..backends.base import Message
 from ..prompts import check_prompt_size
+from ..types import Message
 from ..validation import generation
 from .protocol import BadRequest, error_body, field, message_text
 from .scheduler import Cancelled

@@ -34,7 +34,6 @@ from urllib.parse import parse_qs, urlparse
 
 from .. import models
 from .._version import __version__
-from ..backends.base import Message
 from ..choice import settings_body
 from ..engine import Engine
 from ..errors import (
@@ -49,7 +48,8 @@ from ..errors import (
     RemoteError,
     TinyAIError,
 )
-from ..prompts import ContextPiece, check_prompt_size
+from ..prompts import check_prompt_size
+from ..types import ContextPiece, Message
 from ..validation import check_settings, generation
 from . import lifecycle
 from .compat import handle_v1_chat, handle_v1_models

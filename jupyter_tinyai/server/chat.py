@@ -29,9 +29,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..backends.base import Stats
 from ..errors import InvalidRequest, TinyAIError
-from ..prompts import ContextPiece, check_prompt_size
+from ..prompts import check_prompt_size
+from ..types import ContextPiece, Stats
 from ..validation import check_max_tokens, check_temperature
 from .history import DamagedHistory, HistoryStore, engine_messages, valid_id
 

@@ -28,9 +28,9 @@ import tempfile
 from datetime import datetime, timezone
 from itertools import pairwise
 
-from ..backends.base import Message
 from ..errors import TinyAIError
-from ..prompts import ContextPiece, user_message
+from ..prompts import user_message
+from ..types import ContextPiece, Message
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ import uuid
 import pytest
 
 from backends.mlx_required import require_mlx
-from jupyter_tinyai.backends.base import Stats
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
 from jupyter_tinyai.errors import InsufficientMemory, ModelFileError
+from jupyter_tinyai.types import Stats
 
 PARIS = "What is the capital of France?"
 

@@ -6,7 +6,7 @@ import pytest
 
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
-from jupyter_tinyai.prompts import ContextPiece
+from jupyter_tinyai.types import ContextPiece
 
 
 @pytest.fixture(scope="module")

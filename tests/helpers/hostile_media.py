@@ -81,7 +81,7 @@ def scripted_client_cell(text: str) -> str:
     return f"""ANSWER = {text!r}
 import sys
 from jupyter_tinyai import api
-from jupyter_tinyai.backends.base import Chunk, Stats
+from jupyter_tinyai.types import Chunk, Stats
 from jupyter_tinyai.errors import GenerationError
 
 class Scripted:

@@ -12,9 +12,9 @@ import time
 
 from jupyter_client.manager import start_new_kernel
 
-from jupyter_tinyai.backends.base import Message
 from jupyter_tinyai.host import lifecycle
 from jupyter_tinyai.host.client import HostClient, _UnixConnection
+from jupyter_tinyai.types import Message
 
 from .conftest import hosts_of
 

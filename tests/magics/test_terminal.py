@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from jupyter_tinyai.backends.base import Chunk, Stats
 from jupyter_tinyai.magics.display import MessageError, TerminalAnswer, code_blocks
 from jupyter_tinyai.magics.stream import Generation
+from jupyter_tinyai.types import Chunk, Stats
 
 
 @pytest.fixture

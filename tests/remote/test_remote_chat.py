@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from jupyter_tinyai.backends.base import Stats
+from jupyter_tinyai.types import Stats
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -84,7 +84,7 @@ def test_cancel_while_waiting_unblocks_the_read(remote_engine):
     remote_engine.load("lab:smollm2")
     backend = remote_engine._backend
     cancel = threading.Event()
-    from jupyter_tinyai.backends.base import GenerationParams, Message
+    from jupyter_tinyai.types import GenerationParams, Message
 
     stream = backend.stream([Message("user", LONG)], GenerationParams(max_tokens=300), cancel)
     cancel.set()

@@ -9,9 +9,9 @@ import pytest
 
 from jupyter_tinyai import cli, models
 from jupyter_tinyai.backends import remote as remote_backend
-from jupyter_tinyai.backends.base import Message
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
+from jupyter_tinyai.types import Message
 
 from .conftest import ALIAS, API_KEY, KEY_ENV, N_CTX, free_port
 

@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from jupyter_tinyai.backends.base import Message
 from jupyter_tinyai.server.history import HistoryStore, engine_messages
+from jupyter_tinyai.types import Message
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ import asyncio
 import threading
 from collections import Counter
 
-from jupyter_tinyai.backends.base import Chunk, Stats
 from jupyter_tinyai.models import ModelSpec
 from jupyter_tinyai.server.chat import QUEUE_UPDATES, ChatService, chat_request
 from jupyter_tinyai.server.history import HistoryStore
+from jupyter_tinyai.types import Chunk, Stats
 
 
 class OneTokenClient:
