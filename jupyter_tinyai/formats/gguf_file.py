@@ -257,8 +257,8 @@ class Reader:
     def value(self, key: str, vtype: int, keep: bool = True):
         if vtype in _SCALARS:
             return self.unpack(_SCALARS[vtype])
-        if vtype == _STRING:
-            return self.string()  # ``keep`` is for arrays: tokenizer.ggml.model is a string a backend needs
+        if vtype == _STRING:  # a single string is always kept (tokenizer.ggml.model, .pre); ``keep`` is for arrays
+            return self.string()
         if vtype == _ARRAY:
             return self.array(key, keep)
         raise ModelFileError(f"{self.path} is corrupt: its metadata {key!r} has the unknown type {vtype}.")
