@@ -92,21 +92,67 @@ function defaultNewId(): string {
   return `${Date.now().toString(36)}-${counter}-${Math.random().toString(36).slice(2)}`;
 }
 
-/** What to tell the user for an error `kind` sent by the server. */
+/**
+ * The title shown before an error's message, for its `kind`: the table of
+ * jupyter_tinyai/errors.py (TITLES), kept equal by tests/errors/test_kinds.py.
+ */
 export function errorTitle(kind: string | undefined, trans: ITrans): string {
   switch (kind) {
-    case 'busy':
-      return trans.__('The model is busy.');
-    case 'down':
-    case 'unavailable':
-      return trans.__('The TinyAI host is not running.');
-    case 'crashed':
-      return trans.__('The TinyAI host crashed.');
-    case 'model':
-    case 'model_not_found':
-      return trans.__('The model could not be loaded.');
+    case 'internal':
+      return trans.__('TinyAI failed unexpectedly.');
+    case 'usage':
+      return trans.__('Usage error.');
+    case 'interrupted':
+      return trans.__('Stopped.');
     case 'bad_request':
       return trans.__('The request was not understood.');
+    case 'bad_setting':
+      return trans.__('The settings do not work together.');
+    case 'empty_prompt':
+      return trans.__('The prompt is empty.');
+    case 'prompt_too_long':
+      return trans.__('The prompt is too long.');
+    case 'context':
+      return trans.__('Not found in the kernel.');
+    case 'model_not_found':
+      return trans.__('The model was not found.');
+    case 'ambiguous_model':
+      return trans.__('The model name is ambiguous.');
+    case 'model_file':
+      return trans.__('The model file cannot be used.');
+    case 'insufficient_memory':
+      return trans.__('Not enough memory for the model.');
+    case 'backend_unavailable':
+      return trans.__('The backend cannot run here.');
+    case 'generation':
+      return trans.__('The model failed while answering.');
+    case 'remote':
+      return trans.__('The remote server failed.');
+    case 'host':
+      return trans.__('The model host failed.');
+    case 'history':
+      return trans.__('The chat history could not be used.');
+    case 'pull':
+      return trans.__('The download failed.');
+    case 'hub_unreachable':
+      return trans.__('The Hugging Face Hub cannot be reached.');
+    case 'hub_access':
+      return trans.__('The Hugging Face Hub refused access.');
+    case 'not_enough_disk':
+      return trans.__('Not enough disk space.');
+    case 'checksum_mismatch':
+      return trans.__('The downloaded file is damaged.');
+    case 'download_interrupted':
+      return trans.__('The download was interrupted.');
+    case 'pull_cancelled':
+      return trans.__('The download was stopped.');
+    case 'unauthorized':
+      return trans.__('The request was not authorized.');
+    case 'forbidden':
+      return trans.__('The request was refused.');
+    case 'not_found':
+      return trans.__('There is no such endpoint.');
+    case 'error':
     default:
       return trans.__('TinyAI could not answer.');
   }

@@ -169,9 +169,11 @@ describe('ChatModel', () => {
   });
 
   it.each([
-    ['busy', 'The model is busy.'],
-    ['crashed', 'The TinyAI host crashed.'],
-    ['down', 'The TinyAI host is not running.'],
+    ['host', 'The model host failed.'],
+    ['model_not_found', 'The model was not found.'],
+    ['prompt_too_long', 'The prompt is too long.'],
+    ['internal', 'TinyAI failed unexpectedly.'],
+    ['a-kind-from-a-newer-server', 'TinyAI could not answer.'],
     [undefined, 'TinyAI could not answer.']
   ])('shows a clear error for kind %s', (kind, title) => {
     const { connection, model } = setup();
