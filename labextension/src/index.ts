@@ -2,7 +2,11 @@
  * jupyter-tinyai: plugin wiring only (state in model.ts, views in widgets/, commands in
  * commands.ts, the server API in request.ts).
  */
-import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
@@ -14,12 +18,19 @@ import { notebookCodeActions } from './components/codeactions';
 import { tinyaiIcon } from './icons';
 import { ChatModel } from './model';
 import { ChatSocket } from './request';
-import { CommandIDs, DEFAULT_SETTINGS, ISettings, PLUGIN_ID, SIDEBAR_ID } from './tokens';
+import {
+  CommandIDs,
+  DEFAULT_SETTINGS,
+  ISettings,
+  PLUGIN_ID,
+  SIDEBAR_ID
+} from './tokens';
 import { TinyAISidebar } from './widgets/sidebar';
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'A chat sidebar and inline code explanation backed by a local language model.',
+  description:
+    'A chat sidebar and inline code explanation backed by a local language model.',
   autoStart: true,
   requires: [INotebookTracker, IRenderMimeRegistry],
   optional: [ICommandPalette, ISettingRegistry, ITranslator, ILayoutRestorer],
@@ -51,11 +62,25 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.shell.add(sidebar, 'right', { rank: 900 });
     restorer?.add(sidebar, SIDEBAR_ID);
 
-    registerCommands({ app, tracker, rendermime, connection, actions, sidebar, trans, settings: () => settings });
+    registerCommands({
+      app,
+      tracker,
+      rendermime,
+      connection,
+      actions,
+      sidebar,
+      trans,
+      settings: () => settings
+    });
 
     if (palette) {
       const category = trans.__('TinyAI');
-      for (const command of [CommandIDs.openSidebar, CommandIDs.newChat, CommandIDs.explainCode, CommandIDs.explainError]) {
+      for (const command of [
+        CommandIDs.openSidebar,
+        CommandIDs.newChat,
+        CommandIDs.explainCode,
+        CommandIDs.explainError
+      ]) {
         palette.addItem({ command, category });
       }
     }
@@ -65,13 +90,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
         .load(PLUGIN_ID)
         .then(loaded => {
           const apply = () => {
-            settings = { ...DEFAULT_SETTINGS, ...(loaded.composite as unknown as Partial<ISettings>) };
+            settings = {
+              ...DEFAULT_SETTINGS,
+              ...(loaded.composite as unknown as Partial<ISettings>)
+            };
             sidebar.setContextSource(settings.includeContext);
           };
           apply();
           loaded.changed.connect(apply);
         })
-        .catch(reason => console.error('TinyAI: cannot load settings.', reason));
+        .catch(reason =>
+          console.error('TinyAI: cannot load settings.', reason)
+        );
     }
   }
 };

@@ -50,7 +50,8 @@ export interface IChatMessage {
   failed?: boolean;
 }
 
-export type ChatPhase = 'idle' | 'sending' | 'queued' | 'loading' | 'streaming' | 'stopping';
+export type ChatPhase =
+  'idle' | 'sending' | 'queued' | 'loading' | 'streaming' | 'stopping';
 
 export interface IBanner {
   level: 'info' | 'warning' | 'error';
@@ -295,15 +296,22 @@ export class ChatModel {
           level: 'info',
           text:
             message.position && message.position > 0
-              ? this._trans.__('The model is busy with another answer: yours is number %1 in the queue.', message.position)
-              : this._trans.__('The model is busy with another answer: yours is next.')
+              ? this._trans.__(
+                  'The model is busy with another answer: yours is number %1 in the queue.',
+                  message.position
+                )
+              : this._trans.__(
+                  'The model is busy with another answer: yours is next.'
+                )
         };
         this._changed.emit();
         break;
       case 'progress': {
         this._phase = 'loading';
         const pct =
-          typeof message.fraction === 'number' ? ` ${Math.round(message.fraction * 100)}%` : '';
+          typeof message.fraction === 'number'
+            ? ` ${Math.round(message.fraction * 100)}%`
+            : '';
         this._banner = {
           level: 'info',
           text: (message.message || this._trans.__('Loading the model…')) + pct
@@ -330,7 +338,10 @@ export class ChatModel {
         this._flush();
         const answer = this._answer;
         if (answer) {
-          if (typeof message.text === 'string' && message.text.length >= answer.content.length) {
+          if (
+            typeof message.text === 'string' &&
+            message.text.length >= answer.content.length
+          ) {
             answer.content = message.text;
           }
           answer.stats = message.stats;
@@ -354,7 +365,10 @@ export class ChatModel {
     }
     this._fail(
       'down',
-      this._trans.__('Lost the connection to the Jupyter server (%1). Check that it is still running, then ask again.', reason)
+      this._trans.__(
+        'Lost the connection to the Jupyter server (%1). Check that it is still running, then ask again.',
+        reason
+      )
     );
   }
 
@@ -365,7 +379,10 @@ export class ChatModel {
       answer.streaming = false;
       answer.failed = true;
     }
-    this._banner = { level: 'error', text: `${errorTitle(kind, this._trans)} ${text ?? ''}`.trim() };
+    this._banner = {
+      level: 'error',
+      text: `${errorTitle(kind, this._trans)} ${text ?? ''}`.trim()
+    };
     this._finish(null);
   }
 

@@ -55,11 +55,22 @@ export class TinyAISidebar extends Panel {
     this._modelSelect = el('select', 'jp-TinyAI-model-select jp-mod-styled');
     this._modelSelect.title = trans.__('Model used for the next answer');
     this._modelSelect.setAttribute('aria-label', trans.__('Model'));
-    this._modelSelect.addEventListener('change', () => void this._pickModel(this._modelSelect.value));
-    this._historyButton = el('button', 'jp-TinyAI-history-button jp-mod-styled', trans.__('History'));
+    this._modelSelect.addEventListener(
+      'change',
+      () => void this._pickModel(this._modelSelect.value)
+    );
+    this._historyButton = el(
+      'button',
+      'jp-TinyAI-history-button jp-mod-styled',
+      trans.__('History')
+    );
     this._historyButton.title = trans.__('Conversations of this notebook');
     this._historyButton.addEventListener('click', () => this._toggleHistory());
-    const newChat = el('button', 'jp-TinyAI-new-chat jp-mod-styled', trans.__('New chat'));
+    const newChat = el(
+      'button',
+      'jp-TinyAI-new-chat jp-mod-styled',
+      trans.__('New chat')
+    );
     newChat.title = trans.__('Start a new conversation');
     newChat.addEventListener('click', () => this.newChat());
     header.append(this._modelSelect, this._historyButton, newChat);
@@ -89,8 +100,15 @@ export class TinyAISidebar extends Panel {
     const bottom = new Widget();
     bottom.addClass('jp-TinyAI-bottom');
     const contextRow = el('div', 'jp-TinyAI-context');
-    const contextLabel = el('label', 'jp-TinyAI-context-label', trans.__('Include'));
-    this._contextSelect = el('select', 'jp-TinyAI-context-select jp-mod-styled');
+    const contextLabel = el(
+      'label',
+      'jp-TinyAI-context-label',
+      trans.__('Include')
+    );
+    this._contextSelect = el(
+      'select',
+      'jp-TinyAI-context-select jp-mod-styled'
+    );
     const choices: [ContextSource, string][] = [
       ['none', trans.__('nothing')],
       ['cell', trans.__('the active cell')],
@@ -110,7 +128,9 @@ export class TinyAISidebar extends Panel {
 
     this._input = el('textarea', 'jp-TinyAI-input');
     this._input.rows = 3;
-    this._input.placeholder = trans.__('Ask about your notebook (Enter to send, Shift+Enter for a new line)');
+    this._input.placeholder = trans.__(
+      'Ask about your notebook (Enter to send, Shift+Enter for a new line)'
+    );
     this._input.setAttribute('aria-label', trans.__('Prompt'));
     this._input.addEventListener('keydown', event => {
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -120,9 +140,17 @@ export class TinyAISidebar extends Panel {
     });
     this._input.addEventListener('focus', () => this._updatePreview());
     const buttons = el('div', 'jp-TinyAI-buttons');
-    this._sendButton = el('button', 'jp-TinyAI-send jp-mod-styled jp-mod-accept', trans.__('Send'));
+    this._sendButton = el(
+      'button',
+      'jp-TinyAI-send jp-mod-styled jp-mod-accept',
+      trans.__('Send')
+    );
     this._sendButton.addEventListener('click', () => this.send());
-    this._stopButton = el('button', 'jp-TinyAI-stop jp-mod-styled jp-mod-warn', trans.__('Stop'));
+    this._stopButton = el(
+      'button',
+      'jp-TinyAI-stop jp-mod-styled jp-mod-warn',
+      trans.__('Stop')
+    );
     this._stopButton.addEventListener('click', () => this._o.model.stop());
     buttons.append(this._sendButton, this._stopButton);
     this._status = el('div', 'jp-TinyAI-status');
@@ -144,7 +172,11 @@ export class TinyAISidebar extends Panel {
 
   /** Refresh models, status and the conversation list (when shown and on startup). */
   async refresh(): Promise<void> {
-    await Promise.all([this._loadModels(), this._loadStatus(), this._loadConversations()]);
+    await Promise.all([
+      this._loadModels(),
+      this._loadStatus(),
+      this._loadConversations()
+    ]);
   }
 
   /** Ask what is in the prompt box, with the chosen context. */
@@ -154,7 +186,10 @@ export class TinyAISidebar extends Panel {
       return;
     }
     const settings = this._o.settings();
-    const context = gatherContext(this._panel, this._contextSelect.value as ContextSource);
+    const context = gatherContext(
+      this._panel,
+      this._contextSelect.value as ContextSource
+    );
     const sent = this._o.model.send(prompt, {
       context,
       notebook: this._notebookPath,
@@ -246,7 +281,10 @@ export class TinyAISidebar extends Panel {
 
   private _updatePreview(): void {
     const trans = this._o.trans;
-    const pieces = gatherContext(this._panel, this._contextSelect.value as ContextSource);
+    const pieces = gatherContext(
+      this._panel,
+      this._contextSelect.value as ContextSource
+    );
     this._preview.textContent = '';
     const summary = el('summary', 'jp-TinyAI-context-summary');
     if (this._contextSelect.value === 'none') {
@@ -254,11 +292,17 @@ export class TinyAISidebar extends Panel {
     } else if (pieces.length === 0) {
       summary.textContent = trans.__('Nothing to include right now.');
     } else {
-      summary.textContent = trans.__('Will send: %1 (%2 characters)', pieces[0].label, pieces[0].text.length);
+      summary.textContent = trans.__(
+        'Will send: %1 (%2 characters)',
+        pieces[0].label,
+        pieces[0].text.length
+      );
     }
     this._preview.appendChild(summary);
     for (const piece of pieces) {
-      this._preview.appendChild(el('pre', 'jp-TinyAI-context-text', piece.text));
+      this._preview.appendChild(
+        el('pre', 'jp-TinyAI-context-text', piece.text)
+      );
     }
   }
 
@@ -268,23 +312,39 @@ export class TinyAISidebar extends Panel {
     try {
       list = await api.models();
     } catch (error) {
-      this._o.model.setBanner({ level: 'error', text: (error as Error).message });
+      this._o.model.setBanner({
+        level: 'error',
+        text: (error as Error).message
+      });
       return;
     }
     this._notify(list.warnings?.map(w => w.message));
     this._loadedModel = list.loaded;
     // the user's pick, else the configured default: never whatever another client left loaded
-    const wanted = this._modelSelect.value || this._o.settings().defaultModel || list.default || '';
+    const wanted =
+      this._modelSelect.value ||
+      this._o.settings().defaultModel ||
+      list.default ||
+      '';
     this._modelSelect.textContent = '';
     for (const m of list.models) {
-      const label = m.id === list.loaded ? trans.__('%1 (loaded)', m.name || m.id) : m.name || m.id;
+      const label =
+        m.id === list.loaded
+          ? trans.__('%1 (loaded)', m.name || m.id)
+          : m.name || m.id;
       const option = el('option', '', label);
       option.value = m.id;
-      option.title = [m.id, m.backend, m.quantization, m.path].filter(Boolean).join(' · ');
+      option.title = [m.id, m.backend, m.quantization, m.path]
+        .filter(Boolean)
+        .join(' · ');
       this._modelSelect.appendChild(option);
     }
     for (const w of (list.warnings ?? []).filter(w => w.remote)) {
-      const option = el('option', 'jp-TinyAI-model-warning', trans.__('%1: not available', w.remote));
+      const option = el(
+        'option',
+        'jp-TinyAI-model-warning',
+        trans.__('%1: not available', w.remote)
+      );
       option.disabled = true;
       option.title = w.message;
       this._modelSelect.appendChild(option);
@@ -299,12 +359,18 @@ export class TinyAISidebar extends Panel {
       return;
     }
     const trans = this._o.trans;
-    this._o.model.setBanner({ level: 'info', text: trans.__('Loading %1…', id) });
+    this._o.model.setBanner({
+      level: 'info',
+      text: trans.__('Loading %1…', id)
+    });
     try {
       await api.loadModel(id);
       this._o.model.setBanner(null);
     } catch (error) {
-      this._o.model.setBanner({ level: 'error', text: (error as Error).message });
+      this._o.model.setBanner({
+        level: 'error',
+        text: (error as Error).message
+      });
     }
     await Promise.all([this._loadModels(), this._loadStatus()]);
   }
@@ -319,10 +385,18 @@ export class TinyAISidebar extends Panel {
       return;
     }
     this._status.classList.remove('jp-mod-error');
-    this._showStatus(status.model?.name ?? status.model?.id ?? null, status.last ?? null, status.backend ?? null);
+    this._showStatus(
+      status.model?.name ?? status.model?.id ?? null,
+      status.last ?? null,
+      status.backend ?? null
+    );
   }
 
-  private _showStatus(model: string | null | undefined, last: IStats | null, backend?: string | null): void {
+  private _showStatus(
+    model: string | null | undefined,
+    last: IStats | null,
+    backend?: string | null
+  ): void {
     const trans = this._o.trans;
     const parts = [model ? model : trans.__('no model loaded')];
     if (backend || last?.backend) {
@@ -349,7 +423,9 @@ export class TinyAISidebar extends Panel {
       const list = await api.conversations(path);
       this._notify(list.notices);
       conversations = list.conversations;
-      conversations.sort((a, b) => (String(a.updated) < String(b.updated) ? 1 : -1));
+      conversations.sort((a, b) =>
+        String(a.updated) < String(b.updated) ? 1 : -1
+      );
       if (conversations.every(c => typeof c.updated === 'number')) {
         conversations.sort((a, b) => Number(b.updated) - Number(a.updated));
       }
@@ -358,17 +434,34 @@ export class TinyAISidebar extends Panel {
       return;
     }
     this._history.textContent = '';
-    const title = el('div', 'jp-TinyAI-history-title', path ? trans.__('Conversations of %1', path) : trans.__('Conversations'));
+    const title = el(
+      'div',
+      'jp-TinyAI-history-title',
+      path ? trans.__('Conversations of %1', path) : trans.__('Conversations')
+    );
     this._history.appendChild(title);
     if (conversations.length === 0) {
-      this._history.appendChild(el('div', 'jp-TinyAI-history-empty', trans.__('No conversations yet.')));
+      this._history.appendChild(
+        el('div', 'jp-TinyAI-history-empty', trans.__('No conversations yet.'))
+      );
     }
     for (const c of conversations) {
       const row = el('div', 'jp-TinyAI-history-item');
       row.dataset.id = c.id;
-      row.classList.toggle('jp-mod-current', c.id === this._o.model.conversationId);
-      const open = el('button', 'jp-TinyAI-history-open', c.title || trans.__('(untitled)'));
-      open.title = trans.__('%1 messages · %2', c.message_count, String(c.updated));
+      row.classList.toggle(
+        'jp-mod-current',
+        c.id === this._o.model.conversationId
+      );
+      const open = el(
+        'button',
+        'jp-TinyAI-history-open',
+        c.title || trans.__('(untitled)')
+      );
+      open.title = trans.__(
+        '%1 messages · %2',
+        c.message_count,
+        String(c.updated)
+      );
       open.addEventListener('click', () => void this._openConversation(c.id));
       const remove = el('button', 'jp-TinyAI-history-delete', '×');
       remove.title = trans.__('Delete this conversation');
@@ -377,7 +470,10 @@ export class TinyAISidebar extends Panel {
         try {
           await api.deleteConversation(c.id);
         } catch (error) {
-          this._o.model.setBanner({ level: 'error', text: (error as Error).message });
+          this._o.model.setBanner({
+            level: 'error',
+            text: (error as Error).message
+          });
         }
         if (c.id === this._o.model.conversationId) {
           this._o.model.newChat(path);
@@ -388,7 +484,12 @@ export class TinyAISidebar extends Panel {
       this._history.appendChild(row);
     }
     // After a reload or a notebook switch, pick up where this notebook's chat left off.
-    if (this._autoResume && conversations.length > 0 && this._o.model.messages.length === 0 && !this._o.model.busy) {
+    if (
+      this._autoResume &&
+      conversations.length > 0 &&
+      this._o.model.messages.length === 0 &&
+      !this._o.model.busy
+    ) {
       this._autoResume = false;
       const last = this._recall();
       const resume = conversations.find(c => c.id === last) ?? conversations[0];
@@ -404,7 +505,11 @@ export class TinyAISidebar extends Panel {
         continue;
       }
       this._noticesShown.add(line);
-      const row = el('div', 'jp-TinyAI-banner jp-TinyAI-banner-warning jp-TinyAI-notice', line);
+      const row = el(
+        'div',
+        'jp-TinyAI-banner jp-TinyAI-banner-warning jp-TinyAI-notice',
+        line
+      );
       const dismiss = el('button', 'jp-TinyAI-notice-dismiss', '×');
       dismiss.title = this._o.trans.__('Dismiss');
       dismiss.setAttribute('aria-label', dismiss.title);
@@ -417,7 +522,10 @@ export class TinyAISidebar extends Panel {
   /** Remember which conversation the sidebar shows for this notebook (across reloads). */
   private _remember(): void {
     try {
-      window.localStorage.setItem(`jupyter-tinyai:last:${this._notebookPath ?? ''}`, this._o.model.conversationId);
+      window.localStorage.setItem(
+        `jupyter-tinyai:last:${this._notebookPath ?? ''}`,
+        this._o.model.conversationId
+      );
     } catch {
       // storage may be disabled: resuming then picks the most recent conversation
     }
@@ -425,7 +533,9 @@ export class TinyAISidebar extends Panel {
 
   private _recall(): string | null {
     try {
-      return window.localStorage.getItem(`jupyter-tinyai:last:${this._notebookPath ?? ''}`);
+      return window.localStorage.getItem(
+        `jupyter-tinyai:last:${this._notebookPath ?? ''}`
+      );
     } catch {
       return null;
     }
@@ -438,7 +548,10 @@ export class TinyAISidebar extends Panel {
       this._remember();
       this._history.hidden = true;
     } catch (error) {
-      this._o.model.setBanner({ level: 'error', text: (error as Error).message });
+      this._o.model.setBanner({
+        level: 'error',
+        text: (error as Error).message
+      });
     }
   }
 
