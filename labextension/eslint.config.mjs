@@ -48,6 +48,19 @@ export default defineConfig([
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-namespace': 'off',
       '@typescript-eslint/no-use-before-define': 'off',
+      // activate() adds the sidebar to the shell and registers the commands (their
+      // shortcuts and menu items) at once, so these modules are needed at startup
+      'jupyter/prefer-lazy-imports': [
+        'warn',
+        {
+          ignoreImports: [
+            './commands',
+            './model',
+            './request',
+            './widgets/sidebar'
+          ]
+        }
+      ],
       curly: ['error', 'all'],
       eqeqeq: 'error',
       'prefer-arrow-callback': 'error'
@@ -60,6 +73,10 @@ export default defineConfig([
       parserOptions: {
         project: 'tsconfig.test.json'
       }
+    },
+    rules: {
+      // test data (context labels, titles) is not shown to a user
+      'jupyter/no-untranslated-string': 'off'
     }
   },
   prettierRecommended

@@ -47,6 +47,23 @@ function targetCell(
   return panel.content.activeCell;
 }
 
+/** The arguments of a command that takes none. */
+const NO_ARGS = { args: { type: 'object', properties: {} } };
+
+/** The arguments of the explain commands: where they were run from. */
+const EXPLAIN_ARGS = {
+  args: {
+    type: 'object',
+    properties: {
+      origin: {
+        type: 'string',
+        description:
+          "'context-menu': explain the cell under the context menu; otherwise the active cell"
+      }
+    }
+  }
+};
+
 export function registerCommands(deps: ICommandDeps): void {
   const { app, tracker, trans, sidebar } = deps;
 
@@ -76,17 +93,20 @@ export function registerCommands(deps: ICommandDeps): void {
       }
     });
     widget.attachTo(cell);
+    return widget;
   };
 
   app.commands.addCommand(CommandIDs.openSidebar, {
     label: trans.__('Open the TinyAI Chat'),
     caption: trans.__('Chat with the language model running on this machine'),
     icon: tinyaiIcon,
+    describedBy: NO_ARGS,
     execute: () => app.shell.activateById(sidebar.id)
   });
 
   app.commands.addCommand(CommandIDs.newChat, {
     label: trans.__('New TinyAI Chat'),
+    describedBy: NO_ARGS,
     execute: () => {
       app.shell.activateById(sidebar.id);
       sidebar.newChat();
@@ -103,6 +123,7 @@ export function registerCommands(deps: ICommandDeps): void {
     ),
     icon: tinyaiIcon,
     isEnabled: () => !!activeCellContext(tracker.currentWidget),
+    describedBy: EXPLAIN_ARGS,
     execute: args => {
       const panel = tracker.currentWidget;
       if (!panel) {
@@ -119,7 +140,7 @@ export function registerCommands(deps: ICommandDeps): void {
         return;
       }
       const piece = selection ?? { label: trans.__('Code'), text: source };
-      explain(
+      return explain(
         panel,
         cell,
         selection
@@ -140,6 +161,7 @@ export function registerCommands(deps: ICommandDeps): void {
     ),
     icon: tinyaiIcon,
     isEnabled: () => !!tracker.currentWidget,
+    describedBy: EXPLAIN_ARGS,
     execute: args => {
       const panel = tracker.currentWidget;
       if (!panel) {
@@ -162,7 +184,7 @@ export function registerCommands(deps: ICommandDeps): void {
         app.shell.activateById(sidebar.id);
         return;
       }
-      explain(
+      return explain(
         panel,
         cell,
         trans.__('Explanation of this error'),

@@ -6,6 +6,7 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 
 import { ContextSource, IContextPiece } from './tokens';
 
+// eslint-disable-next-line no-control-regex -- an ANSI colour code starts with ESC (0x1b)
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 
 /** Terminal colour codes out of a traceback. */
