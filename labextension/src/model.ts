@@ -14,6 +14,7 @@ import {
   IStats,
   ServerMessage
 } from './tokens';
+import { ITrans, plainTrans } from './trans';
 
 /** The chat WebSocket as the model sees it (request.ts has the real one). */
 export interface IChatConnection {
@@ -21,19 +22,6 @@ export interface IChatConnection {
   readonly messageReceived: ISignal<IChatConnection, ServerMessage>;
   readonly disconnected: ISignal<IChatConnection, string>;
 }
-
-/** The part of a JupyterLab TranslationBundle the model uses. */
-export interface ITrans {
-  __(msgid: string, ...args: unknown[]): string;
-}
-
-export const plainTrans: ITrans = {
-  __: (msgid: string, ...args: unknown[]) =>
-    msgid.replace(/%(\d+)/g, (m, n) => {
-      const value = args[Number(n) - 1];
-      return value === undefined ? m : String(value);
-    })
-};
 
 export type Role = 'user' | 'assistant';
 
