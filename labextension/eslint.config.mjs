@@ -57,6 +57,7 @@ export default defineConfig([
             './commands',
             './model',
             './request',
+            './state/sidebar',
             './widgets/sidebar'
           ]
         }

@@ -88,7 +88,7 @@ export function registerCommands(deps: ICommandDeps): void {
       temperature: settings.temperature,
       maxTokens: settings.maxTokens,
       continueInSidebar: conversation => {
-        sidebar.showConversation(conversation);
+        sidebar.model.showConversation(conversation);
         app.shell.activateById(sidebar.id);
       }
     });
@@ -177,7 +177,7 @@ export function registerCommands(deps: ICommandDeps): void {
         error = cell ? cellError(cell) : null;
       }
       if (!cell || !error) {
-        sidebar.model.setBanner({
+        sidebar.model.chat.setBanner({
           level: 'info',
           text: trans.__('This notebook has no error output to explain.')
         });

@@ -1,6 +1,7 @@
 /**
- * jupyter-tinyai: plugin wiring only (state in model.ts, views in widgets/, commands in
- * commands.ts, the server API in request.ts).
+ * jupyter-tinyai: plugin wiring only (the chat's state in model.ts, the sidebar's in
+ * state/, views in widgets/ and components/, commands in commands.ts, the server API in
+ * request.ts).
  */
 import {
   ILayoutRestorer,
@@ -15,9 +16,11 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { registerCommands } from './commands';
 import { notebookCodeActions } from './components/codeactions';
+import { gatherContext } from './context';
 import { tinyaiIcon } from './icons';
 import { ChatModel } from './model';
-import { ChatSocket } from './request';
+import { ChatSocket, api } from './request';
+import { SidebarModel } from './state/sidebar';
 import {
   CommandIDs,
   DEFAULT_SETTINGS,
@@ -47,14 +50,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
     let settings: ISettings = { ...DEFAULT_SETTINGS };
     const connection = new ChatSocket();
     const actions = notebookCodeActions(tracker);
-    const model = new ChatModel({ connection, trans });
+    const chat = new ChatModel({ connection, trans });
+    const model = new SidebarModel({
+      chat,
+      api,
+      notebook: () => tracker.currentWidget?.context.path ?? null,
+      gather: source => gatherContext(tracker.currentWidget, source),
+      settings: () => settings,
+      trans
+    });
     const sidebar = new TinyAISidebar({
       model,
       tracker,
       rendermime,
       actions,
-      trans,
-      settings: () => settings
+      trans
     });
     sidebar.id = SIDEBAR_ID;
     sidebar.title.icon = tinyaiIcon;
@@ -94,7 +104,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
               ...DEFAULT_SETTINGS,
               ...(loaded.composite as unknown as Partial<ISettings>)
             };
-            sidebar.setContextSource(settings.includeContext);
+            model.include.setSource(settings.includeContext);
           };
           apply();
           loaded.changed.connect(apply);

@@ -1,44 +1,6 @@
-import { Signal } from '@lumino/signaling';
-
-import { ChatModel, IChatConnection } from '../model';
-import { ClientMessage, ServerMessage } from '../tokens';
-
-/** A chat connection that records what is sent and lets the test play the server. */
-class MockConnection implements IChatConnection {
-  sent: ClientMessage[] = [];
-  failNext: Error | null = null;
-  messageReceived: Signal<IChatConnection, ServerMessage> = new Signal<
-    IChatConnection,
-    ServerMessage
-  >(this);
-  disconnected: Signal<IChatConnection, string> = new Signal<
-    IChatConnection,
-    string
-  >(this);
-  send(message: ClientMessage): void {
-    if (this.failNext) {
-      const error = this.failNext;
-      this.failNext = null;
-      throw error;
-    }
-    this.sent.push(message);
-  }
-  server(message: ServerMessage): void {
-    this.messageReceived.emit(message);
-  }
-}
-
-/** A frame scheduler the test advances by hand. */
-class Frames {
-  queue: (() => void)[] = [];
-  schedule = (callback: () => void) => {
-    this.queue.push(callback);
-  };
-  run(): void {
-    const due = this.queue.splice(0);
-    due.forEach(cb => cb());
-  }
-}
+import { ChatModel } from '../model';
+import { ServerMessage } from '../tokens';
+import { Frames, MockConnection } from './fakes';
 
 function setup() {
   const connection = new MockConnection();
