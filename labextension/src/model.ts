@@ -14,6 +14,7 @@ import {
   IStats,
   ServerMessage
 } from './tokens';
+import { ITrans, plainTrans } from './trans';
 
 /** The chat WebSocket as the model sees it (request.ts has the real one). */
 export interface IChatConnection {
@@ -21,19 +22,6 @@ export interface IChatConnection {
   readonly messageReceived: ISignal<IChatConnection, ServerMessage>;
   readonly disconnected: ISignal<IChatConnection, string>;
 }
-
-/** The part of a JupyterLab TranslationBundle the model uses. */
-export interface ITrans {
-  __(msgid: string, ...args: unknown[]): string;
-}
-
-export const plainTrans: ITrans = {
-  __: (msgid: string, ...args: unknown[]) =>
-    msgid.replace(/%(\d+)/g, (m, n) => {
-      const value = args[Number(n) - 1];
-      return value === undefined ? m : String(value);
-    })
-};
 
 export type Role = 'user' | 'assistant';
 
@@ -50,7 +38,8 @@ export interface IChatMessage {
   failed?: boolean;
 }
 
-export type ChatPhase = 'idle' | 'sending' | 'queued' | 'loading' | 'streaming' | 'stopping';
+export type ChatPhase =
+  'idle' | 'sending' | 'queued' | 'loading' | 'streaming' | 'stopping';
 
 export interface IBanner {
   level: 'info' | 'warning' | 'error';
@@ -341,15 +330,22 @@ export class ChatModel {
           level: 'info',
           text:
             message.position && message.position > 0
-              ? this._trans.__('The model is busy with another answer: yours is number %1 in the queue.', message.position)
-              : this._trans.__('The model is busy with another answer: yours is next.')
+              ? this._trans.__(
+                  'The model is busy with another answer: yours is number %1 in the queue.',
+                  message.position
+                )
+              : this._trans.__(
+                  'The model is busy with another answer: yours is next.'
+                )
         };
         this._changed.emit();
         break;
       case 'progress': {
         this._phase = 'loading';
         const pct =
-          typeof message.fraction === 'number' ? ` ${Math.round(message.fraction * 100)}%` : '';
+          typeof message.fraction === 'number'
+            ? ` ${Math.round(message.fraction * 100)}%`
+            : '';
         this._banner = {
           level: 'info',
           text: (message.message || this._trans.__('Loading the model…')) + pct
@@ -376,7 +372,10 @@ export class ChatModel {
         this._flush();
         const answer = this._answer;
         if (answer) {
-          if (typeof message.text === 'string' && message.text.length >= answer.content.length) {
+          if (
+            typeof message.text === 'string' &&
+            message.text.length >= answer.content.length
+          ) {
             answer.content = message.text;
           }
           answer.stats = message.stats;
@@ -400,7 +399,10 @@ export class ChatModel {
     }
     this._fail(
       'down',
-      this._trans.__('Lost the connection to the Jupyter server (%1). Check that it is still running, then ask again.', reason)
+      this._trans.__(
+        'Lost the connection to the Jupyter server (%1). Check that it is still running, then ask again.',
+        reason
+      )
     );
   }
 
@@ -411,7 +413,10 @@ export class ChatModel {
       answer.streaming = false;
       answer.failed = true;
     }
-    this._banner = { level: 'error', text: `${errorTitle(kind, this._trans)} ${text ?? ''}`.trim() };
+    this._banner = {
+      level: 'error',
+      text: `${errorTitle(kind, this._trans)} ${text ?? ''}`.trim()
+    };
     this._finish(null);
   }
 
