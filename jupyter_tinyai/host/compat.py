@@ -13,6 +13,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
+from .. import errors
 from ..prompts import check_prompt_size
 from ..types import Message
 from ..validation import generation
@@ -126,7 +127,7 @@ def handle_v1_chat(h: Handler) -> None:
 
     def event(name, payload):
         if name == "error":
-            return _openai_event("error", error_body(payload.get("message", ""), payload.get("kind", "error")))
+            return _openai_event("error", error_body(errors.from_dict(payload)))
         if name == "done":
             return b"data: [DONE]\n\n"
         return _openai_event(name, payload)

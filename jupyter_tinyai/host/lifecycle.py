@@ -515,7 +515,6 @@ def stop_host(info: dict | None = None, timeout: float = 10.0) -> bool:
 
 
 __all__ = [
-    "__version__",
     "connect",
     "crash_file",
     "crash_message",
