@@ -78,7 +78,7 @@ def session(seed: int = 11) -> dict:
             cells_index = target
         offset = len(sources[cells_index])
 
-        def type_(delete: int, insert: str, gap: int) -> None:
+        def type_(delete: int, insert: str, gap: int, cells_index: int = cells_index) -> None:
             nonlocal offset
             events.append([cells_index, offset - delete, delete, insert, gap])
             source = sources[cells_index]

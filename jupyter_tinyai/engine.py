@@ -220,13 +220,13 @@ class Engine:
         suffix: str = "",
         *,
         extra: Iterable[ContextPiece] = (),
-        model: Optional[str] = None,
+        model: str | None = None,
         language: str = "python",
-        max_tokens: Optional[int] = None,
-        max_lines: Optional[int] = None,
-        time_budget: Optional[float] = None,
+        max_tokens: int | None = None,
+        max_lines: int | None = None,
+        time_budget: float | None = None,
         session: str = "default",
-        cancel: Optional[threading.Event] = None,
+        cancel: threading.Event | None = None,
     ) -> Iterator[Chunk]:
         """Stream the code to insert between ``prefix`` and ``suffix`` (text chunks, then one
         with stats). Never waits behind a chat answer; a new request of the same ``session``

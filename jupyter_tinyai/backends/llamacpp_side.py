@@ -20,7 +20,6 @@ from __future__ import annotations
 import bisect
 import ctypes
 import threading
-from typing import Optional
 
 import numpy as np
 
@@ -52,7 +51,7 @@ class Vocabulary:
             return []
         return self.model.tokenize(text.encode("utf-8"), add_bos=False, special=special)
 
-    def token_id(self, text: str) -> Optional[int]:
+    def token_id(self, text: str) -> int | None:
         """The id of the single special token written ``text``, None when the vocabulary has none."""
         tokens = self.tokenize(text, special=True)
         if len(tokens) == 1 and self.model.token_get_text(tokens[0]) == text:
@@ -145,7 +144,7 @@ class SideContext:
 
     # -- the cache ----------------------------------------------------------------------
 
-    def evaluate(self, tokens: list[int], cancel: Optional[threading.Event] = None) -> int:
+    def evaluate(self, tokens: list[int], cancel: threading.Event | None = None) -> int:
         """Make the cache hold ``tokens`` with the logits of the last one ready; returns how
         many were reused. Raises :class:`Cancelled` when ``cancel`` is set between batches."""
         if not tokens:
@@ -165,7 +164,7 @@ class SideContext:
         """Decode one generated token after the cached ones."""
         self._decode([token])
 
-    def greedy(self, among: Optional[np.ndarray] = None) -> int:
+    def greedy(self, among: np.ndarray | None = None) -> int:
         """The most likely next token after the last decoded one (of the ids ``among``)."""
         logits = np.ctypeslib.as_array(self._lib.llama_get_logits_ith(self._ctx, -1), shape=(self.n_vocab,))
         if among is not None and len(among):

@@ -12,8 +12,8 @@ same from one keystroke to the next, so the cached tokens of it stay usable.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from ..types import ContextPiece
 
@@ -32,7 +32,7 @@ class Limits:
     extra: int  # the extra chunks, at most
 
     @classmethod
-    def of(cls, n_ctx: int, max_tokens: int) -> "Limits":
+    def of(cls, n_ctx: int, max_tokens: int) -> Limits:
         prompt = max(0, n_ctx - max_tokens - RESERVED)
         return cls(prompt=prompt, suffix=prompt // 4, extra=prompt // 4)
 

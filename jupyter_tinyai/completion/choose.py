@@ -14,14 +14,13 @@ import logging
 import os
 import struct
 from functools import lru_cache
-from typing import Optional
 
 from .formats import FAMILIES
 
 log = logging.getLogger(__name__)
 
 
-def fim_family(path: str) -> Optional[str]:
+def fim_family(path: str) -> str | None:
     """The FIM family of the GGUF at ``path`` ("qwen", "starcoder", …), None when its
     vocabulary has no complete set of FIM tokens (or it cannot be read)."""
     try:
@@ -32,9 +31,9 @@ def fim_family(path: str) -> Optional[str]:
 
 
 @lru_cache(maxsize=256)
-def _fim_family(path: str, _size: int, _mtime_ns: int) -> Optional[str]:
+def _fim_family(path: str, _size: int, _mtime_ns: int) -> str | None:
     from ..errors import TinyAIError
-    from ..models.gguf import read_gguf
+    from ..formats.gguf_file import read_gguf
 
     try:
         header_end = read_gguf(path).index_offset
@@ -66,7 +65,7 @@ def best_fim_model(settings):
     return min(capable, key=lambda spec: (spec.size_bytes, spec.id), default=None)
 
 
-def completion_model(requested: Optional[str], settings) -> Optional[str]:
+def completion_model(requested: str | None, settings) -> str | None:
     """The model name a completion request gets: the one it names, else
     ``c.TinyAI.completion_model``, else the best FIM model on disk (its path), else the chat
     model (``c.TinyAI.model``; None: the bundled default)."""

@@ -30,8 +30,9 @@ code that contains ``<|fim_prefix|>`` as text cannot inject a control token.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Protocol, Sequence, Union
+from typing import Protocol
 
 from ..types import ContextPiece
 
@@ -39,11 +40,11 @@ from ..types import ContextPiece
 class Vocab(Protocol):
     """What prompt assembly needs of a tokenizer (``backends.llamacpp_side.Vocabulary``)."""
 
-    bos: Optional[int]
+    bos: int | None
 
     def tokenize(self, text: str, special: bool = False) -> list[int]: ...
 
-    def token_id(self, text: str) -> Optional[int]: ...
+    def token_id(self, text: str) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def comment_leader(language: str) -> str:
     return COMMENTS.get((language or "python").lower(), "//")
 
 
-def _first(vocab: Vocab, spellings: tuple) -> Optional[int]:
+def _first(vocab: Vocab, spellings: tuple) -> int | None:
     for text in spellings:
         token = vocab.token_id(text)
         if token is not None:
@@ -100,9 +101,9 @@ class FimFormat:
     prefix: int
     suffix: int
     middle: int
-    file_sep: Optional[int] = None
-    repo: Optional[int] = None
-    bos: Optional[int] = None
+    file_sep: int | None = None
+    repo: int | None = None
+    bos: int | None = None
 
     name = property(lambda self: f"fim:{self.family}")
     #: text that ends a completion besides the end-of-generation tokens
@@ -146,7 +147,7 @@ class ChatFormat:
     template: str
     bos_text: str = ""
     eos_text: str = ""
-    bos: Optional[int] = None
+    bos: int | None = None
 
     name = "chat"
     stop_texts: tuple = ("```",)
@@ -175,10 +176,10 @@ class ChatFormat:
         return out + vocab.tokenize(prefix)
 
 
-Format = Union[FimFormat, ChatFormat]
+Format = FimFormat | ChatFormat
 
 
-def fim_format(vocab: Vocab) -> Optional[FimFormat]:
+def fim_format(vocab: Vocab) -> FimFormat | None:
     """The FIM format of ``vocab``: the first family whose prefix, suffix and middle tokens it
     has; None when it has no complete set."""
     for family in FAMILIES:

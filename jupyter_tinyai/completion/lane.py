@@ -31,8 +31,8 @@ import dataclasses
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional, Sequence
 
 from ..errors import BackendUnavailable, EmptyPrompt, InvalidRequest
 from ..types import Chunk, ContextPiece, Stats
@@ -63,11 +63,11 @@ class CompletionRequest:
     prefix: str
     suffix: str = ""
     extra: Sequence[ContextPiece] = ()
-    model: Optional[str] = None
+    model: str | None = None
     language: str = "python"
-    max_tokens: Optional[int] = None
-    max_lines: Optional[int] = None
-    time_budget: Optional[float] = None  # seconds
+    max_tokens: int | None = None
+    max_lines: int | None = None
+    time_budget: float | None = None  # seconds
     session: str = "default"  # a new request cancels the same session's request in progress
 
 
@@ -137,11 +137,11 @@ class CompletionLane:
         self._jobs: queue.Queue = queue.Queue()
         self._running: dict[str, _Job] = {}  # session -> its job in progress or queued
         self._lock = threading.Lock()  # guards _running, _worker, _context
-        self._worker: Optional[threading.Thread] = None
-        self._context: Optional[_Context] = None
+        self._worker: threading.Thread | None = None
+        self._context: _Context | None = None
         self._own = None  # a backend the lane loaded itself
         self._names: dict = {}  # requested name -> resolved spec
-        self._last: Optional[CompletionRequest] = None  # what pre-fill evaluates again
+        self._last: CompletionRequest | None = None  # what pre-fill evaluates again
         self._prefill_cancel = threading.Event()
         self._idle = threading.Event()  # set when nothing is queued, served or due to pre-fill
         self._idle.set()
@@ -154,7 +154,7 @@ class CompletionLane:
 
     # -- requests -----------------------------------------------------------------------
 
-    def complete(self, request: CompletionRequest, cancel: Optional[threading.Event] = None,
+    def complete(self, request: CompletionRequest, cancel: threading.Event | None = None,
                  finding=None) -> Iterator[Chunk]:
         """Stream the completion of ``request``: text chunks, then a last chunk with stats.
         ``finding``: the settings that decide which model a name means (a host client's own;
@@ -415,13 +415,13 @@ class CompletionLane:
                 pass
             self.prefilled_tokens += side.evaluated - before
 
-    def wait_idle(self, timeout: Optional[float] = None) -> bool:
+    def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until no request is being served and nothing waits to be pre-filled."""
         return self._idle.wait(timeout)
 
     # -- the model ----------------------------------------------------------------------
 
-    def _context_for(self, requested: Optional[str], finding) -> _Context:
+    def _context_for(self, requested: str | None, finding) -> _Context:
         """The context for the completion model of a request: the chat model's own when it is
         loaded, else one on a model the lane loads."""
         spec = self._spec(requested, finding)
@@ -431,9 +431,9 @@ class CompletionLane:
             loaded is not None and getattr(loaded, "side_context", None) is not None
             and getattr(loaded.spec, "path", None) == spec.path and loaded.is_loaded
         )
-        if current is not None and current.path == spec.path and not current.side.closed:
-            if current.borrowed or not borrowable:
-                return current
+        if (current is not None and current.path == spec.path and not current.side.closed
+                and (current.borrowed or not borrowable)):
+            return current
         if borrowable:
             backend, borrowed = loaded, True
         else:
@@ -447,7 +447,7 @@ class CompletionLane:
             own.unload()
         return context
 
-    def _spec(self, requested: Optional[str], finding):
+    def _spec(self, requested: str | None, finding):
         from .. import models
         from ..choice import choose
         from .choose import completion_model

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from ..types import ContextPiece
 
@@ -40,7 +40,7 @@ class Recent:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
-    def get(self, model: str, prefix: str, suffix: str) -> Optional[str]:
+    def get(self, model: str, prefix: str, suffix: str) -> str | None:
         """The completion for this cursor, or the rest of one the user has typed into."""
         with self._lock:
             for typed in range(min(len(prefix), MAX_TYPED_AHEAD) + 1):

@@ -11,8 +11,8 @@ prefix or the suffix).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from ..types import ContextPiece
 from .formats import comment_leader
@@ -24,7 +24,7 @@ class Cell:
     source: str
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Cell":
+    def from_dict(cls, data: dict) -> Cell:
         source = data.get("source", "")
         if isinstance(source, list):  # nbformat's list of lines
             source = "".join(source)

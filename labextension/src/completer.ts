@@ -37,7 +37,12 @@ export class TinyAICompletionProvider implements IInlineCompletionProvider {
   /** Defaults for JupyterLab's own settings of this provider: the debouncing is ours
    * (the TinyAI settings), and completing in the middle of a line works. */
   readonly schema: ISettingRegistry.IProperty = {
-    default: { enabled: true, debouncerDelay: 0, timeout: 30000, autoFillInMiddle: true }
+    default: {
+      enabled: true,
+      debouncerDelay: 0,
+      timeout: 30000,
+      autoFillInMiddle: true
+    }
   };
 
   constructor(
@@ -52,12 +57,19 @@ export class TinyAICompletionProvider implements IInlineCompletionProvider {
     request: CompletionHandler.IRequest,
     context: IInlineCompletionContext
   ): Promise<IInlineCompletionList<IInlineCompletionItem>> {
-    const settings = { ...DEFAULT_COMPLETION_SETTINGS, ...this._options.settings() };
-    const automatic = context.triggerKind === InlineCompletionTriggerKind.Automatic;
+    const settings = {
+      ...DEFAULT_COMPLETION_SETTINGS,
+      ...this._options.settings()
+    };
+    const automatic =
+      context.triggerKind === InlineCompletionTriggerKind.Automatic;
     const serial = ++this._serial;
     this._current?.abort(); // the request of the previous keystroke is stale now
     this._current = null;
-    if (!settings.completionEnabled || (automatic && settings.completionTrigger === 'manual')) {
+    if (
+      !settings.completionEnabled ||
+      (automatic && settings.completionTrigger === 'manual')
+    ) {
       return { items: [] };
     }
     if (automatic && settings.completionDebounce > 0) {
@@ -87,7 +99,9 @@ export class TinyAICompletionProvider implements IInlineCompletionProvider {
     return { items: [{ insertText: text, token, isIncomplete: !stream.done }] };
   }
 
-  async *stream(token: string): AsyncGenerator<{ response: IInlineCompletionItem }, undefined, unknown> {
+  async *stream(
+    token: string
+  ): AsyncGenerator<{ response: IInlineCompletionItem }, undefined, unknown> {
     const stream = this._streams.get(token);
     if (!stream) {
       return;
@@ -95,7 +109,9 @@ export class TinyAICompletionProvider implements IInlineCompletionProvider {
     try {
       while (!stream.done) {
         const text = await stream.next();
-        yield { response: { insertText: text, token, isIncomplete: !stream.done } };
+        yield {
+          response: { insertText: text, token, isIncomplete: !stream.done }
+        };
       }
     } finally {
       this._streams.delete(token);
@@ -107,7 +123,8 @@ export class TinyAICompletionProvider implements IInlineCompletionProvider {
     context: IInlineCompletionContext,
     settings: ICompletionSettings
   ): CompletionStream {
-    const serverSettings = this._options.serverSettings ?? ServerConnection.makeSettings();
+    const serverSettings =
+      this._options.serverSettings ?? ServerConnection.makeSettings();
     const body = this._body(request, context, settings);
     const abort = new AbortController();
     const url = URLExt.join(serverSettings.baseUrl, 'tinyai', 'complete');
@@ -122,7 +139,11 @@ export class TinyAICompletionProvider implements IInlineCompletionProvider {
           serverSettings
         );
         if (!response.ok || !response.body) {
-          let message = trans.__('The TinyAI server answered %1 %2.', response.status, response.statusText);
+          let message = trans.__(
+            'The TinyAI server answered %1 %2.',
+            response.status,
+            response.statusText
+          );
           try {
             const data = await response.json();
             message = data.message || message;
@@ -134,12 +155,19 @@ export class TinyAICompletionProvider implements IInlineCompletionProvider {
         reader = response.body.getReader();
       }
       const { done, value } = await reader.read();
-      return { done, value: value ? decoder.decode(value, { stream: true }) : '' };
+      return {
+        done,
+        value: value ? decoder.decode(value, { stream: true }) : ''
+      };
     };
     return new CompletionStream(read, () => abort.abort());
   }
 
-  private _body(request: CompletionHandler.IRequest, context: IInlineCompletionContext, settings: ICompletionSettings) {
+  private _body(
+    request: CompletionHandler.IRequest,
+    context: IInlineCompletionContext,
+    settings: ICompletionSettings
+  ) {
     const widget = context.widget;
     let cells: ICellSource[] = [{ cell_type: 'code', source: request.text }];
     let index = 0;
@@ -148,7 +176,10 @@ export class TinyAICompletionProvider implements IInlineCompletionProvider {
     if (widget instanceof NotebookPanel && widget.model) {
       const models = Array.from(widget.model.cells);
       index = Math.max(0, widget.content.activeCellIndex);
-      cells = models.map(cell => ({ cell_type: cell.type, source: cell.sharedModel.getSource() }));
+      cells = models.map(cell => ({
+        cell_type: cell.type,
+        source: cell.sharedModel.getSource()
+      }));
       const ids = models.map(cell => cell.id);
       const recentCells = this._recent.get(widget.id) ?? new RecentCells();
       this._recent.set(widget.id, recentCells);
@@ -157,7 +188,8 @@ export class TinyAICompletionProvider implements IInlineCompletionProvider {
         recentCells.touch(active);
       }
       recent = recentCells.indices(ids);
-      const info = widget.model.getMetadata('language_info') as { name?: string } | undefined;
+      const info = widget.model.getMetadata('language_info') as
+        { name?: string } | undefined;
       language = info?.name ?? language;
     }
     return completeRequest({

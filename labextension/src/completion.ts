@@ -83,7 +83,9 @@ export function completeRequest(options: {
     index,
     before: text.slice(0, offset),
     after: text.slice(offset),
-    recent: options.recent.filter(i => i !== index && i >= 0 && i < cells.length),
+    recent: options.recent.filter(
+      i => i !== index && i >= 0 && i < cells.length
+    ),
     language: options.language,
     session: options.session
   };

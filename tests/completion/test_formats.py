@@ -2,8 +2,8 @@
 family's special tokens and that llama.cpp loads vocabulary-only (no weights)."""
 
 import pytest
-
 from helpers.gguf_files import tiny_model_metadata, vocab_metadata, write_gguf
+
 from jupyter_tinyai.completion.choose import best_fim_model, fim_family
 from jupyter_tinyai.completion.formats import CHUNK_SEPARATOR, ChatFormat, FimFormat, detect, fim_format
 from jupyter_tinyai.config import load_settings

@@ -7,9 +7,12 @@ import {
   RecentCells
 } from '../completion';
 
-function reads(pieces: string[]): () => Promise<{ done: boolean; value?: string }> {
+function reads(
+  pieces: string[]
+): () => Promise<{ done: boolean; value?: string }> {
   const queue = [...pieces];
-  return async () => (queue.length ? { done: false, value: queue.shift() } : { done: true });
+  return async () =>
+    queue.length ? { done: false, value: queue.shift() } : { done: true };
 }
 
 describe('completeRequest', () => {
@@ -28,7 +31,11 @@ describe('completeRequest', () => {
       recent: [1, 2, 7],
       language: 'python',
       session: 'nb-1',
-      settings: { ...DEFAULT_COMPLETION_SETTINGS, completionModel: 'coder', completionMaxLines: 3 }
+      settings: {
+        ...DEFAULT_COMPLETION_SETTINGS,
+        completionModel: 'coder',
+        completionMaxLines: 3
+      }
     });
     expect(request.cells[2].source).toBe('os.path.jo');
     expect(request.before).toBe('os.path.');
@@ -56,7 +63,10 @@ describe('completeRequest', () => {
 
   it('sends the cells nearest the cursor first when the notebook is large', () => {
     const big = 'x'.repeat(MAX_SENT_CHARS / 2);
-    const many = [big, big, 'near', 'cursor', big, big].map(source => ({ cell_type: 'code', source }));
+    const many = [big, big, 'near', 'cursor', big, big].map(source => ({
+      cell_type: 'code',
+      source
+    }));
     const request = completeRequest({
       cells: many,
       index: 3,
@@ -78,13 +88,18 @@ describe('LineReader', () => {
   it('parses JSON lines that arrive in pieces', () => {
     const reader = new LineReader();
     expect(reader.push('{"text": "a"}\n{"te')).toEqual([{ text: 'a' }]);
-    expect(reader.push('xt": "b"}\n\n{"stats": {}}\n')).toEqual([{ text: 'b' }, { stats: {} }]);
+    expect(reader.push('xt": "b"}\n\n{"stats": {}}\n')).toEqual([
+      { text: 'b' },
+      { stats: {} }
+    ]);
   });
 });
 
 describe('CompletionStream', () => {
   it('grows with each text and ends with the stats', async () => {
-    const stream = new CompletionStream(reads(['{"text": "re"}\n', '{"text": "turn"}\n{"stats": {}}\n']));
+    const stream = new CompletionStream(
+      reads(['{"text": "re"}\n', '{"text": "turn"}\n{"stats": {}}\n'])
+    );
     expect(await stream.next()).toBe('re');
     expect(stream.done).toBe(false);
     expect(await stream.next()).toBe('return');
@@ -93,7 +108,9 @@ describe('CompletionStream', () => {
 
   it('keeps the server error as a message', async () => {
     const stream = new CompletionStream(
-      reads(['{"error": {"kind": "model_not_found", "message": "no model named x"}}\n'])
+      reads([
+        '{"error": {"kind": "model_not_found", "message": "no model named x"}}\n'
+      ])
     );
     expect(await stream.next()).toBe('');
     expect(stream.error).toBe('no model named x');
