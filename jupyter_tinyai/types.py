@@ -69,13 +69,26 @@ class Stats:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
-    def summary(self) -> str:
-        return (
-            f"{self.model} · {self.prompt_tokens} prompt + {self.generated_tokens} tokens"
-            f" · first token {self.ttft_s * 1000:.0f} ms · {self.tokens_per_s:.1f} tokens/s"
-            + (f" · adapter {os.path.basename(os.path.normpath(self.adapter))}" if self.adapter else "")
-            + ("" if self.finish_reason == "stop" else f" · {self.finish_reason}")
-        )
+    def summary(self, stopped: bool = False) -> str:
+        """The figures line of every front end (the CLI's stderr, the magics' footer, the
+        status's last answer): ``model · prompt + generated tokens · first token N ms ·
+        tokens/s``, then the adapter and how the answer ended when it was not a full stop."""
+        parts = [
+            self.model,
+            f"{self.prompt_tokens} prompt + {self.generated_tokens} tokens",
+            f"first token {self.ttft_s * 1000:.0f} ms",
+            f"{self.tokens_per_s:.1f} tokens/s",
+        ]
+        if self.adapter:
+            parts.append(f"adapter {os.path.basename(os.path.normpath(self.adapter))}")
+        ending = "cancelled" if stopped else self.finish_reason
+        if ending != "stop":
+            parts.append(ENDINGS.get(ending, ending))
+        return " · ".join(parts)
+
+
+#: how an answer ended, as the figures line says it (a full stop says nothing)
+ENDINGS = {"cancelled": "stopped", "length": "cut at --max-tokens", "error": "broke off"}
 
 
 @dataclass

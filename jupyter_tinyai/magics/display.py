@@ -34,19 +34,10 @@ def code_blocks(text: str) -> str:
 
 
 def footer(stats, stopped: bool = False) -> str:
+    """The figures line under an answer (:meth:`~jupyter_tinyai.types.Stats.summary`)."""
     if stats is None:
         return "stopped" if stopped else ""
-    parts = [
-        stats.model,
-        f"{stats.prompt_tokens} prompt + {stats.generated_tokens} tokens",
-        f"{stats.tokens_per_s:.1f} tokens/s",
-        f"first token {stats.ttft_s * 1000:.0f} ms",
-    ]
-    if stopped or stats.finish_reason == "cancelled":
-        parts.append("stopped")
-    elif stats.finish_reason == "length":
-        parts.append("cut at --max-tokens")
-    return " · ".join(parts)
+    return stats.summary(stopped)
 
 
 def metadata(stats, spec: dict | None, params: dict, conversation: str, notice: str | None, stopped: bool) -> dict:

@@ -35,7 +35,7 @@ def test_ask_reads_the_prompt_from_stdin():
 def test_ask_options():
     out = run("ask", "--in-process", "--max-tokens", "5", "--system", "You answer in French.", "--temperature", "0.5", "--seed", "7", "Hello")
     assert out.returncode == 0, out.stderr
-    assert "+ 5 tokens" in out.stderr and "length" in out.stderr
+    assert "+ 5 tokens" in out.stderr and out.stderr.rstrip().endswith(" · cut at --max-tokens")
 
 
 def test_out_of_range_options_are_refused_with_the_range():
