@@ -155,42 +155,13 @@ def _edit_added(args) -> int:
     return 0
 
 
-def status_lines(status: dict) -> list[str]:
-    model = status.get("model")
-    lines = []
-    if model and model.get("format") == "remote":
-        lines.append(f"model:    {model['id']} (on remote {model.get('source')!r}: {model.get('path')})")
-        lines.append(f"backend:  remote · context {status.get('n_ctx')} tokens")
-        lines.append(f"memory:   {human_size(status.get('process_rss_bytes', 0))} process (the model runs on the remote)")
-    elif model:
-        kind = " ".join(part for part in (model["format"], model["quantization"]) if part)
-        lines.append(f"model:    {model['id']} ({kind}, {human_size(model['size_bytes'])})")
-        lines.append(f"backend:  {status.get('backend')}" + (f" · {status['placement']}" if status.get("placement") else "")
-                     + f" · context {status.get('n_ctx')} tokens"
-                     + (f" · adapter {status['adapter']}" if status.get("adapter") else ""))
-        lines.append(f"memory:   {human_size(status.get('model_memory_bytes', 0))} model"
-                     f" · {human_size(status.get('process_rss_bytes', 0))} process")
-    elif isinstance(status.get("host"), dict) and status["host"].get("responding") is False:
-        lines.append("model:    unknown (the host does not answer)")
-    else:
-        lines.append("model:    none loaded (the first request loads the default)")
-    if isinstance(status.get("host"), dict):
-        from .host.commands import host_lines
-
-        lines.extend(host_lines(status["host"]))
-    last = status.get("last")
-    if last:
-        from .types import Stats
-
-        lines.append("last:     " + Stats.from_dict(last).summary())
-    return lines
-
-
 def cmd_status(args) -> int:
     status = _client(args).status()
     if args.json:
         print(json.dumps(status, indent=2))
     else:
+        from .status import status_lines
+
         print("\n".join(status_lines(status)))
     return 0
 

@@ -52,21 +52,10 @@ def use(session, args):
 
 
 def status(session, args):
-    """Loaded model, memory, the last answer."""
-    from ..models.spec import human_size
+    """Loaded model, memory, the last answer (the lines of ``jupyter tinyai status``)."""
+    from ..status import status_lines
 
-    info = session.client.status()
-    model = (info.get("model") or {}).get("id") or "no model loaded"
-    lines = [f"model: {model}", f"backend: {info.get('backend') or '-'}", f"runs on: {info.get('placement') or '-'}",
-             f"context window: {info.get('n_ctx') or '-'} tokens"]
-    lines.append(f"model memory: {human_size(info.get('model_memory_bytes') or 0)}")
-    if info.get("process_rss_bytes"):
-        lines.append(f"process memory: {human_size(info['process_rss_bytes'])}")
-    last = info.get("last")
-    if last:
-        lines.append(f"last answer: {last.get('generated_tokens', 0)} tokens at {last.get('tokens_per_s', 0):.1f} tokens/s")
-    lines.append(f"conversation: {session.conversation}")
-    _print("\n".join(lines))
+    _print("\n".join(status_lines(session.client.status()) + [f"conversation: {session.conversation}"]))
 
 
 def history(session, args):

@@ -61,15 +61,6 @@ def test_gpu_and_kv_cache_options():
     assert "Traceback" not in out.stderr
 
 
-def test_status_lines_say_where_the_model_runs():
-    from jupyter_tinyai.cli import status_lines
-
-    model = {"id": "llamacpp:Qwen", "format": "gguf", "quantization": "Q4_K_M", "size_bytes": 4_700_000_000}
-    for placement in ("Metal, 30/30 layers", "CUDA 0, 20/32 layers", "CPU, 7 threads", "MLX (Metal)", "remote lab"):
-        lines = status_lines({"model": model, "backend": "llamacpp", "placement": placement, "n_ctx": 8192})
-        assert lines[1] == f"backend:  llamacpp · {placement} · context 8192 tokens"
-
-
 def test_unknown_model_is_one_line():
     out = run("ask", "--in-process", "-m", "no-such-model", "Hi")
     assert out.returncode == 1
