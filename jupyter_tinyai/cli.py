@@ -19,6 +19,7 @@ import time
 from . import __version__
 from .errors import TinyAIError
 from .models.spec import human_size
+from .progress import ProgressLine
 from .validation import max_tokens_option, seed_option, temperature_option
 
 
@@ -48,32 +49,12 @@ def _client(args):
     return make_client(_settings(args))
 
 
-class ProgressLine:
-    """A plain progress line on stderr, shown only when loading takes over a second."""
-
-    def __init__(self, stream=sys.stderr, delay: float = 1.0):
-        self.stream, self.delay, self.start, self.shown = stream, delay, time.monotonic(), False
-        self.width = 0
-
-    def __call__(self, fraction: float, message: str) -> None:
-        if time.monotonic() - self.start < self.delay and fraction < 1.0:
-            return
-        if fraction >= 1.0 and not self.shown:
-            return
-        self.shown = True
-        line = f"{message} {fraction * 100:3.0f}%"
-        end = "\n" if fraction >= 1.0 else "\r"
-        self.stream.write(line.ljust(self.width) + end)  # cover the longer line before it
-        self.width = 0 if fraction >= 1.0 else len(line)
-        self.stream.flush()
-
-
 def cmd_ask(args) -> int:
     prompt = sys.stdin.read() if args.prompt == ["-"] else " ".join(args.prompt)
     client = _client(args)
     stats, out, wrote = None, sys.stdout, False
     try:
-        for chunk in client.chat(prompt, conversation=f"cli-{time.time_ns()}", progress=ProgressLine()):
+        for chunk in client.chat(prompt, conversation=f"cli-{time.time_ns()}", progress=ProgressLine(sys.stderr)):
             if chunk.notice:
                 print(f"[{chunk.notice}]", file=sys.stderr)
             if chunk.text:

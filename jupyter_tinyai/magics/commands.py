@@ -33,12 +33,9 @@ def use(session, args):
     """Use (and load) another model."""
     if len(args) != 1:
         raise MessageError("write %tinyai use NAME (see %tinyai models).", "UsageError")
-    last = [0.0]
+    import sys
 
-    def progress(fraction, message):
-        if time.monotonic() - last[0] > 0.5 or fraction >= 1.0:
-            last[0] = time.monotonic()
-            print(f"{message} {fraction * 100:.0f}%")
+    from ..progress import ProgressLine
 
     name = args[0]
     is_path = os.path.exists(os.path.expanduser(name))
@@ -46,7 +43,7 @@ def use(session, args):
         from ..models.added import add_model
 
         name = add_model(name, session.settings).path
-    spec = session.client.load(name, progress=progress)
+    spec = session.client.load(name, progress=ProgressLine(sys.stdout))
     session.model = name if is_path else spec.id  # this kernel's chosen model, for every answer without -m
     _print(f"using {spec.id}")
 

@@ -149,11 +149,13 @@ class TerminalAnswer:
     """An answer printed token by token (the IPython terminal, scripts)."""
 
     def __init__(self, fmt: str = "markdown", stream=None):
+        from ..progress import ProgressLine
+
         self.fmt = fmt
         self.stream = stream or sys.stdout
         self.notice: str | None = None
         self._printed = 0
-        self._progress = False
+        self._progress = ProgressLine(self.stream, delay=0)  # Generation shows only slow loads
         self.updates = 0
 
     def start(self) -> None:
@@ -169,14 +171,10 @@ class TerminalAnswer:
         self.updates += 1
 
     def progress(self, fraction: float, message: str) -> None:
-        self.stream.write(f"\r{message} {fraction * 100:3.0f}%")
-        self.stream.flush()
-        self._progress = True
+        self._progress(fraction, message)
 
     def end_progress(self) -> None:
-        if self._progress:
-            self.stream.write("\n")
-            self._progress = False
+        self._progress.end()
 
     def clear(self) -> None:
         self.end_progress()
