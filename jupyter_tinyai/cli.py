@@ -19,8 +19,8 @@ import time
 from . import __version__
 from .errors import TinyAIError
 from .models.spec import human_size
+from .options import add_arguments
 from .progress import ProgressLine
-from .validation import max_tokens_option, seed_option, temperature_option
 
 
 def _settings(args):
@@ -148,7 +148,7 @@ def cmd_status(args) -> int:
 
 
 def _model_options(parser):
-    parser.add_argument("-m", "--model", help="model for this command: id, short name or path (default: the configured model, else the bundled one)")
+    add_arguments(parser, "model")
     parser.add_argument("--backend", choices=["auto", "llamacpp", "mlx"], help="backend for GGUF files")
     parser.add_argument("--n-ctx", type=int, help="cap on the context window, in tokens")
     parser.add_argument("--in-process", action="store_true", help="load the model in this process instead of the shared host")
@@ -181,10 +181,7 @@ def parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="stream an answer to a prompt", description="Stream the answer to PROMPT; figures go to stderr.")
     ask.add_argument("prompt", nargs="+", help="the prompt, or - to read it from stdin")
     _model_options(ask)
-    ask.add_argument("-s", "--system", help="system prompt (default: a short one tuned for small models)")
-    ask.add_argument("-t", "--temperature", type=temperature_option, help="sampling temperature, 0 to 2 (default 0: greedy, reproducible)")
-    ask.add_argument("--max-tokens", type=max_tokens_option, help="longest answer, in tokens (1 to 1,000,000)")
-    ask.add_argument("--seed", type=seed_option, help="random seed when sampling (0 to 4294967295; -1: a new one each time)")
+    add_arguments(ask, "system", "temperature", "max_tokens", "seed")
     ask.add_argument("--adapter", help="LoRA adapter file or folder, for this answer (on -m's model, else the default)")
     _gpu_options(ask)
     ask.add_argument("-q", "--quiet", action="store_true", help="no figures line on stderr")
