@@ -13,10 +13,9 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
-from ..prompts import check_prompt_size
 from ..types import Message
-from ..validation import generation
-from .protocol import BadRequest, error_body, field, message_text
+from ..validation import chat_request, field
+from .protocol import BadRequest, error_body, message_text
 from .scheduler import Cancelled
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,11 +53,14 @@ def handle_v1_chat(h: Handler) -> None:
     model = field(data, "model", str, "")
     model = None if model.lower() in ("", "default", "tinyai") else model
     limit = data.get("max_completion_tokens")
-    kwargs = {"model": model, "system": system,
-              **generation(data.get("temperature"), data.get("max_tokens") if limit is None else limit, data.get("seed"))}
+    args = chat_request({"prompt": turns[-1].content, "system": system, "model": model, "seed": data.get("seed"),
+                         "temperature": data.get("temperature"),
+                         "max_tokens": data.get("max_tokens") if limit is None else limit},
+                        h.state.engine.settings.n_ctx)  # before queueing
+    kwargs = {"model": args.model, "system": args.system, "temperature": args.temperature,
+              "max_tokens": args.max_tokens, "seed": args.seed}
     h.state.check_model(model)
     stream = bool(field(data, "stream", bool, False))
-    check_prompt_size(turns[-1].content, [system or ""], h.state.engine.settings.n_ctx)  # before queueing
     cid = "openai:" + (field(data, "user", str) or "")
     rid = "chatcmpl-" + uuid.uuid4().hex
     created = int(time.time())

@@ -58,21 +58,6 @@ def parse_json(body: bytes) -> dict:
     return data
 
 
-def field(data: dict, name: str, kind, default=None, required: bool = False):
-    """``data[name]`` checked against ``kind`` (a type or tuple of types)."""
-    if name not in data or data[name] is None:
-        if required:
-            raise BadRequest(f"the request needs a {name!r} field.")
-        return default
-    value = data[name]
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise BadRequest(f"the field {name!r} must be a {names}, not {type(value).__name__}.")
-    return value
-
-
 def message_text(content) -> str:
     """The text of an OpenAI message ``content``: a string or a list of parts."""
     if isinstance(content, str):

@@ -48,9 +48,8 @@ from ..errors import (
     RemoteError,
     TinyAIError,
 )
-from ..prompts import check_prompt_size
-from ..types import ContextPiece, Message
-from ..validation import check_settings, generation
+from ..types import Message
+from ..validation import chat_request, check_settings, field
 from . import lifecycle
 from .compat import handle_v1_chat, handle_v1_models
 from .protocol import (
@@ -58,7 +57,6 @@ from .protocol import (
     BadRequest,
     encode_event,
     error_body,
-    field,
     parse_json,
 )
 from .scheduler import Cancelled, Request, Scheduler
@@ -417,46 +415,16 @@ class DisconnectWatcher:
 # -- our endpoints -------------------------------------------------------------------------
 
 
-def _context(data) -> list[ContextPiece]:
-    pieces = field(data, "context", list, [])
-    out = []
-    for piece in pieces:
-        if not isinstance(piece, dict) or not isinstance(piece.get("text"), str):
-            raise BadRequest("each 'context' item must be an object with 'label' and 'text' strings.")
-        out.append(ContextPiece(str(piece.get("label", "")), piece["text"]))
-    return out
-
-
-def chat_kwargs(data: dict) -> dict:
-    return {
-        "conversation": field(data, "conversation", str, "default"),
-        "model": field(data, "model", str) or None,
-        "system": field(data, "system", str),
-        "context": _context(data),
-        **generation(data.get("temperature"), data.get("max_tokens"), data.get("seed")),
-    }
-
-
-def check_size(h: Handler, prompt: str, extra: list[str], settings) -> None:
-    """Refuse a prompt far beyond the context window at the door, before it is queued."""
-    n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
-    if isinstance(n_ctx, bool) or not isinstance(n_ctx, int) or n_ctx <= 0:
-        n_ctx = h.state.engine.settings.n_ctx
-    check_prompt_size(prompt, extra, n_ctx)
-
-
 def handle_chat(h: Handler) -> None:
     data = h._body()
-    prompt = field(data, "prompt", str, required=True)
-    kwargs = chat_kwargs(data)
-    h.state.check_model(kwargs["model"], files_only=True)
-    settings = check_settings(data.get("settings") or {})
-    check_size(h, prompt, [p.text for p in kwargs["context"]] + [kwargs["system"] or ""], settings)
+    args = chat_request(data, h.state.engine.settings.n_ctx)
+    h.state.check_model(args.model, files_only=True)
+    kwargs = {**args.kwargs(), "conversation": args.conversation or "default"}
     req = h.state.register(field(data, "id", str), "chat")
 
     def run(emit):
-        h.state.apply_settings(settings)
-        stream = h.state.engine.chat(prompt, cancel=req.cancel, progress=lambda f, m: emit("progress", {"fraction": f, "message": m}), **kwargs)
+        h.state.apply_settings(args.settings)
+        stream = h.state.engine.chat(args.prompt, cancel=req.cancel, progress=lambda f, m: emit("progress", {"fraction": f, "message": m}), **kwargs)
         try:
             for chunk in stream:
                 emit("chunk", chunk.to_dict())

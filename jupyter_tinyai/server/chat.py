@@ -29,10 +29,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import InvalidRequest, TinyAIError
-from ..prompts import check_prompt_size
+from ..errors import TinyAIError
 from ..types import ContextPiece, Stats
-from ..validation import check_max_tokens, check_temperature
+from ..validation import chat_request as checked_chat
 from .history import DamagedHistory, HistoryStore, engine_messages, valid_id
 
 log = logging.getLogger(__name__)
@@ -66,21 +65,15 @@ class ChatRequest:
     notebook: str = ""
     context: list = field(default_factory=list)  # [{"label", "text"}]
     model: str | None = None
+    system: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
+    seed: int | None = None
     send: Callable[[dict], None] = lambda message: None
     cancel: threading.Event = field(default_factory=threading.Event)
     task: asyncio.Task | None = None
     position: int = 0
     recorded: bool = False  # the user's message is in the history
-
-
-def _number(value, check, rid):
-    """``check(value)`` (see :mod:`jupyter_tinyai.validation`), its error as a BadMessage."""
-    try:
-        return check(value)
-    except InvalidRequest as error:
-        raise BadMessage(str(error), rid) from None
 
 
 def parse(raw) -> dict:
@@ -100,40 +93,32 @@ def parse(raw) -> dict:
 
 
 def chat_request(msg: dict, n_ctx: int | None = None) -> ChatRequest:
-    """A :class:`ChatRequest` from a parsed ``chat`` message; raises :class:`BadMessage`
-    (also for a prompt too long for an ``n_ctx``-token context, when given)."""
+    """A :class:`ChatRequest` from a parsed ``chat`` message, checked by the host's rule
+    (:func:`jupyter_tinyai.validation.chat_request`, with the configured ``n_ctx``) and, as
+    it names a file, a conversation id of letters, digits, '-' and '_'; raises
+    :class:`BadMessage`. The server's own settings apply: a message's ``settings`` are not."""
     rid = msg["id"]
-    prompt = msg.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise BadMessage("'prompt' must be a non-empty string", rid)
-    conversation = msg.get("conversation") or uuid.uuid4().hex
+    try:
+        args = checked_chat({key: value for key, value in msg.items() if key != "settings"}, n_ctx)
+    except TinyAIError as error:
+        raise BadMessage(str(error), rid, error.kind) from None
+    conversation = args.conversation or uuid.uuid4().hex
     if not valid_id(conversation):
         raise BadMessage("'conversation' must be 1-128 letters, digits, '-' or '_'", rid)
     notebook = msg.get("notebook") or ""
     if not isinstance(notebook, str):
         raise BadMessage("'notebook' must be a string (the notebook's path)", rid)
-    context = msg.get("context") or []
-    if not isinstance(context, list) or not all(
-        isinstance(p, dict) and isinstance(p.get("label"), str) and isinstance(p.get("text"), str) for p in context
-    ):
-        raise BadMessage("'context' must be a list of {\"label\": string, \"text\": string}", rid)
-    model = msg.get("model") or None
-    if model is not None and not isinstance(model, str):
-        raise BadMessage("'model' must be a model id (a string)", rid)
-    if n_ctx:
-        try:
-            check_prompt_size(prompt, [p["text"] for p in context], n_ctx)
-        except TinyAIError as error:
-            raise BadMessage(str(error), rid, error.kind) from None
     return ChatRequest(
         id=rid,
-        prompt=prompt,
+        prompt=args.prompt,
         conversation=conversation,
         notebook=notebook,
-        context=[{"label": p["label"], "text": p["text"]} for p in context],
-        model=model,
-        temperature=_number(msg.get("temperature"), check_temperature, rid),
-        max_tokens=_number(msg.get("max_tokens"), check_max_tokens, rid),
+        context=[piece.to_dict() for piece in args.context],
+        model=args.model,
+        system=args.system,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        seed=args.seed,
     )
 
 
@@ -275,8 +260,10 @@ class ChatService:
             conversation=cid,
             model=request.model,
             context=[ContextPiece(p["label"], p["text"]) for p in request.context],
+            system=request.system,
             temperature=request.temperature,
             max_tokens=request.max_tokens,
+            seed=request.seed,
             cancel=request.cancel,
             progress=progress,
         ):
