@@ -97,11 +97,16 @@ class Chunk:
 
     ``text`` is a delta of the answer; ``notice`` is a one-line message about the answer
     (e.g. that context was trimmed) shown apart from it; ``stats`` is set on the last chunk.
+    While the request waits for the model, chunks carry ``queued``, the number of requests
+    ahead of it (and a notice saying so); ``model`` is set on the chunk that begins the
+    answer, once the request's turn has come and its model is loaded: the model's id.
     """
 
     text: str = ""
     notice: Optional[str] = None
     stats: Optional[Stats] = None
+    queued: Optional[int] = None
+    model: Optional[str] = None
 
     def to_dict(self) -> dict:
         data: dict = {}
@@ -111,6 +116,10 @@ class Chunk:
             data["notice"] = self.notice
         if self.stats is not None:
             data["stats"] = self.stats.to_dict()
+        if self.queued is not None:
+            data["queued"] = self.queued
+        if self.model is not None:
+            data["model"] = self.model
         return data
 
     @classmethod
@@ -120,6 +129,8 @@ class Chunk:
             text=data.get("text", ""),
             notice=data.get("notice"),
             stats=Stats.from_dict(stats) if stats else None,
+            queued=data.get("queued"),
+            model=data.get("model"),
         )
 
 

@@ -28,6 +28,7 @@ from .. import errors
 from ..choice import settings_body
 from ..config import TinyAI, load_settings
 from ..errors import HostError
+from ..scheduler import queued_chunk
 from ..types import Chunk, ContextPiece, Message, ProgressCallback, Stats, collect
 from . import lifecycle
 from .protocol import read_events
@@ -197,7 +198,7 @@ class HostClient:
         progress: ProgressCallback | None = None,
     ) -> Iterator[Chunk]:
         """Stream the answer to ``prompt`` as the next turn of ``conversation`` (see
-        ``Engine.chat``). While earlier requests run, a notice chunk says how many."""
+        ``Engine.chat``): while earlier requests run, chunks say the place in the host's queue."""
         s = self.settings
         call = _Call(cancel)
         body = {
@@ -219,7 +220,6 @@ class HostClient:
             self._calls.add(call)
         threading.Thread(target=self._forward_cancel, args=(call,), name="tinyai-cancel", daemon=True).start()
         parts: list[str] = []
-        told_queue = False
         events = self._events("/tinyai/chat", body)
         try:
             for name, data in events:
@@ -228,12 +228,7 @@ class HostClient:
                     parts.append(chunk.text)
                     yield chunk
                 elif name == "queue":
-                    n = data.get("position", 0)
-                    if n and not told_queue:
-                        told_queue = True
-                        yield Chunk(notice=f"waiting for {n} earlier request{'s' if n > 1 else ''} in the model host's queue")
-                    elif progress:
-                        progress(0.0, f"{n} request{'s' if n != 1 else ''} ahead in the queue")
+                    yield queued_chunk(int(data.get("position", 0)))
                 elif name == "progress" and progress:
                     progress(float(data.get("fraction", 0.0)), str(data.get("message", "")))
                 elif name == "error":

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..types import Message
 from ..validation import chat_request, field
 from .protocol import BadRequest, error_body, message_text
-from .scheduler import Cancelled
+from ..scheduler import Cancelled
 
 if TYPE_CHECKING:  # pragma: no cover
     from .server import Handler, HostState

@@ -2,9 +2,10 @@
 
 A streamed response is a sequence of SSE events, each ``event: NAME`` + ``data: JSON``:
 
-    queue     {"position": 2}                 requests ahead of this one in the host's queue
+    queue     {"position": 2}                 requests ahead of this one in the host's queue (told
+                                              on arrival and at each of the last places)
     progress  {"fraction": 0.5, "message": …} loading a model
-    chunk     Chunk.to_dict()                 a piece of the answer (text, notice, stats)
+    chunk     Chunk.to_dict()                 a piece of the answer (model, notice, text, stats)
     error     TinyAIError.to_dict()           the request failed; the stream ends
     done      {…}                             the request finished; the stream ends
 

@@ -59,7 +59,7 @@ from .protocol import (
     error_body,
     parse_json,
 )
-from .scheduler import Cancelled, Request, Scheduler
+from ..scheduler import Cancelled, Request, Scheduler
 
 MAX_BODY = 16 * 1024 * 1024
 REQUEST_TIMEOUT = 10.0  # seconds to send a request's line, headers and body; then it is dropped
