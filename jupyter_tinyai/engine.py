@@ -236,12 +236,15 @@ class Engine:
         with self._lock:
             self.conversations.reset(conversation)
 
-    def set_history(self, conversation: str, messages: list[Message]) -> None:
+    def set_history(self, conversation: str, messages: list[Message], keep_cache: bool = False) -> None:
         """Replace ``conversation``'s turns (user/assistant messages), e.g. with a chat saved
-        before a restart; its saved KV cache is dropped."""
+        before a restart; its saved KV cache is dropped, unless ``keep_cache`` (the backends
+        reuse only the prefix a cache shares with the next prompt, so a cache of other turns
+        costs nothing but memory)."""
         with self._lock:
-            self.conversations.reset(conversation)
-            if messages:
+            if not keep_cache:
+                self.conversations.reset(conversation)
+            if messages or keep_cache:
                 self.conversations.histories[conversation] = [Message(m.role, m.content) for m in messages]
 
     def count_tokens(self, text: str) -> int:

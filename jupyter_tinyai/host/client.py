@@ -30,6 +30,7 @@ from ..config import TinyAI, load_settings
 from ..errors import HostError
 from ..scheduler import queued_chunk
 from ..types import Chunk, ContextPiece, Message, ProgressCallback, Stats, collect
+from ..watch import when
 from . import lifecycle
 from .protocol import read_events
 
@@ -218,7 +219,7 @@ class HostClient:
     def _chat(self, call: _Call, body: dict, progress) -> Iterator[Chunk]:
         with self._lock:
             self._calls.add(call)
-        threading.Thread(target=self._forward_cancel, args=(call,), name="tinyai-cancel", daemon=True).start()
+        when(call.cancel, lambda: self._tell_cancel(call), unless=call.done, name="tinyai-cancel")
         parts: list[str] = []
         events = self._events("/tinyai/chat", body)
         try:
@@ -244,16 +245,12 @@ class HostClient:
             with self._lock:
                 self._calls.discard(call)
 
-    def _forward_cancel(self, call: _Call) -> None:
-        """Tell the host when ``call.cancel`` is set (by cancel() or the caller's event)."""
-        while not call.done.is_set():
-            if call.cancel.wait(0.02):
-                if not call.done.is_set():
-                    try:
-                        self._json("POST", "/tinyai/cancel", {"id": call.id}, start=False)
-                    except (HostError, OSError):
-                        pass
-                return
+    def _tell_cancel(self, call: _Call) -> None:
+        """Tell the host that ``call.cancel`` is set (by cancel() or the caller's event)."""
+        try:
+            self._json("POST", "/tinyai/cancel", {"id": call.id}, start=False)
+        except (HostError, OSError):
+            pass
 
     def ask(self, prompt: str, **kwargs) -> tuple[str, Stats]:
         """The whole answer at once: (text, stats)."""
