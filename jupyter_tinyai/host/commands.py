@@ -8,7 +8,7 @@ import sys
 def cmd_serve(args) -> int:
     """Start the host if needed; with --port, also serve the OpenAI-compatible API there."""
     from ..config import load_settings
-    from . import lifecycle
+    from . import runtime
     from .client import HostClient
 
     client = HostClient(load_settings())
@@ -17,7 +17,7 @@ def cmd_serve(args) -> int:
         print("the model host stopped" if stopped else "no model host is running")
         return 0
     info = client.host_info(start=True)
-    print(f"model host: pid {info['pid']}, socket {info.get('socket') or 'loopback TCP'} (log: {lifecycle.log_file()})")
+    print(f"model host: pid {info['pid']}, socket {info.get('socket') or 'loopback TCP'} (log: {runtime.log_file()})")
     if args.port is None:
         return 0
     answer = client._json("POST", "/tinyai/listen", {"port": args.port})
@@ -25,7 +25,7 @@ def cmd_serve(args) -> int:
     if answer.get("new"):
         print(f"API key (bearer token), shown once: {answer['token']}")
     else:
-        print(f"already serving; the token is in {lifecycle.runtime_file()} (readable by you only)")
+        print(f"already serving; the token is in {runtime.runtime_file()} (readable by you only)")
     print("stop with: jupyter tinyai serve --stop", file=sys.stderr)
     return 0
 

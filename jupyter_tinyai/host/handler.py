@@ -33,7 +33,7 @@ from ..errors import (
 )
 from ..scheduler import Cancelled, Request
 from ..watch import every
-from . import lifecycle
+from . import runtime
 from .protocol import BadRequest, encode_event, error_body, parse_json
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -192,7 +192,7 @@ class Handler(BaseHTTPRequestHandler):
             req.cancel.set()
         except Exception as exc:  # noqa: BLE001 - a bug or a backend failure: report it, keep serving
             traceback.print_exc()
-            self._try_send(event("error", GenerationError(f"the host failed: {exc!r} (see {lifecycle.log_file()}).").to_dict()))
+            self._try_send(event("error", GenerationError(f"the host failed: {exc!r} (see {runtime.log_file()}).").to_dict()))
         finally:
             self.state.forget(req)
 

@@ -12,7 +12,7 @@ import threading
 from http.server import ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
-from . import lifecycle
+from . import runtime
 from .handler import Handler
 from .protocol import BadRequest
 
@@ -66,5 +66,5 @@ def listen_tcp(state: HostState, port: int, routes: dict) -> dict:
     serve(server, state)
     port = server.server_address[1]
     state.info.update(token=token, ports=sorted(set(state.info.get("ports", [])) | {port}))
-    lifecycle.write_info(state.info)
+    runtime.write_info(state.info)
     return {"url": f"http://127.0.0.1:{port}/v1", "token": token, "new": True}

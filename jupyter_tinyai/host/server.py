@@ -15,7 +15,7 @@ import sys
 import time
 
 from .._version import __version__
-from . import lifecycle
+from . import installation, runtime
 from .listeners import TCPHTTPServer, UnixHTTPServer, listen_tcp, serve
 from .routes import ROUTES
 from .state import HostState
@@ -26,7 +26,7 @@ def run(keep_alive: int, idle_exit: int, port: int | None = None) -> int:
     import faulthandler
 
     # faulthandler writes a fatal signal's report to this fd; it is removed on every exit
-    crash_path = lifecycle.crash_file(os.getpid())
+    crash_path = runtime.crash_file(os.getpid())
     crash = os.fdopen(os.open(crash_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w")
     faulthandler.enable(crash, all_threads=True)
     try:
@@ -54,11 +54,11 @@ def _run(keep_alive: int, idle_exit: int, port: int | None) -> int:
         "started": state.started,
         "version": __version__,
         "python": sys.executable,
-        **lifecycle.installation(),
-        "log": lifecycle.log_file(),
+        **installation.installation(),
+        "log": runtime.log_file(),
     }
-    if lifecycle.use_unix_socket():
-        path = lifecycle.socket_path()
+    if runtime.use_unix_socket():
+        path = runtime.socket_path()
         if os.path.exists(path):
             os.unlink(path)
         serve(UnixHTTPServer(path, state, ROUTES), state)
@@ -69,7 +69,7 @@ def _run(keep_alive: int, idle_exit: int, port: int | None) -> int:
         serve(server, state)
         info.update(port=server.server_address[1], token=token)
     state.info = info
-    lifecycle.write_info(info)
+    runtime.write_info(info)
     if port is not None:
         listen_tcp(state, port, ROUTES)
     signal.signal(signal.SIGTERM, lambda *_: state.shutdown())

@@ -14,7 +14,7 @@ from .._version import __version__
 from ..choice import LOAD_SETTINGS, settings_body
 from ..scheduler import Request, Scheduler
 from ..watch import every
-from . import lifecycle
+from . import runtime
 from .engine import HostEngine
 from .protocol import BadRequest
 
@@ -100,7 +100,7 @@ class HostState:
             "busy": self.scheduler.running is not None,
             "socket": self.info.get("socket"),
             "ports": self.ports(),
-            "log": lifecycle.log_file(),
+            "log": runtime.log_file(),
         }
         return status
 
@@ -135,7 +135,7 @@ class HostState:
     def _still_registered(self) -> bool:
         """Clients find a host only through the runtime file: one it no longer names (removed,
         or replaced by another host) is unreachable and should go."""
-        info = lifecycle.read_info()
+        info = runtime.read_info()
         return info is not None and info.get("pid") == os.getpid()
 
     def shutdown(self) -> None:
@@ -143,7 +143,7 @@ class HostState:
         requests already queued still finish (see :func:`run`)."""
         if self.stop.is_set():
             return
-        lifecycle.remove_info(os.getpid())
+        runtime.remove_info(os.getpid())
         self.stop.set()
         for server in self.listeners:
             threading.Thread(target=server.shutdown, daemon=True).start()

@@ -11,7 +11,7 @@ import stat
 import pytest
 
 from jupyter_tinyai.errors import EmptyPrompt, HostError
-from jupyter_tinyai.host import lifecycle
+from jupyter_tinyai.host import runtime
 from jupyter_tinyai.host.client import _UnixConnection
 
 PROMPT = "What is the capital of France?"
@@ -25,7 +25,7 @@ def test_host_killed_mid_answer_gives_a_clear_error_keeps_the_partial_text_and_r
         for chunk in client.chat(LONG, conversation="story", max_tokens=400):
             received.append(chunk.text)
             if killed is None and "".join(received).strip():
-                killed = lifecycle.read_info()
+                killed = runtime.read_info()
                 os.kill(killed["pid"], signal.SIGKILL)
     assert killed is not None
     message = str(caught.value)
@@ -33,7 +33,7 @@ def test_host_killed_mid_answer_gives_a_clear_error_keeps_the_partial_text_and_r
     assert caught.value.partial == "".join(received) and caught.value.partial.strip()
     # the next request starts a new host, which answers correctly
     assert client.ask(PROMPT)[0] == expected(PROMPT)
-    assert lifecycle.read_info()["pid"] != killed["pid"]
+    assert runtime.read_info()["pid"] != killed["pid"]
 
 
 @pytest.mark.parametrize(
@@ -51,11 +51,11 @@ def test_native_crash_names_the_signal_and_what_to_do(client, expected, monkeypa
     assert signal_name in message and advice in message
     assert caught.value.partial == ""
     crashed = client._info or {}
-    reports = glob.glob(os.path.join(lifecycle.runtime_dir(), "*.crash"))
+    reports = glob.glob(os.path.join(runtime.runtime_dir(), "*.crash"))
     assert len(reports) == 1 and stat.S_IMODE(os.stat(reports[0]).st_mode) == 0o600  # the report, private
     monkeypatch.delenv("TINYAI_TEST_FAULT")
     assert client.ask(PROMPT)[0] == expected(PROMPT)
-    assert lifecycle.read_info()["pid"] != crashed.get("pid")
+    assert runtime.read_info()["pid"] != crashed.get("pid")
 
 
 def _raw(info, method, path, body: bytes):
@@ -83,7 +83,7 @@ def test_malformed_request_gets_400_with_a_message_and_the_host_keeps_serving(cl
     status, data = _raw(info, "POST", "/tinyai/chat", body)
     assert status == 400 and words in data["message"]
     assert client.ask(PROMPT)[0] == expected(PROMPT)
-    assert lifecycle.read_info()["pid"] == info["pid"]
+    assert runtime.read_info()["pid"] == info["pid"]
 
 
 def test_unknown_endpoint_and_empty_prompt(client):

@@ -12,7 +12,7 @@ import time
 
 from jupyter_client.manager import start_new_kernel
 
-from jupyter_tinyai.host import lifecycle
+from jupyter_tinyai.host import liveness
 from jupyter_tinyai.host.client import HostClient, _UnixConnection
 from jupyter_tinyai.types import Message
 
@@ -162,4 +162,4 @@ def test_switching_models_unloads_the_old_one(client, model_path, tmp_path):
     client.unload()
     assert client.status()["model"] is None
     assert client.count_tokens("hello world") > 0  # loads the default again
-    assert lifecycle.running_host()["pid"] == client.host_info()["pid"]
+    assert liveness.running_host()["pid"] == client.host_info()["pid"]

@@ -13,7 +13,7 @@ import pytest
 
 from jupyter_tinyai import api
 from jupyter_tinyai.config import load_settings
-from jupyter_tinyai.host import lifecycle
+from jupyter_tinyai.host import runtime
 from jupyter_tinyai.host.client import HostClient
 
 pytestmark = pytest.mark.timeout(300)
@@ -72,7 +72,7 @@ async def test_a_chat_with_a_host_stopped_mid_answer(host_client, jp_serverapp, 
             if msg.get("id") == "s1" and msg["type"] == "token":
                 tokens.append(msg["text"])
                 if pid is None and "".join(tokens).strip():
-                    pid = lifecycle.read_info()["pid"]
+                    pid = runtime.read_info()["pid"]
                     os.kill(pid, signal.SIGSTOP)
             if msg.get("id") == "s1" and msg["type"] in ("done", "error"):
                 break
@@ -86,7 +86,7 @@ async def test_a_chat_with_a_host_stopped_mid_answer(host_client, jp_serverapp, 
         ws.write_message(wire.chat("s2", "Say hello.", conversation="c-other", max_tokens=8))
         second = await wire.until(ws, "s2")
         assert second[-1]["type"] == "done", second[-1]
-        assert lifecycle.read_info()["pid"] != pid
+        assert runtime.read_info()["pid"] != pid
     finally:
         ws.close()
         release(pid)
