@@ -124,13 +124,18 @@ def cmd_models(args) -> int:
 def _edit_added(args) -> int:
     from .models.added import add_model, remove_model
 
+    notices: list[str] = []  # a damaged list of added models, set aside
     if args.remove:
-        if not remove_model(args.remove):
+        if not remove_model(args.remove, notices):
+            for notice in notices:
+                print(f"warning: {notice}", file=sys.stderr)
             print(f"{args.remove} was not registered (see `jupyter tinyai models`).", file=sys.stderr)
             return 1
         print(f"removed {args.remove}")
     if args.add:
-        spec = add_model(args.add, _settings(args))
+        spec = add_model(args.add, _settings(args), notices)
+        for notice in notices:
+            print(f"warning: {notice}", file=sys.stderr)
         print(f"added {spec.id} ({spec.format} {spec.quantization}, {human_size(spec.size_bytes)}): {spec.path}")
         print(f"use it with: jupyter tinyai ask -m {spec.id} ...   or   %tinyai use {spec.id}")
     return 0
@@ -206,10 +211,6 @@ def parser() -> argparse.ArgumentParser:
 
     add_commands(sub)
     return top
-
-
-#: extra subcommands registered by other modules: name -> callable(subparsers)
-EXTRA_COMMANDS: list = []
 
 
 def main(argv=None) -> int:

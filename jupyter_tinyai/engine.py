@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from typing import Iterable, Iterator, Optional
+from collections.abc import Iterable, Iterator
 
 from . import models
 from .backends import backend_class
@@ -50,15 +50,15 @@ class Engine:
     at a time, in order, through a :class:`~jupyter_tinyai.scheduler.Scheduler`;
     :meth:`cancel` may be called from any thread."""
 
-    def __init__(self, settings: Optional[TinyAI] = None):
+    def __init__(self, settings: TinyAI | None = None):
         self.settings = settings or load_settings()
         self._lock = threading.RLock()
-        self._backend: Optional[Backend] = None
-        self._choice: Optional[Choice] = None  # what the loaded backend was loaded for
-        self._cancel: Optional[threading.Event] = None
+        self._backend: Backend | None = None
+        self._choice: Choice | None = None  # what the loaded backend was loaded for
+        self._cancel: threading.Event | None = None
         self.queue = Scheduler()  # chat requests, one at a time (the host has its own in front)
         self.conversations = Conversations(self.settings.conversation_cache_mb * 1024 * 1024)
-        self.last_stats: Optional[Stats] = None
+        self.last_stats: Stats | None = None
         self.load_seconds = 0.0
 
     # -- models -------------------------------------------------------------------------
@@ -67,10 +67,10 @@ class Engine:
         return models.list_models(self.settings)
 
     @property
-    def model(self) -> Optional[models.ModelSpec]:
+    def model(self) -> models.ModelSpec | None:
         return self._backend.spec if self._backend else None
 
-    def load(self, model: Optional[str] = None, progress: Optional[ProgressCallback] = None) -> models.ModelSpec:
+    def load(self, model: str | None = None, progress: ProgressCallback | None = None) -> models.ModelSpec:
         """Make the model a request naming ``model`` gets (see :mod:`.choice`: else this
         engine's chosen model, else the bundled default) the loaded one, with this engine's
         adapter and load settings; a no-op when it is. A model that does not fit in memory
@@ -114,14 +114,14 @@ class Engine:
         prompt: str,
         *,
         conversation: str = "default",
-        model: Optional[str] = None,
-        system: Optional[str] = None,
+        model: str | None = None,
+        system: str | None = None,
         context: Iterable[ContextPiece] = (),
-        temperature: Optional[float] = None,
-        max_tokens: Optional[int] = None,
-        seed: Optional[int] = None,
-        cancel: Optional[threading.Event] = None,
-        progress: Optional[ProgressCallback] = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+        cancel: threading.Event | None = None,
+        progress: ProgressCallback | None = None,
     ) -> Iterator[Chunk]:
         """Stream the answer to ``prompt`` as the next turn of ``conversation``.
 

@@ -9,8 +9,8 @@ Each value is checked by :mod:`jupyter_tinyai.validation`, with its messages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 from .validation import max_tokens_option, seed_option, temperature_option
 
@@ -19,7 +19,7 @@ from .validation import max_tokens_option, seed_option, temperature_option
 class Option:
     flags: tuple[str, ...]
     help: str
-    type: Optional[Callable[[str], object]] = None
+    type: Callable[[str], object] | None = None
 
     def kwargs(self) -> dict:
         return {"help": self.help} if self.type is None else {"type": self.type, "help": self.help}

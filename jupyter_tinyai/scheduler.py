@@ -83,8 +83,7 @@ class Scheduler:
                     elif not places:
                         self._cond.wait(0.05)
                         continue
-                for ahead in places:  # outside the lock
-                    yield ahead
+                yield from places  # outside the lock
                 if mine:
                     return
         except BaseException:  # Cancelled, or the waiter went away (GeneratorExit)

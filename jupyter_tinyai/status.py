@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 from ._version import __version__
-from .models.spec import human_size
 from .types import Stats
+from .units import human_size
 
 
 def status_lines(status: dict) -> list[str]:

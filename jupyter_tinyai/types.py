@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Callable, Optional, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import TinyAI
@@ -36,7 +36,7 @@ class Message:
 class GenerationParams:
     temperature: float = 0.0
     max_tokens: int = 512
-    seed: Optional[int] = None
+    seed: int | None = None
     top_p: float = 0.95
     top_k: int = 40
     repeat_penalty: float = 1.1
@@ -65,7 +65,7 @@ class Stats:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Stats":
+    def from_dict(cls, data: dict) -> Stats:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
@@ -103,10 +103,10 @@ class Chunk:
     """
 
     text: str = ""
-    notice: Optional[str] = None
-    stats: Optional[Stats] = None
-    queued: Optional[int] = None
-    model: Optional[str] = None
+    notice: str | None = None
+    stats: Stats | None = None
+    queued: int | None = None
+    model: str | None = None
 
     def to_dict(self) -> dict:
         data: dict = {}
@@ -123,7 +123,7 @@ class Chunk:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Chunk":
+    def from_dict(cls, data: dict) -> Chunk:
         stats = data.get("stats")
         return cls(
             text=data.get("text", ""),
@@ -148,7 +148,7 @@ class ContextPiece:
         return {"label": self.label, "text": self.text}
 
 
-def collect(chunks) -> tuple[str, "Stats | None"]:
+def collect(chunks) -> tuple[str, Stats | None]:
     """The whole answer of a stream of chunks: (text, stats of the last chunk)."""
     parts, stats = [], None
     for chunk in chunks:
@@ -177,25 +177,25 @@ class Client(Protocol):
         prompt: str,
         *,
         conversation: str = "default",
-        model: Optional[str] = None,
-        system: Optional[str] = None,
+        model: str | None = None,
+        system: str | None = None,
         context: Iterable[ContextPiece] = (),
-        temperature: Optional[float] = None,
-        max_tokens: Optional[int] = None,
-        seed: Optional[int] = None,
-        cancel: Optional[threading.Event] = None,
-        progress: Optional[ProgressCallback] = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+        cancel: threading.Event | None = None,
+        progress: ProgressCallback | None = None,
     ) -> Iterator[Chunk]:
         """Stream the answer to ``prompt`` as the next turn of ``conversation``; the last
         chunk carries the stats."""
 
-    def ask(self, prompt: str, **kwargs) -> tuple[str, Optional[Stats]]:
+    def ask(self, prompt: str, **kwargs) -> tuple[str, Stats | None]:
         """The whole answer at once: (text, stats)."""
 
     def cancel(self) -> bool:
         """Stop this client's answer in progress; False when there is none."""
 
-    def load(self, model: Optional[str] = None, progress: Optional[ProgressCallback] = None) -> ModelSpec:
+    def load(self, model: str | None = None, progress: ProgressCallback | None = None) -> ModelSpec:
         """Load the model a request naming ``model`` gets; its description."""
 
     def unload(self) -> None:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 import math
 import random
-from dataclasses import dataclass, field as _field
-from typing import Optional
+from dataclasses import dataclass
+from dataclasses import field as _field
 
 from .errors import EmptyPrompt, InvalidRequest
 from .prompts import check_prompt_size
@@ -120,13 +120,13 @@ class ChatArgs:
     ``Client.chat`` takes it (:meth:`kwargs`)."""
 
     prompt: str
-    conversation: Optional[str] = None  # None: the caller's default
-    model: Optional[str] = None
-    system: Optional[str] = None
+    conversation: str | None = None  # None: the caller's default
+    model: str | None = None
+    system: str | None = None
     context: list = _field(default_factory=list)  # [ContextPiece]
-    temperature: Optional[float] = None
-    max_tokens: Optional[int] = None
-    seed: Optional[int] = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
     settings: dict = _field(default_factory=dict)
 
     def kwargs(self) -> dict:
@@ -143,7 +143,7 @@ def _context(data: dict) -> list[ContextPiece]:
     return [ContextPiece(p["label"], p["text"]) for p in pieces]
 
 
-def chat_request(data: dict, n_ctx: Optional[int] = None) -> ChatArgs:
+def chat_request(data: dict, n_ctx: int | None = None) -> ChatArgs:
     """The chat request in the JSON object ``data`` checked — ``prompt``, ``conversation``,
     ``model``, ``system``, ``context``, ``temperature``, ``max_tokens``, ``seed``,
     ``settings`` — or :class:`InvalidRequest` naming the field (:class:`EmptyPrompt` for a

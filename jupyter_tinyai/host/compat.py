@@ -13,10 +13,11 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
+from .. import errors
+from ..scheduler import Cancelled
 from ..types import Message
 from ..validation import chat_request, field
 from .protocol import BadRequest, error_body, message_text
-from ..scheduler import Cancelled
 
 if TYPE_CHECKING:  # pragma: no cover
     from .handler import Handler
@@ -126,7 +127,7 @@ def handle_v1_chat(h: Handler) -> None:
 
     def event(name, payload):
         if name == "error":
-            return _openai_event("error", error_body(payload.get("message", ""), payload.get("kind", "error")))
+            return _openai_event("error", error_body(errors.from_dict(payload)))
         if name == "done":
             return b"data: [DONE]\n\n"
         return _openai_event(name, payload)

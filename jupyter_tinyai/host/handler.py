@@ -22,14 +22,17 @@ from .._version import __version__
 from ..errors import (
     BackendUnavailable,
     EmptyPrompt,
+    Forbidden,
     GenerationError,
     InsufficientMemory,
     InvalidRequest,
     ModelFileError,
     ModelNotFound,
+    NoEndpoint,
     PromptTooLong,
     RemoteError,
     TinyAIError,
+    Unauthorized,
 )
 from ..scheduler import Cancelled, Request
 from ..watch import every
@@ -85,12 +88,12 @@ class Handler(BaseHTTPRequestHandler):
         if token is None:
             return True
         if self.headers.get("Origin"):  # a web page: never
-            self.reply(403, error_body("requests from web pages are refused.", "forbidden"))
+            self.reply(403, error_body(Forbidden("requests from web pages are refused.")))
             return False
         given = self.headers.get("Authorization", "")
         if given.startswith("Bearer ") and hmac.compare_digest(given[7:].strip(), token):
             return True
-        self.reply(401, error_body("missing or wrong bearer token (see `jupyter tinyai serve`).", "unauthorized"))
+        self.reply(401, error_body(Unauthorized("missing or wrong bearer token (see `jupyter tinyai serve`).")))
         return False
 
     def body(self) -> dict:
@@ -142,16 +145,14 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         route = self._route(method)
         if route is None:
-            self.reply(404, error_body(f"no endpoint {method} {urlparse(self.path).path}.", "not_found"))
+            self.reply(404, error_body(NoEndpoint(f"no endpoint {method} {urlparse(self.path).path}.")))
             return
         if not self._authorized():
             return
         try:
             route(self)
-        except BadRequest as exc:
-            self.reply(400, error_body(str(exc)))
-        except TinyAIError as exc:
-            self.reply(http_status(exc), error_body(str(exc), exc.kind))
+        except TinyAIError as exc:  # BadRequest: 400
+            self.reply(http_status(exc), error_body(exc))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
@@ -184,10 +185,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(event("done", data))
         except Cancelled:
             self._try_send(event("done", {"cancelled": True}))
-        except TinyAIError as exc:
+        except TinyAIError as exc:  # BadRequest too
             self._try_send(event("error", exc.to_dict()))
-        except BadRequest as exc:
-            self._try_send(event("error", {"kind": "bad_request", "message": str(exc)}))
         except (BrokenPipeError, ConnectionResetError):
             req.cancel.set()
         except Exception as exc:  # noqa: BLE001 - a bug or a backend failure: report it, keep serving

@@ -18,12 +18,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from .. import sse
 from ..choice import LOAD_SETTINGS  # noqa: F401 - settings a request carries, so the host loads what its client chose
+from ..errors import InvalidRequest, TinyAIError
 
 RUNTIME_FILE = "tinyai-host.json"
 
 
-class BadRequest(ValueError):
+class BadRequest(InvalidRequest):
     """A request body the host cannot use; answered with 400 and this message."""
 
 
@@ -32,20 +34,10 @@ def encode_event(name: str, data) -> bytes:
 
 
 def read_events(lines: Iterator[bytes]) -> Iterator[tuple[str, dict]]:
-    """Parse SSE events from an iterator of raw lines (``response`` objects are one)."""
-    name, data = "message", []
-    for raw in lines:
-        line = raw.decode("utf-8").rstrip("\r\n")
-        if not line:
-            if data:
-                yield name, json.loads("\n".join(data))
-            name, data = "message", []
-        elif line.startswith("event:"):
-            name = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].lstrip())
-    if data:
-        yield name, json.loads("\n".join(data))
+    """The host's events in an iterator of raw lines (``response`` objects are one), their
+    data decoded from JSON."""
+    for name, data in sse.events(lines):
+        yield name, json.loads(data)
 
 
 def parse_json(body: bytes) -> dict:
@@ -68,6 +60,7 @@ def message_text(content) -> str:
     raise BadRequest("a message's 'content' must be a string or a list of text parts.")
 
 
-def error_body(message: str, kind: str = "bad_request", code: int | None = None) -> dict:
-    """An error in the shape OpenAI clients expect, with our ``kind`` alongside."""
-    return {"error": {"message": message, "type": kind, "code": code}, "kind": kind, "message": message}
+def error_body(error: TinyAIError, code: int | None = None) -> dict:
+    """``error`` in the shape OpenAI clients expect, with our ``to_dict()`` alongside."""
+    wire = error.to_dict()
+    return {"error": {"message": wire["message"], "type": wire["kind"], "code": code}, **wire}

@@ -32,7 +32,7 @@ def models(session, args):
 def use(session, args):
     """Use (and load) another model."""
     if len(args) != 1:
-        raise MessageError("write %tinyai use NAME (see %tinyai models).", "UsageError")
+        raise MessageError("write %tinyai use NAME (see %tinyai models).", "usage")
     import sys
 
     from ..progress import ProgressLine
@@ -42,7 +42,10 @@ def use(session, args):
     if is_path:  # a file or folder the user just made: remember it
         from ..models.added import add_model
 
-        name = add_model(name, session.settings).path
+        notices: list[str] = []  # a damaged list of added models, set aside
+        name = add_model(name, session.settings, notices).path
+        for notice in notices:
+            _print(f"warning: {notice}")
     spec = session.client.load(name, progress=ProgressLine(sys.stdout))
     session.model = name if is_path else spec.id  # this kernel's chosen model, for every answer without -m
     _print(f"using {spec.id}")
@@ -91,7 +94,7 @@ def autoexplain(session, args):
     """Offer "Explain this error" under every traceback."""
     choices = {"on": True, "off": False}
     if len(args) != 1 or args[0] not in choices:
-        raise MessageError("write %tinyai autoexplain on, or %tinyai autoexplain off.", "UsageError")
+        raise MessageError("write %tinyai autoexplain on, or %tinyai autoexplain off.", "usage")
     session.autoexplain = choices[args[0]]
     _print(f"autoexplain is {args[0]}.")
 
@@ -110,7 +113,7 @@ COMMANDS = {
 
 def explain_error_into(session, record, show) -> None:
     """Stream an explanation of ``record`` by calling ``show(markdown, plain)`` (autoexplain button)."""
-    from ..errors import TinyAIError
+    from ..errors import TinyAIError, title
     from .explain import error_prompt
     from .safe_markdown import escape_html, safe_markdown
     from .session import _new_id
@@ -131,7 +134,8 @@ def explain_error_into(session, record, show) -> None:
                 show(safe_markdown("".join(parts)) + " ▌", "".join(parts))
         show(safe_markdown("".join(parts)) + f"\n\n<sub>{escape_html(footer(stats))}</sub>", "".join(parts))
     except TinyAIError as error:
-        show(f"**{type(error).__name__}**: {escape_html(str(error))}", f"{type(error).__name__}: {error}")
+        shown = title(error.kind).rstrip(".")
+        show(f"**{escape_html(shown)}**: {escape_html(str(error))}", f"{shown}: {error}")
     finally:
         try:
             session.client.reset(conversation)

@@ -7,21 +7,31 @@ import re
 import sys
 import uuid
 
+from ..errors import InternalError, TinyAIError, title
+
 METADATA_KEY = "jupyter_tinyai"
 FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
 
 class MessageError(Exception):
-    """Raised by a magic to show one line in the cell's output and no traceback."""
+    """Raised by a magic to show one line in the cell's output and no traceback: the title
+    of its error ``kind`` (a key of jupyter_tinyai.errors.TITLES), then the message."""
 
     _tinyai_message = True
 
-    def __init__(self, message: str, kind: str = "tinyai"):
+    def __init__(self, message: str, kind: str = "error"):
         super().__init__(message)
         self.kind = kind
 
+    @classmethod
+    def of(cls, error: BaseException) -> MessageError:
+        """A TinyAIError as its kind and message; anything else (a bug) as "internal", named."""
+        if isinstance(error, TinyAIError):
+            return cls(str(error), error.kind)
+        return cls(f"{type(error).__name__}: {error}", InternalError.kind)
+
     def _render_traceback_(self):
-        return [f"\x1b[31m{self.kind}\x1b[39m: {self}"]
+        return [f"\x1b[31m{title(self.kind).rstrip('.')}\x1b[39m: {self}"]
 
 
 def code_blocks(text: str) -> str:

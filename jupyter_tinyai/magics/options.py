@@ -40,18 +40,18 @@ def _parse(magic, line: str):
         name = option.split("=", 1)[0]
         action = parser._option_string_actions.get(name)
         if action is None:
-            raise MessageError(f"unknown option {name}; see {parser.prog}? for the options.", "UsageError")
+            raise MessageError(f"unknown option {name}; see {parser.prog}? for the options.", "usage")
         tokens.append(option)
         if action.nargs != 0 and "=" not in option:
             match = re.match(r"(\"[^\"]*\"|'[^']*'|\S+)\s*", rest)
             if not match:
-                raise MessageError(f"option {name} needs a value.", "UsageError")
+                raise MessageError(f"option {name} needs a value.", "usage")
             tokens.append(match.group(1)[1:-1] if match.group(1)[:1] in "'\"" else match.group(1))
             rest = rest[match.end():]
     try:
         args = parser.parse_args(tokens)
     except Exception as error:  # argparse's usage errors
-        raise MessageError(str(error).strip() or "bad options", "UsageError") from None
+        raise MessageError(str(error).strip() or "bad options", "usage") from None
     return args, rest
 
 
@@ -63,6 +63,6 @@ def _user_errors(method):
         try:
             return method(*args, **kwargs)
         except TinyAIError as error:
-            raise MessageError(str(error), type(error).__name__) from None
+            raise MessageError.of(error) from None
 
     return wrapper

@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import TinyAIError
+from ..errors import HistoryError, InternalError, InvalidRequest, TinyAIError
 from ..scheduler import QUEUE_UPDATES  # noqa: F401 - the bound on `queued` messages, for tests and readers
 from ..types import ContextPiece, Stats
 from ..validation import chat_request as checked_chat
@@ -44,16 +44,17 @@ log = logging.getLogger(__name__)
 ENGINE_PREFIX = "lab:"
 
 
-class BadMessage(Exception):
-    """A WebSocket message that does not follow the protocol."""
+class BadMessage(InvalidRequest):
+    """A WebSocket message that does not follow the protocol (``kind``: another error's, for
+    a request refused at the door, e.g. "prompt_too_long")."""
 
-    def __init__(self, message: str, request_id=None, kind: str = "bad_request"):
+    def __init__(self, message: str, request_id=None, kind: str = InvalidRequest.kind):
         super().__init__(message)
         self.request_id = request_id
         self.kind = kind
 
     def to_wire(self) -> dict:
-        data = {"type": "error", "kind": self.kind, "message": str(self)}
+        data = {"type": "error", **self.to_dict()}
         if self.request_id is not None:
             data["id"] = self.request_id
         return data
@@ -226,8 +227,8 @@ class ChatService:
                     self.store.add_answer(request.conversation, "".join(parts), stats)
                 except Exception as error:  # noqa: BLE001 - the user is told; the text is on screen
                     log.error("TinyAI could not save an answer", exc_info=error)
-                    request.send({"type": "error", "id": request.id, "kind": "history",
-                                  "message": f"the answer could not be saved to the chat history ({type(error).__name__}: {error})."})
+                    failed = HistoryError(f"the answer could not be saved to the chat history ({type(error).__name__}: {error}).")
+                    request.send({"type": "error", "id": request.id, **failed.to_dict()})
                     return
                 request.send({"type": "done", "id": request.id, "stats": stats, "text": "".join(parts)})
                 return
@@ -272,11 +273,10 @@ class ChatService:
         return stats
 
     def _failed(self, request: ChatRequest, error: BaseException, partial: str) -> None:
-        if isinstance(error, TinyAIError):
-            wire = {"kind": error.kind, "message": str(error)}
-        else:
+        if not isinstance(error, TinyAIError):
             log.error("TinyAI chat request failed", exc_info=error)
-            wire = {"kind": "internal", "message": f"unexpected error ({type(error).__name__}: {error}); the Jupyter server log has the details."}
+            error = InternalError(f"unexpected error ({type(error).__name__}: {error}); the Jupyter server log has the details.")
+        wire = error.to_dict()
         try:
             if not request.recorded:
                 pass  # failed before the user's message was saved: nothing to take back

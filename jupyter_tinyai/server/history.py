@@ -28,7 +28,7 @@ import tempfile
 from datetime import datetime, timezone
 from itertools import pairwise
 
-from ..errors import TinyAIError
+from ..errors import DamagedHistory
 from ..prompts import user_message
 from ..types import ContextPiece, Message
 
@@ -69,17 +69,6 @@ def engine_messages(messages: list[dict]) -> list[Message]:
             context = [ContextPiece(p["label"], p["text"]) for p in user.get("context") or []]
             turns += [Message("user", user_message(user["content"], context)), Message("assistant", answer["content"])]
     return turns
-
-
-class DamagedHistory(TinyAIError):
-    """A conversation file that could not be used; ``str(error)`` is the one-line notice.
-    ``set_aside``: it was renamed out of the way (else it is still there, untouched)."""
-
-    kind = "history"
-
-    def __init__(self, message: str, set_aside: bool = False):
-        super().__init__(message)
-        self.set_aside = set_aside
 
 
 def problem(data: object, cid: str) -> str | None:

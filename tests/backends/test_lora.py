@@ -9,9 +9,9 @@ import sys
 import uuid
 
 import pytest
+from helpers.lora import write_gguf_lora
 
 from backends.mlx_required import require_mlx
-from helpers.lora import write_gguf_lora
 from jupyter_tinyai import cli
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine

@@ -20,8 +20,8 @@ from jupyter_tinyai.backends.llamacpp import LlamaCppBackend
 from jupyter_tinyai.config import GPU_THREADS, default_threads, load_settings
 from jupyter_tinyai.engine import Engine
 from jupyter_tinyai.errors import BadSetting, InsufficientMemory
+from jupyter_tinyai.formats.gguf_file import read_gguf
 from jupyter_tinyai.models import resolve
-from jupyter_tinyai.models.gguf import read_gguf
 
 MB = 1024 * 1024
 GB = 1024 * MB

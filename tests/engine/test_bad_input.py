@@ -7,8 +7,8 @@ import sys
 
 import psutil
 import pytest
-
 from helpers.gguf_files import tiny_model_metadata, write_gguf
+
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
 from jupyter_tinyai.errors import InsufficientMemory, InvalidRequest, ModelFileError, ModelNotFound
@@ -102,9 +102,10 @@ def test_headroom_above_free_memory_says_the_real_figures(tmp_path):
 
 def test_a_remote_model_is_not_refused_for_local_memory():
     from jupyter_tinyai.backends.base import LoadSettings
-    from jupyter_tinyai.backends.remote import Remote, RemoteBackend
+    from jupyter_tinyai.backends.remote import RemoteBackend
     from jupyter_tinyai.memory import check_fits
     from jupyter_tinyai.models.spec import ModelSpec
+    from jupyter_tinyai.remotes.config import Remote
 
     remote = Remote.from_config("lab", {"url": "http://127.0.0.1:9/v1"})
     spec = ModelSpec(id="lab:m", name="m", backend="remote", format="remote", path=remote.url, source="lab", extra=remote.to_extra())

@@ -116,7 +116,7 @@ def test_user_errors_are_one_line(shell):
     result = shell.run_cell("%ask {surely_not_defined}")
     assert isinstance(result.error_in_exec, MessageError)
     expected = (
-        "\x1b[31mContextError\x1b[39m: {surely_not_defined}: there is no variable 'surely_not_defined' in the kernel;"
+        "\x1b[31mNot found in the kernel\x1b[39m: {surely_not_defined}: there is no variable 'surely_not_defined' in the kernel;"
         " define it first, or write {{ and }} for literal braces."
     )
     assert result.error_in_exec._render_traceback_() == [expected]
@@ -132,7 +132,7 @@ def test_out_of_range_options_are_one_line_usage_errors(shell, options, message)
     result = shell.run_cell(f"%ask {options} Name a cat.")
     assert isinstance(result.error_in_exec, MessageError)
     (line,) = result.error_in_exec._render_traceback_()
-    assert "UsageError" in line and line.endswith(message)
+    assert line.startswith("\x1b[31mUsage error\x1b[39m: ") and line.endswith(message)
 
 
 def test_code_blocks_and_question_marks(shell):

@@ -9,10 +9,9 @@ import threading
 import pytest
 
 from jupyter_tinyai import models
-from jupyter_tinyai.backends.remote import RemoteError
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
-from jupyter_tinyai.errors import ModelNotFound, TinyAIError
+from jupyter_tinyai.errors import ModelNotFound, RemoteError, TinyAIError
 from jupyter_tinyai.models.spec import ModelSpec
 
 from .conftest import API_KEY, KEY_ENV, free_port, start_server
@@ -51,7 +50,7 @@ def test_backend_refuses_a_model_the_server_does_not_serve(remote_settings):
     llama_cpp.server would otherwise answer with its default model."""
     from jupyter_tinyai.backends import backend_class
     from jupyter_tinyai.backends.base import LoadSettings
-    from jupyter_tinyai.backends.remote import Remote
+    from jupyter_tinyai.remotes.config import Remote
 
     remote = Remote.from_config("lab", remote_settings.remotes["lab"])
     spec = ModelSpec(id="lab:gone", name="gone", backend="remote", format="remote", path=remote.url,

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from jupyter_tinyai import cli, models
-from jupyter_tinyai.backends import remote as remote_backend
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
+from jupyter_tinyai.remotes.connection import Connection
 from jupyter_tinyai.types import Message
 
 from .conftest import ALIAS, API_KEY, KEY_ENV, N_CTX, free_port
@@ -27,7 +27,7 @@ def no_remote_calls(monkeypatch):
         calls.append(url)
         raise AssertionError(f"a remote was contacted: {method} {url}")
 
-    monkeypatch.setattr(remote_backend.Connection, "open", refuse)
+    monkeypatch.setattr(Connection, "open", refuse)
     return calls
 
 
@@ -46,9 +46,9 @@ def test_a_down_remote_is_one_warning_not_a_crash(remote_settings, monkeypatch):
     remotes["down"] = {"url": f"http://127.0.0.1:{free_port()}", "api_key_env": KEY_ENV}
     settings = load_settings(host="inprocess", remotes=remotes)
     specs = models.list_models(settings)
-    warnings = [m for m in specs if m.extra.get("warning")]
+    warnings = [m for m in specs if m.warning]
     assert len(warnings) == 1 and warnings[0].source == "down"
-    message = warnings[0].extra["warning"]
+    message = warnings[0].warning
     assert "'down'" in message and "cannot reach" in message and "\n" not in message
     assert f"lab:{ALIAS}" in [m.id for m in specs]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 
 import pytest
 from tornado.httpclient import HTTPClientError
@@ -62,12 +63,12 @@ def store(tmp_path):
 def test_a_damaged_file_is_set_aside_not_overwritten(store, cid):
     content, reason = DAMAGED[cid]
     path = _write(store.root, cid, content)
-    before = None if content == "dir" else open(path, "rb").read()
+    before = None if content == "dir" else pathlib.Path(path).read_bytes()
     with pytest.raises(DamagedHistory, match=reason):
         store.get(cid)
     [aside] = _aside(store.root, cid)
     if before is not None:
-        assert open(os.path.join(store.root, aside), "rb").read() == before  # kept as it was
+        assert pathlib.Path(store.root, aside).read_bytes() == before  # kept as it was
     # the next turn starts a new conversation and leaves the damaged one alone
     store.add_user(cid, NOTEBOOK, "again", [])
     assert [m["content"] for m in store.get(cid)["messages"]] == ["again"]
@@ -86,7 +87,7 @@ def test_an_unreadable_file_is_left_in_place_and_never_written_over(store, monke
     from jupyter_tinyai.server import history
 
     store.add_user("locked", NOTEBOOK, "mine", [])
-    before = open(store.path("locked"), "rb").read()
+    before = pathlib.Path(store.path("locked")).read_bytes()
 
     def refused(path, *args, **kwargs):
         raise PermissionError(13, "Permission denied", path)
@@ -98,7 +99,7 @@ def test_an_unreadable_file_is_left_in_place_and_never_written_over(store, monke
     with pytest.raises(DamagedHistory):
         store.add_user("locked", NOTEBOOK, "again", [])
     monkeypatch.undo()
-    assert open(store.path("locked"), "rb").read() == before and _aside(store.root, "locked") == []
+    assert pathlib.Path(store.path("locked")).read_bytes() == before and _aside(store.root, "locked") == []
 
 
 def test_the_list_skips_damaged_files_with_one_notice_each(store):

@@ -4,6 +4,7 @@ partial answer, and the next chat gets a new host."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -13,7 +14,7 @@ import pytest
 
 from jupyter_tinyai import api
 from jupyter_tinyai.config import load_settings
-from jupyter_tinyai.host import runtime
+from jupyter_tinyai.host import liveness, runtime
 from jupyter_tinyai.host.client import HostClient
 
 pytestmark = pytest.mark.timeout(300)
@@ -48,9 +49,16 @@ def release(pid) -> None:
 
 
 async def test_rest_status_of_a_stopped_host_answers_with_the_problem(host_client, jp_serverapp, jp_fetch):
-    pid = host_client.host_info()["pid"]
+    info = host_client.host_info()
+    pid = info["pid"]
     os.kill(pid, signal.SIGSTOP)
     try:
+        # the signal is delivered when the process is next scheduled: on a busy machine,
+        # not yet when kill() returns
+        for _ in range(1000):
+            if liveness.is_stopped(info):
+                break
+            await asyncio.sleep(0.01)
         status = json.loads((await jp_fetch("tinyai", "status")).body)  # before: a 500 after 60 s
         assert status["host"]["responding"] is False and status["host"]["pid"] == pid
         assert f"pid {pid} is not responding: stopped" in status["host"]["problem"]
