@@ -1,6 +1,6 @@
 """Background watchers: a daemon thread that checks something every few milliseconds until
 it is told to stop — the host's timers, a connection's disconnect watcher, a client's
-cancel forwarding.
+cancel forwarding, a remote request's deadline.
 
     every(0.5, tick, until=stop)                 # tick() until stop is set or tick() returns True
     when(cancel, tell_host, unless=done)          # tell_host() once cancel is set, unless done is first
