@@ -35,6 +35,7 @@ def paris(mlx_engine):
     return mlx_engine.ask(PARIS, conversation=cid(), max_tokens=12)
 
 
+@pytest.mark.model
 def test_bundled_model_answers_paris(mlx_engine, paris):
     text, stats = paris
     assert "Paris" in text
@@ -47,12 +48,14 @@ def test_bundled_model_answers_paris(mlx_engine, paris):
     assert stats.ttft_s > 0 and stats.total_s >= stats.ttft_s and stats.tokens_per_s > 0
 
 
+@pytest.mark.model
 def test_stats_carry_the_same_fields_as_llamacpp(paris, engine):
     _, mlx_stats = paris
     _, llama_stats = engine.ask("Say hi.", conversation=cid(), max_tokens=4)
     assert set(mlx_stats.to_dict()) == set(llama_stats.to_dict()) == {f.name for f in dataclasses.fields(Stats)}
 
 
+@pytest.mark.model
 def test_same_greedy_prompt_gives_the_same_first_tokens_on_both_backends(mlx_engine, paris, engine):
     """Tolerance: both backends run the same Q4_1 weights with different kernels (logits differ by
     about 1e-3 relative), so greedy decoding agrees on at least the first 5 tokens here."""
@@ -169,6 +172,7 @@ def test_gguf_read_by_mlx_computes_what_llamacpp_computes(tmp_path, arch):
     assert (ours.argmax(-1) == theirs.argmax(-1)).all()
 
 
+@pytest.mark.model
 def test_tokenizer_from_gguf_metadata_matches_llamacpp(mlx_engine, engine):
     texts = [
         "<|im_start|>user\nWhat is 12345 + 0.5?<|im_end|>\n",

@@ -63,6 +63,7 @@ def test_model_larger_than_memory_is_refused_before_loading(fresh, tmp_path):
     assert fresh.model is None
 
 
+@pytest.mark.model
 def test_failed_load_keeps_the_loaded_model(fresh, tmp_path):
     fresh.load()
     bad = tmp_path / "bad.gguf"

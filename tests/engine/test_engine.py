@@ -8,6 +8,8 @@ import pytest
 from jupyter_tinyai.errors import EmptyPrompt
 from jupyter_tinyai.types import ContextPiece
 
+pytestmark = pytest.mark.model
+
 
 def cid():
     return uuid.uuid4().hex

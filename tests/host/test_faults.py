@@ -18,6 +18,7 @@ PROMPT = "What is the capital of France?"
 LONG = "Write a long story about a dragon who learns to cook."
 
 
+@pytest.mark.model
 def test_host_killed_mid_answer_gives_a_clear_error_keeps_the_partial_text_and_restarts(client, expected):
     received = []
     killed = None
@@ -43,6 +44,7 @@ def test_host_killed_mid_answer_gives_a_clear_error_keeps_the_partial_text_and_r
         ("sigsegv", "SIGSEGV", "model file"),
     ],
 )
+@pytest.mark.model
 def test_native_crash_names_the_signal_and_what_to_do(client, expected, monkeypatch, fault, signal_name, advice):
     monkeypatch.setenv("TINYAI_TEST_FAULT", fault)  # the host crashes when it loads the model
     with pytest.raises(HostError) as caught:
@@ -78,6 +80,7 @@ def _raw(info, method, path, body: bytes):
         (b"\xff\xfe", "not valid JSON"),
     ],
 )
+@pytest.mark.model
 def test_malformed_request_gets_400_with_a_message_and_the_host_keeps_serving(client, expected, body, words):
     info = client.host_info()
     status, data = _raw(info, "POST", "/tinyai/chat", body)

@@ -33,6 +33,7 @@ def wait_for(predicate, timeout=60.0, step=0.1):
     return False
 
 
+@pytest.mark.model
 def test_first_client_starts_the_host_and_later_clients_find_it(client, settings, expected, stop_hosts):
     assert liveness.running_host() is None
     text, stats = client.ask(PROMPT, conversation="a")
@@ -55,6 +56,7 @@ def test_racing_clients_make_exactly_one_host(stop_hosts):
     assert [p.pid for p in hosts_of(stop_hosts)] == list(pids)
 
 
+@pytest.mark.model
 def test_stale_runtime_file_is_detected_and_replaced(client, expected, stop_hosts):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait(30)
@@ -113,6 +115,7 @@ def test_another_user_cannot_use_the_socket(client):
     assert _connect_as(path) == 0  # the same code as this user connects
 
 
+@pytest.mark.model
 def test_model_unloads_after_keep_alive_and_host_exits_after_idle_time(stop_hosts):
     client = HostClient(load_settings(keep_alive=1, host_idle_exit=4))
     client.ask(PROMPT, max_tokens=8)
@@ -126,6 +129,7 @@ def test_model_unloads_after_keep_alive_and_host_exits_after_idle_time(stop_host
     assert client.status()["host"]["running"] is False
 
 
+@pytest.mark.model
 def test_status_of_a_running_host(client):
     for _ in range(10):  # a client that has its answer finds the host idle: no race with "done"
         client.ask(PROMPT, max_tokens=2, conversation="st")

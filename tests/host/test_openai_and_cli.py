@@ -25,6 +25,7 @@ def served(capsys):
     return url, token
 
 
+@pytest.mark.model
 def test_an_openai_client_uses_the_resident_model(served, expected):
     url, token = served
     assert url.startswith("http://127.0.0.1:")
@@ -62,6 +63,7 @@ def test_the_port_needs_the_token_and_refuses_web_pages(served):
     assert info["token"] == token  # kept in the user-only runtime file
 
 
+@pytest.mark.model
 def test_status_shows_the_host(capsys, client):
     assert cli.main(["status"]) == 0
     out = capsys.readouterr().out

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 
+import pytest
 from jupyter_client.manager import start_new_kernel
 
 from jupyter_tinyai.host import liveness
@@ -17,6 +18,8 @@ from jupyter_tinyai.host.client import HostClient, _UnixConnection
 from jupyter_tinyai.types import Message
 
 from .conftest import hosts_of
+
+pytestmark = pytest.mark.model
 
 PROMPTS = ["What is the capital of France?", "What is the capital of Germany?", "What is 2 + 2?"]
 LONG = "Write a long story about a dragon who learns to cook."
