@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 
 from . import models
@@ -22,6 +23,7 @@ from .conversations import Conversations
 from .errors import EmptyPrompt
 from .memory import check_fits, process_rss
 from .prompts import check_prompt_size, fit
+from .scheduler import Cancelled, Request, Scheduler, queued_chunk
 from .types import (
     Chunk,
     ContextPiece,
@@ -44,8 +46,9 @@ def _same_model(backend: Backend, spec: models.ModelSpec, settings: LoadSettings
 
 
 class Engine:
-    """Runs one model at a time in this process. Thread-safe: requests are served one at a
-    time; :meth:`cancel` may be called from any thread."""
+    """Runs one model at a time in this process. Thread-safe: chat requests are served one
+    at a time, in order, through a :class:`~jupyter_tinyai.scheduler.Scheduler`;
+    :meth:`cancel` may be called from any thread."""
 
     def __init__(self, settings: TinyAI | None = None):
         self.settings = settings or load_settings()
@@ -53,6 +56,7 @@ class Engine:
         self._backend: Backend | None = None
         self._choice: Choice | None = None  # what the loaded backend was loaded for
         self._cancel: threading.Event | None = None
+        self.queue = Scheduler()  # chat requests, one at a time (the host has its own in front)
         self.conversations = Conversations(self.settings.conversation_cache_mb * 1024 * 1024)
         self.last_stats: Stats | None = None
         self.load_seconds = 0.0
@@ -125,8 +129,11 @@ class Engine:
     ) -> Iterator[Chunk]:
         """Stream the answer to ``prompt`` as the next turn of ``conversation``.
 
-        Yields text chunks, possibly a ``notice`` chunk first (context trimmed), and a last
-        chunk with ``stats``. The turn is recorded, partial answers included.
+        Requests run one at a time, in order: while this one waits, chunks say its place
+        in the queue (``queued``). Then a chunk names the model (``model``), possibly a
+        ``notice`` chunk follows (context trimmed), then text chunks and a last chunk with
+        ``stats``. The turn is recorded, partial answers included. Cancelled while it
+        waits, the request ends at once with ``stats.finish_reason == "cancelled"``.
         """
         if not prompt or not prompt.strip():
             raise EmptyPrompt("the prompt is empty: write a question or an instruction.")
@@ -134,14 +141,27 @@ class Engine:
         temperature, max_tokens, seed = checked["temperature"], checked["max_tokens"], checked["seed"]
         context = list(context)
         check_prompt_size(prompt, [p.text for p in context] + [system or ""], self.settings.n_ctx)
-        with self._lock:
-            backend = self._backend_for(model, progress)
-            cancel = cancel or threading.Event()
-            self._cancel = cancel
-            try:
-                yield from self._turn(backend, prompt, conversation, system, list(context), temperature, max_tokens, seed, cancel)
-            finally:
-                self._cancel = None
+        req = Request(uuid.uuid4().hex, "chat", cancel)
+        waiting = self.queue.wait(req)
+        try:
+            for ahead in waiting:
+                yield queued_chunk(ahead)
+        except Cancelled:
+            yield Chunk(stats=Stats(finish_reason="cancelled"))
+            return
+        finally:
+            waiting.close()  # leaves the queue when the caller stops reading
+        try:
+            with self._lock:
+                backend = self._backend_for(model, progress)
+                self._cancel = req.cancel
+                try:
+                    yield Chunk(model=backend.spec.id)
+                    yield from self._turn(backend, prompt, conversation, system, context, temperature, max_tokens, seed, req.cancel)
+                finally:
+                    self._cancel = None
+        finally:
+            self.queue.done(req)
 
     def _backend_for(self, model, progress) -> Backend:
         self.load(model, progress)  # the rule of .choice: never whatever was left loaded
@@ -259,12 +279,15 @@ class Engine:
         with self._lock:
             self.conversations.reset(conversation)
 
-    def set_history(self, conversation: str, messages: list[Message]) -> None:
+    def set_history(self, conversation: str, messages: list[Message], keep_cache: bool = False) -> None:
         """Replace ``conversation``'s turns (user/assistant messages), e.g. with a chat saved
-        before a restart; its saved KV cache is dropped."""
+        before a restart; its saved KV cache is dropped, unless ``keep_cache`` (the backends
+        reuse only the prefix a cache shares with the next prompt, so a cache of other turns
+        costs nothing but memory)."""
         with self._lock:
-            self.conversations.reset(conversation)
-            if messages:
+            if not keep_cache:
+                self.conversations.reset(conversation)
+            if messages or keep_cache:
                 self.conversations.histories[conversation] = [Message(m.role, m.content) for m in messages]
 
     def count_tokens(self, text: str) -> int:

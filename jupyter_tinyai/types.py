@@ -69,13 +69,26 @@ class Stats:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
-    def summary(self) -> str:
-        return (
-            f"{self.model} · {self.prompt_tokens} prompt + {self.generated_tokens} tokens"
-            f" · first token {self.ttft_s * 1000:.0f} ms · {self.tokens_per_s:.1f} tokens/s"
-            + (f" · adapter {os.path.basename(os.path.normpath(self.adapter))}" if self.adapter else "")
-            + ("" if self.finish_reason == "stop" else f" · {self.finish_reason}")
-        )
+    def summary(self, stopped: bool = False) -> str:
+        """The figures line of every front end (the CLI's stderr, the magics' footer, the
+        status's last answer): ``model · prompt + generated tokens · first token N ms ·
+        tokens/s``, then the adapter and how the answer ended when it was not a full stop."""
+        parts = [
+            self.model,
+            f"{self.prompt_tokens} prompt + {self.generated_tokens} tokens",
+            f"first token {self.ttft_s * 1000:.0f} ms",
+            f"{self.tokens_per_s:.1f} tokens/s",
+        ]
+        if self.adapter:
+            parts.append(f"adapter {os.path.basename(os.path.normpath(self.adapter))}")
+        ending = "cancelled" if stopped else self.finish_reason
+        if ending != "stop":
+            parts.append(ENDINGS.get(ending, ending))
+        return " · ".join(parts)
+
+
+#: how an answer ended, as the figures line says it (a full stop says nothing)
+ENDINGS = {"cancelled": "stopped", "length": "cut at --max-tokens", "error": "broke off"}
 
 
 @dataclass
@@ -84,11 +97,16 @@ class Chunk:
 
     ``text`` is a delta of the answer; ``notice`` is a one-line message about the answer
     (e.g. that context was trimmed) shown apart from it; ``stats`` is set on the last chunk.
+    While the request waits for the model, chunks carry ``queued``, the number of requests
+    ahead of it (and a notice saying so); ``model`` is set on the chunk that begins the
+    answer, once the request's turn has come and its model is loaded: the model's id.
     """
 
     text: str = ""
     notice: str | None = None
     stats: Stats | None = None
+    queued: int | None = None
+    model: str | None = None
 
     def to_dict(self) -> dict:
         data: dict = {}
@@ -98,6 +116,10 @@ class Chunk:
             data["notice"] = self.notice
         if self.stats is not None:
             data["stats"] = self.stats.to_dict()
+        if self.queued is not None:
+            data["queued"] = self.queued
+        if self.model is not None:
+            data["model"] = self.model
         return data
 
     @classmethod
@@ -107,6 +129,8 @@ class Chunk:
             text=data.get("text", ""),
             notice=data.get("notice"),
             stats=Stats.from_dict(stats) if stats else None,
+            queued=data.get("queued"),
+            model=data.get("model"),
         )
 
 

@@ -2,9 +2,10 @@
 
 A streamed response is a sequence of SSE events, each ``event: NAME`` + ``data: JSON``:
 
-    queue     {"position": 2}                 requests ahead of this one in the host's queue
+    queue     {"position": 2}                 requests ahead of this one in the host's queue (told
+                                              on arrival and at each of the last places)
     progress  {"fraction": 0.5, "message": …} loading a model
-    chunk     Chunk.to_dict()                 a piece of the answer (text, notice, stats)
+    chunk     Chunk.to_dict()                 a piece of the answer (model, notice, text, stats)
     error     TinyAIError.to_dict()           the request failed; the stream ends
     done      {…}                             the request finished; the stream ends
 
@@ -48,21 +49,6 @@ def parse_json(body: bytes) -> dict:
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object.")
     return data
-
-
-def field(data: dict, name: str, kind, default=None, required: bool = False):
-    """``data[name]`` checked against ``kind`` (a type or tuple of types)."""
-    if name not in data or data[name] is None:
-        if required:
-            raise BadRequest(f"the request needs a {name!r} field.")
-        return default
-    value = data[name]
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise BadRequest(f"the field {name!r} must be a {names}, not {type(value).__name__}.")
-    return value
 
 
 def message_text(content) -> str:

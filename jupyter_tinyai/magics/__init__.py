@@ -13,8 +13,9 @@ from __future__ import annotations
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from ..options import magic_options
 from .display import MessageError, answer_view, code_blocks, footer, metadata
-from .options import Job, _generation_options, _parse, _user_errors
+from .options import Job, _parse, _user_errors
 from .session import Session, _new_id
 from .stream import Generation
 
@@ -32,8 +33,7 @@ class TinyAIMagics(Magics):
     # -- %%ask ---------------------------------------------------------------------------
 
     @magic_arguments()
-    @_generation_options
-    @argument("-s", "--system", help="System prompt for this answer instead of the configured one.")
+    @magic_options("model", "temperature", "max_tokens", "seed", "system")
     @argument("-f", "--format", choices=FORMATS, default="markdown",
               help="markdown (default); text: plain text; code: show only the answer's code and offer it as the next cell (never run).")
     @argument("--new", action="store_true", help="Start a fresh conversation (by default the cells of a kernel form one).")
@@ -110,7 +110,7 @@ class TinyAIMagics(Magics):
     # -- %explain ------------------------------------------------------------------------
 
     @magic_arguments()
-    @_generation_options
+    @magic_options("model", "temperature", "max_tokens", "seed")
     @argument("-e", "--error", action="store_true", help="Explain the last exception, with the code that raised it, and suggest a fix.")
     @argument("target", nargs="?", default="", help="A cell number (12 or In[12]), a name (function, class, module, variable), or Err / Err[N].")
     @line_cell_magic

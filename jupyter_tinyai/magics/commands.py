@@ -33,12 +33,9 @@ def use(session, args):
     """Use (and load) another model."""
     if len(args) != 1:
         raise MessageError("write %tinyai use NAME (see %tinyai models).", "usage")
-    last = [0.0]
+    import sys
 
-    def progress(fraction, message):
-        if time.monotonic() - last[0] > 0.5 or fraction >= 1.0:
-            last[0] = time.monotonic()
-            print(f"{message} {fraction * 100:.0f}%")
+    from ..progress import ProgressLine
 
     name = args[0]
     is_path = os.path.exists(os.path.expanduser(name))
@@ -49,27 +46,16 @@ def use(session, args):
         name = add_model(name, session.settings, notices).path
         for notice in notices:
             _print(f"warning: {notice}")
-    spec = session.client.load(name, progress=progress)
+    spec = session.client.load(name, progress=ProgressLine(sys.stdout))
     session.model = name if is_path else spec.id  # this kernel's chosen model, for every answer without -m
     _print(f"using {spec.id}")
 
 
 def status(session, args):
-    """Loaded model, memory, the last answer."""
-    from ..models.spec import human_size
+    """Loaded model, memory, the last answer (the lines of ``jupyter tinyai status``)."""
+    from ..status import status_lines
 
-    info = session.client.status()
-    model = (info.get("model") or {}).get("id") or "no model loaded"
-    lines = [f"model: {model}", f"backend: {info.get('backend') or '-'}", f"runs on: {info.get('placement') or '-'}",
-             f"context window: {info.get('n_ctx') or '-'} tokens"]
-    lines.append(f"model memory: {human_size(info.get('model_memory_bytes') or 0)}")
-    if info.get("process_rss_bytes"):
-        lines.append(f"process memory: {human_size(info['process_rss_bytes'])}")
-    last = info.get("last")
-    if last:
-        lines.append(f"last answer: {last.get('generated_tokens', 0)} tokens at {last.get('tokens_per_s', 0):.1f} tokens/s")
-    lines.append(f"conversation: {session.conversation}")
-    _print("\n".join(lines))
+    _print("\n".join(status_lines(session.client.status()) + [f"conversation: {session.conversation}"]))
 
 
 def history(session, args):

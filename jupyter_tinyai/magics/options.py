@@ -1,5 +1,6 @@
-"""Options of the magics: parsing a line without shell-splitting the prompt, the shared
-generation options, and the :class:`Job` a magic hands to the streaming code."""
+"""Options of the magics: parsing a line without shell-splitting the prompt, and the
+:class:`Job` a magic hands to the streaming code. The generation options themselves are
+the CLI's (:mod:`jupyter_tinyai.options`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from IPython.core.magic_arguments import argument
-
 from ..errors import TinyAIError
-from ..validation import max_tokens_option, seed_option, temperature_option
 from .display import MessageError
 
 
@@ -68,16 +66,3 @@ def _user_errors(method):
             raise MessageError.of(error) from None
 
     return wrapper
-
-
-def _generation_options(func):
-    for decorator in reversed(
-        [
-            argument("-m", "--model", help="Model for this answer: an id from `%%tinyai models`, a short part of one, or a GGUF path."),
-            argument("-t", "--temperature", type=temperature_option, help="Sampling temperature, 0 to 2 (0: greedy, reproducible)."),
-            argument("--max-tokens", type=max_tokens_option, help="Longest answer, in tokens (1 to 1,000,000)."),
-            argument("--seed", type=seed_option, help="Random seed for sampling when the temperature is above 0 (0 to 4294967295; -1: a new one each time)."),
-        ]
-    ):
-        func = decorator(func)
-    return func

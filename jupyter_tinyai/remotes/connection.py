@@ -18,6 +18,7 @@ import time
 from urllib.parse import urlsplit
 
 from ..errors import ModelNotFound, RemoteError
+from ..watch import every
 from .config import Remote
 
 
@@ -48,13 +49,13 @@ class Connection:
         the caller handles a chunk)."""
         self.deadline = None if seconds is None else time.monotonic() + seconds
 
-    def _watch(self) -> None:
-        while not self._closed.wait(0.05):
-            deadline = self.deadline
-            if deadline is not None and time.monotonic() > deadline:
-                self.expired = True
-            if self.expired or (self.cancel is not None and self.cancel.is_set()):
-                self.abort()
+    def _check(self) -> None:
+        """(Every 50 ms until closed.) Abort a wait past its deadline, or a cancelled one."""
+        deadline = self.deadline
+        if deadline is not None and time.monotonic() > deadline:
+            self.expired = True
+        if self.expired or (self.cancel is not None and self.cancel.is_set()):
+            self.abort()
 
     def _connect(self, address, timeout, source_address=None) -> socket.socket:
         """``socket.create_connection`` sharing one deadline across every address."""
@@ -94,7 +95,7 @@ class Connection:
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         name, shown = self.remote.name, self.remote.url
         self.wait(self.timeout)
-        threading.Thread(target=self._watch, name="tinyai-remote-watch", daemon=True).start()
+        every(0.05, self._check, until=self._closed, name="tinyai-remote-watch")
         try:
             self.conn.request(method, path, body=data, headers=headers)
             self.sock = self.conn.sock

@@ -220,10 +220,19 @@ class HistoryStore:
             self.delete(cid)
 
     def delete(self, cid: str) -> bool:
+        """Delete a conversation; False when there is none. A folder where its file should
+        be is set aside (:class:`DamagedHistory`, as :meth:`get` does); a file that cannot be
+        deleted is left as it is, and said so (:class:`DamagedHistory`)."""
+        path = self.path(cid)
         try:
-            os.remove(self.path(cid))
+            os.remove(path)
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            if os.path.isdir(path) and not os.path.islink(path):
+                self._set_aside(path, "it is a folder, not a file")
+            raise DamagedHistory(f"The chat history file {path} cannot be deleted ({exc.strerror or exc}); "
+                                 "it is left as it is: check its permissions.", set_aside=False) from None
         return True
 
     def _write(self, data: dict) -> None:

@@ -97,6 +97,7 @@ RECORD_STREAMING = """() => {
 }"""
 
 
+@pytest.mark.model
 def test_ask_streams_the_answer_then_shows_figures(page):
     page.evaluate(RECORD_STREAMING)
     # long enough (greedy decoding: always the same answer) that it streams over many frames
@@ -115,6 +116,7 @@ def test_ask_streams_the_answer_then_shows_figures(page):
     assert "cell 1" in sent.text_content()
 
 
+@pytest.mark.model
 def test_stop_ends_the_answer_early(page):
     page.locator(f"{SIDEBAR} .jp-TinyAI-context-select").select_option("none")
     ask(page, "Write a very long story about a cat who travels around the world.")
@@ -126,6 +128,7 @@ def test_stop_ends_the_answer_early(page):
     assert page.locator(f"{SIDEBAR} .jp-TinyAI-send").is_visible()
 
 
+@pytest.mark.model
 def test_insert_code_block_below_the_active_cell(page):
     cells(page).first.click()
     before = cells(page).count()
@@ -167,6 +170,7 @@ def _clip(page, selectors):
     return {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0}
 
 
+@pytest.mark.model
 def test_explain_cell_inline_then_continue_in_sidebar(page, lab):
     first = cells(page).first
     first.click(button="right")
@@ -197,6 +201,7 @@ def test_explain_cell_inline_then_continue_in_sidebar(page, lab):
     assert explanation[:40] in last_answer(page).text_content()
 
 
+@pytest.mark.model
 def test_explain_error_output_inline_and_dismiss(page):
     second = cells(page).nth(1)
     second.click()
@@ -216,6 +221,7 @@ def test_explain_error_output_inline_and_dismiss(page):
     assert second.locator(".jp-TinyAI-inline").count() == 0
 
 
+@pytest.mark.model
 def test_history_survives_a_reload(page, lab):
     prompts = page.locator(f"{SIDEBAR} .jp-TinyAI-message-user .jp-TinyAI-prompt").all_text_contents()
     page.reload()
@@ -244,6 +250,7 @@ def _is_dark(page, selector) -> bool:
     return (0.2126 * r + 0.7152 * g + 0.0722 * b) < 128
 
 
+@pytest.mark.model
 def test_dark_theme(page, lab):
     assert not _is_dark(page, SIDEBAR)
     themes = "/lab/api/settings/@jupyterlab/apputils-extension:themes"
@@ -279,6 +286,7 @@ def test_dark_theme(page, lab):
         lab.api("PUT", themes, {"raw": json.dumps({"theme": "JupyterLab Light"})})
 
 
+@pytest.mark.model
 def test_figures_during_a_long_answer(page, lab):
     """Prints (does not assert) first-token latency to the screen and long tasks."""
     lab.api("PUT", "/lab/api/settings/jupyter-tinyai:plugin", {"raw": json.dumps({"maxTokens": 500})})

@@ -200,7 +200,7 @@ def test_a_gpu_plan_reaches_llama_cpp(spec):
 
 @pytest.mark.model
 def test_changing_a_gpu_setting_reloads_the_model_in_the_host():
-    from jupyter_tinyai.host.server import HostState
+    from jupyter_tinyai.host.state import HostState
 
     state = HostState(load_settings(host="inprocess", n_ctx=1024), 0, 0)
     try:

@@ -9,7 +9,6 @@ import psutil
 import pytest
 from helpers.gguf_files import tiny_model_metadata, write_gguf
 
-from jupyter_tinyai.backends.chat_template import CHATML, render
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
 from jupyter_tinyai.errors import InsufficientMemory, InvalidRequest, ModelFileError, ModelNotFound
@@ -64,6 +63,7 @@ def test_model_larger_than_memory_is_refused_before_loading(fresh, tmp_path):
     assert fresh.model is None
 
 
+@pytest.mark.model
 def test_failed_load_keeps_the_loaded_model(fresh, tmp_path):
     fresh.load()
     bad = tmp_path / "bad.gguf"
@@ -87,15 +87,6 @@ def test_llama_cpp_not_installed(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=os.environ)
     assert "pip install 'jupyter-tinyai[llama]'" in out.stdout, out.stderr
     assert "CMAKE_ARGS" in out.stdout
-
-
-def test_chat_template_runs_sandboxed():
-    messages = [{"role": "user", "content": "hi"}]
-    evil = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
-    assert render(evil, messages) == render(CHATML, messages)
-    assert render("", messages) == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
-    raising = "{{ raise_exception('no system role') }}"
-    assert render(raising, messages) == render(CHATML, messages)
 
 
 def test_headroom_above_free_memory_says_the_real_figures(tmp_path):

@@ -227,8 +227,8 @@ def test_cells_queued_behind_a_streaming_answer_run_after_it(kernel):
 def test_tinyai_subcommands(kernel):
     assert "SmolLM2-135M-Instruct" in kernel.run("%tinyai models").stdout
     status = kernel.run("%tinyai status").stdout
-    assert "model: llamacpp:SmolLM2-135M" in status and "last answer:" in status
-    assert "runs on: CPU, " in status
+    assert "model:    llamacpp:SmolLM2-135M" in status and "last:     llamacpp:SmolLM2-135M" in status
+    assert "backend:  llamacpp · CPU, " in status and "conversation: " in status
     assert "TinyAI.host = 'inprocess'" in kernel.run("%tinyai config").stdout
     assert "forgotten" in kernel.run("%tinyai reset").stdout
 

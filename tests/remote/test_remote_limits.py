@@ -16,6 +16,7 @@ from jupyter_tinyai import cli
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
 from jupyter_tinyai.errors import RemoteError
+from jupyter_tinyai.status import status_lines
 
 from .conftest import API_KEY, KEY_ENV
 from .scripted import Scripted
@@ -146,7 +147,7 @@ def test_cli_ask_exits_1_when_the_remote_dies_mid_answer(capsys):
 @pytest.mark.model
 def test_status_of_a_remote_model_names_the_remote(remote_engine, server):
     remote_engine.load("lab:smollm2")
-    lines = cli.status_lines(remote_engine.status())
+    lines = status_lines(remote_engine.status())
     text = "\n".join(lines)
     assert f"model:    lab:smollm2 (on remote 'lab': {server.url})" in lines
     assert "remote ," not in text and "0 B model" not in text

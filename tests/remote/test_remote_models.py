@@ -31,6 +31,7 @@ def no_remote_calls(monkeypatch):
     return calls
 
 
+@pytest.mark.model
 def test_lists_the_remote_models_beside_local_ones(remote_settings, server):
     specs = models.list_models(remote_settings)
     remote = [m for m in specs if m.remote]
@@ -41,6 +42,7 @@ def test_lists_the_remote_models_beside_local_ones(remote_settings, server):
     assert any(m.backend == "llamacpp" for m in specs), "local models are still listed"
 
 
+@pytest.mark.model
 def test_a_down_remote_is_one_warning_not_a_crash(remote_settings, monkeypatch):
     remotes = dict(remote_settings.remotes)
     remotes["down"] = {"url": f"http://127.0.0.1:{free_port()}", "api_key_env": KEY_ENV}
@@ -60,6 +62,7 @@ def test_nothing_is_contacted_without_remotes(no_remote_calls):
     assert no_remote_calls == []
 
 
+@pytest.mark.model
 def test_local_names_never_pick_a_remote_model(remote_settings, no_remote_calls):
     """With a remote configured, a local name resolves locally without contacting it, and a
     remote model's bare name does not match: remote models are chosen by their full id."""
@@ -69,10 +72,12 @@ def test_local_names_never_pick_a_remote_model(remote_settings, no_remote_calls)
     assert no_remote_calls == []
 
 
+@pytest.mark.model
 def test_short_remote_id_resolves(remote_settings):
     assert models.resolve("lab:smol", remote_settings).id == f"lab:{ALIAS}"
 
 
+@pytest.mark.model
 def test_token_counts_use_the_servers_tokenizer(remote_settings, model_path):
     import llama_cpp
 
@@ -88,6 +93,7 @@ def test_token_counts_use_the_servers_tokenizer(remote_settings, model_path):
     assert longer > short > backend.count_text("Hi")
 
 
+@pytest.mark.model
 def test_without_a_tokenize_endpoint_counts_are_marked_estimated(remote_engine):
     remote_engine.load(f"lab:{ALIAS}")
     remote_engine._backend._tokenizer = None  # as on a server without a tokenize endpoint (Ollama)
@@ -99,6 +105,7 @@ def test_without_a_tokenize_endpoint_counts_are_marked_estimated(remote_engine):
     assert last.stats.prompt_tokens > 0 and last.stats.generated_tokens > 0
 
 
+@pytest.mark.model
 def test_the_key_never_shows_in_status_listing_stats_or_history(remote_engine):
     text, stats = remote_engine.ask("What is the capital of France?", model=f"lab:{ALIAS}", conversation="k", temperature=0)
     outputs = [
@@ -122,6 +129,7 @@ def _write_config(home, remotes):
         json.dump({"TinyAI": {"remotes": remotes}}, f)
 
 
+@pytest.mark.model
 def test_cli_models_marks_remote_models_and_warns(server, isolated_home, monkeypatch, capsys):
     monkeypatch.setenv(KEY_ENV, API_KEY)
     _write_config(isolated_home, {
@@ -137,6 +145,7 @@ def test_cli_models_marks_remote_models_and_warns(server, isolated_home, monkeyp
     assert API_KEY not in out + err
 
 
+@pytest.mark.model
 def test_cli_ask_on_a_remote(server, isolated_home, monkeypatch, capsys):
     monkeypatch.setenv(KEY_ENV, API_KEY)
     _write_config(isolated_home, {"lab": {"url": server.url, "api_key_env": KEY_ENV, "n_ctx": N_CTX}})
