@@ -5,6 +5,7 @@
     GET  /tinyai/history?conversation=ID ; POST /tinyai/history {"conversation", "messages"}
     POST /tinyai/count_tokens {"text"}
     POST /tinyai/chat                 SSE: queue, progress, chunk…, done | error
+    POST /tinyai/complete             SSE: chunk…, done | error (beside the queue: see :mod:`.complete`)
     POST /tinyai/load                 SSE: queue, progress…, done {"model": spec} | error
     POST /tinyai/unload | /tinyai/reset {"conversation"} | /tinyai/cancel {"id"}
     POST /tinyai/listen {"port"}      also listen on 127.0.0.1:port; answers the token
@@ -12,7 +13,7 @@
     GET  /v1/models ; POST /v1/chat/completions (stream true or false)
 
 Requests that use the model go through the host's one :class:`~jupyter_tinyai.scheduler.Scheduler`:
-one at a time, in order.
+one at a time, in order; completions alone run beside it, on the completion lane.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .._version import __version__
 from ..types import Message
 from ..validation import chat_request, check_settings, field
 from .compat import handle_v1_chat, handle_v1_models
+from .complete import handle_complete
 from .handler import Handler
 from .listeners import listen_tcp
 from .protocol import BadRequest
@@ -148,6 +150,7 @@ ROUTES = {
     ("POST", "/tinyai/history"): handle_set_history,
     ("POST", "/tinyai/count_tokens"): handle_count_tokens,
     ("POST", "/tinyai/chat"): handle_chat,
+    ("POST", "/tinyai/complete"): handle_complete,
     ("POST", "/tinyai/load"): handle_load,
     ("POST", "/tinyai/unload"): handle_unload,
     ("POST", "/tinyai/reset"): handle_reset,
