@@ -18,7 +18,7 @@ A bad field is an :class:`~jupyter_tinyai.errors.InvalidRequest` naming it.
 
 from __future__ import annotations
 
-from ..errors import InvalidRequest
+from ..errors import EmptyPrompt, InvalidRequest
 from ..types import ContextPiece
 from .notebook import Cell, notebook_context
 
@@ -82,6 +82,9 @@ def notebook_kwargs(data) -> dict:
     except (TypeError, ValueError):
         raise InvalidRequest("each cell must be {\"cell_type\", \"source\"} with text as its source.") from None
     options = _options(data)
-    prefix, suffix, extra = notebook_context(notebook, index, _text(data, "before"), _text(data, "after", ""),
+    before = _text(data, "before")
+    if not before.strip() and not any(cell.source.strip() for cell in notebook[:index]):
+        raise EmptyPrompt("nothing to complete: there is no code before the cursor. Type some code first.")
+    prefix, suffix, extra = notebook_context(notebook, index, before, _text(data, "after", ""),
                                              language=options.get("language", "python"), recent=recent)
     return {"prefix": prefix, "suffix": suffix, "extra": extra, **options}
