@@ -15,6 +15,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { registerCommands } from './commands';
+import { completionPlugin } from './completion/plugin';
 import { notebookCodeActions } from './components/codeactions';
 import { gatherContext } from './context';
 import { tinyaiIcon } from './icons';
@@ -116,4 +117,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, completionPlugin];

@@ -1,11 +1,13 @@
 import {
   CompletionStream,
+  completionSettings,
   completeRequest,
   DEFAULT_COMPLETION_SETTINGS,
   LineReader,
   MAX_SENT_CHARS,
-  RecentCells
-} from '../completion';
+  RecentCells,
+  shouldAsk
+} from '../completion/wire';
 
 function reads(
   pieces: string[]
@@ -143,5 +145,59 @@ describe('RecentCells', () => {
     recent.touch('c');
     expect(recent.indices(['c', 'b', 'a'])).toEqual([2, 0]);
     expect(recent.indices(['x'])).toEqual([]);
+  });
+});
+
+describe('completionSettings', () => {
+  it('reads the completion entries of the plugin settings', () => {
+    expect(
+      completionSettings({
+        completionEnabled: false,
+        completionTrigger: 'manual',
+        completionDebounce: 0,
+        completionMaxLines: 3,
+        completionModel: ' qwen ',
+        includeContext: 'cell'
+      })
+    ).toEqual({
+      completionEnabled: false,
+      completionTrigger: 'manual',
+      completionDebounce: 0,
+      completionMaxLines: 3,
+      completionModel: 'qwen'
+    });
+  });
+
+  it('falls back to the defaults for missing or wrong values', () => {
+    expect(completionSettings({})).toEqual(DEFAULT_COMPLETION_SETTINGS);
+    expect(
+      completionSettings({
+        completionEnabled: 'yes',
+        completionTrigger: 'sometimes',
+        completionDebounce: -5,
+        completionMaxLines: 2.5,
+        completionModel: 7
+      })
+    ).toEqual(DEFAULT_COMPLETION_SETTINGS);
+  });
+});
+
+describe('shouldAsk', () => {
+  const on = DEFAULT_COMPLETION_SETTINGS;
+  it('asks on typing when automatic, with code before the cursor', () => {
+    expect(shouldAsk(on, true, 'x = ')).toBe(true);
+    expect(shouldAsk(on, true, '  \n')).toBe(false);
+  });
+
+  it('never asks when completion is off', () => {
+    const off = { ...on, completionEnabled: false };
+    expect(shouldAsk(off, true, 'x = ')).toBe(false);
+    expect(shouldAsk(off, false, 'x = ')).toBe(false);
+  });
+
+  it('asks only on the command when manual', () => {
+    const manual = { ...on, completionTrigger: 'manual' as const };
+    expect(shouldAsk(manual, true, 'x = ')).toBe(false);
+    expect(shouldAsk(manual, false, 'x = ')).toBe(true);
   });
 });

@@ -44,6 +44,62 @@ export const DEFAULT_COMPLETION_SETTINGS: ICompletionSettings = {
   completionModel: ''
 };
 
+/**
+ * The completion settings in the plugin's settings (`composite`), each checked: a value of
+ * the wrong type (a hand-edited settings file) falls back to its default.
+ */
+export function completionSettings(composite: {
+  [key: string]: unknown;
+}): ICompletionSettings {
+  const d = DEFAULT_COMPLETION_SETTINGS;
+  const get = composite ?? {};
+  const integer = (value: unknown, min: number, max: number) =>
+    typeof value === 'number' &&
+    Number.isInteger(value) &&
+    value >= min &&
+    value <= max;
+  return {
+    completionEnabled:
+      typeof get.completionEnabled === 'boolean'
+        ? get.completionEnabled
+        : d.completionEnabled,
+    completionTrigger:
+      get.completionTrigger === 'manual' ||
+      get.completionTrigger === 'automatic'
+        ? get.completionTrigger
+        : d.completionTrigger,
+    completionDebounce: integer(get.completionDebounce, 0, 5000)
+      ? (get.completionDebounce as number)
+      : d.completionDebounce,
+    completionMaxLines: integer(get.completionMaxLines, 1, 1000)
+      ? (get.completionMaxLines as number)
+      : d.completionMaxLines,
+    completionModel:
+      typeof get.completionModel === 'string'
+        ? get.completionModel.trim()
+        : d.completionModel
+  };
+}
+
+/**
+ * Whether a trigger asks the server at all: not when completion is off, nor on typing when
+ * it is manual (JupyterLab's "Invoke inline completer" command still asks), nor with no
+ * code before the cursor.
+ */
+export function shouldAsk(
+  settings: ICompletionSettings,
+  automatic: boolean,
+  before: string
+): boolean {
+  if (!settings.completionEnabled) {
+    return false;
+  }
+  if (automatic && settings.completionTrigger === 'manual') {
+    return false;
+  }
+  return before.trim().length > 0;
+}
+
 /** Most characters of notebook sent with one request: the cells nearest the cursor's first. */
 export const MAX_SENT_CHARS = 200_000;
 

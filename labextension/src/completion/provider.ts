@@ -24,9 +24,10 @@ import {
   ICellSource,
   ICompletionSettings,
   RecentCells,
+  shouldAsk,
   sleep
-} from './completion';
-import { tinyaiIcon } from './icons';
+} from './wire';
+import { tinyaiIcon } from '../icons';
 
 export const COMPLETION_PROVIDER_ID = 'jupyter-tinyai';
 
@@ -67,8 +68,7 @@ export class TinyAICompletionProvider implements IInlineCompletionProvider {
     this._current?.abort(); // the request of the previous keystroke is stale now
     this._current = null;
     if (
-      !settings.completionEnabled ||
-      (automatic && settings.completionTrigger === 'manual')
+      !shouldAsk(settings, automatic, request.text.slice(0, request.offset))
     ) {
       return { items: [] };
     }
@@ -77,9 +77,6 @@ export class TinyAICompletionProvider implements IInlineCompletionProvider {
       if (serial !== this._serial) {
         return { items: [] }; // another keystroke came meanwhile
       }
-    }
-    if (!request.text.slice(0, request.offset).trim()) {
-      return { items: [] };
     }
     const stream = this._start(request, context, settings);
     this._current = stream;
