@@ -178,16 +178,20 @@ class CompletionLane:
                                     total_s=time.perf_counter() - started, finish_reason="cached"))
             return
         self._submit(job)
+        finished = False
         try:
             while True:
                 item = job.out.get()
                 if item is _DONE:
+                    finished = True
                     return
                 if isinstance(item, BaseException):
+                    finished = True
                     raise item
                 yield item
         finally:
-            job.cancel.set()  # a reader that stops early ends the generation
+            if not finished:
+                job.cancel.set()  # a reader that stops early ends the generation
 
     def _cancel_session(self, session: str, job: _Job) -> None:
         """Cancel ``session``'s request in progress and mark ``job`` as its current one."""

@@ -209,3 +209,14 @@ def test_bad_requests_say_what_to_do(engine):
     text, stats = complete(engine, suffix="\n" + "value = compute(value)\n" * 40_000, max_tokens=8)
     n_ctx = engine.completion.status()["n_ctx"]
     assert stats.prompt_tokens + 8 <= n_ctx and stats.prompt_tokens > n_ctx // 4
+
+
+def test_the_callers_cancel_event_is_left_alone_when_the_completion_ends(engine):
+    cancel = threading.Event()
+    text, stats = complete(engine, max_tokens=4, cancel=cancel)
+    assert stats.finish_reason in ("stop", "length") and not cancel.is_set()
+    stream = engine.complete(LONG, "", max_tokens=400, max_lines=50, time_budget=SLOW_OK, cancel=cancel,
+                             session=uuid.uuid4().hex)
+    next(stream)
+    stream.close()  # a reader that stops early ends the generation
+    assert cancel.is_set()
