@@ -4,6 +4,7 @@
                             "language", "max_tokens", "max_lines", "time_budget", "session",
                             "settings": {…, "completion_model"}}
         SSE: chunk…, done | error
+    POST /v1/completions   OpenAI's completions with "suffix" (fill-in-the-middle), on the same lane
 
 A completion never waits in the host's queue behind a chat answer: it runs at once on the
 engine's completion lane (a llama.cpp context of its own), and a new request of the same
@@ -12,14 +13,18 @@ engine's completion lane (a llama.cpp context of its own), and a new request of 
 
 from __future__ import annotations
 
-from .. import models
+import json
+import time
+import uuid
+
+from .. import errors, models
 from ..choice import LOAD_SETTINGS
 from ..completion.lane import CompletionRequest, check_request
 from ..completion.wire import complete_kwargs
 from ..config import TinyAI
 from ..validation import field
 from .handler import Handler
-from .protocol import BadRequest
+from .protocol import BadRequest, error_body
 
 
 def finding_settings(values, base: dict, engine_settings) -> TinyAI:
@@ -62,3 +67,76 @@ def handle_complete(h: Handler) -> None:
         emit("done", {})
 
     h.stream(req, run, queued=False)
+
+
+def _openai_prompt(data: dict) -> str:
+    prompt = data.get("prompt")
+    if isinstance(prompt, list) and len(prompt) == 1:
+        prompt = prompt[0]
+    if not isinstance(prompt, str):
+        raise BadRequest("'prompt' must be one string (the code before the cursor): one completion per request.")
+    return prompt
+
+
+def handle_v1_completions(h: Handler) -> None:
+    """OpenAI's ``POST /v1/completions`` with ``suffix`` (fill-in-the-middle), ``stream`` true
+    or false, served by the completion lane like ``/tinyai/complete``."""
+    data = h.body()
+    engine = h.state.engine
+    model = field(data, "model", str, "")
+    model = None if model.lower() in ("", "default", "tinyai") else model
+    kwargs = complete_kwargs({
+        "prefix": _openai_prompt(data), "suffix": data.get("suffix") or "", "model": model,
+        "max_tokens": data.get("max_tokens"), "time_budget": data.get("time_budget"),
+        "session": "openai:" + (field(data, "user", str) or ""),
+    })
+    request = check_request(CompletionRequest(**kwargs), engine.settings)
+    finding = finding_settings({}, h.state.base, engine.settings)
+    if request.model:
+        models.resolve(request.model, finding)
+    stream = bool(field(data, "stream", bool, False))
+    rid = "cmpl-" + uuid.uuid4().hex
+    created = int(time.time())
+    req = h.state.register(rid, "v1")
+    h.state.scheduler.touch()
+
+    def reply(text: str, stats, reason=None) -> dict:
+        body = {"id": rid, "object": "text_completion", "created": created,
+                "model": (stats.model if stats is not None and stats.model else model or ""),
+                "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": reason}]}
+        if stats is not None:
+            usage = {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.generated_tokens}
+            body["usage"] = {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}
+        return body
+
+    def finish_reason(stats) -> str:
+        return "length" if stats is not None and stats.finish_reason == "length" else "stop"
+
+    if not stream:
+        parts, stats = [], None
+        try:
+            with h.watching(req.cancel):  # a client that leaves cancels it
+                for chunk in engine.completion.complete(request, req.cancel, finding):
+                    parts.append(chunk.text)
+                    stats = chunk.stats or stats
+        finally:
+            h.state.forget(req)
+        h.reply(200, reply("".join(parts), stats, finish_reason(stats)))  # to a client that left: a broken pipe
+        return
+
+    def run(emit):
+        for chunk in engine.completion.complete(request, req.cancel, finding):
+            if chunk.text:
+                emit("chunk", reply(chunk.text, None))
+            if chunk.stats is not None:
+                emit("chunk", reply("", chunk.stats, finish_reason(chunk.stats)))
+        emit("done", {})
+
+    def event(name, payload):
+        if name == "error":
+            return f"data: {json.dumps(error_body(errors.from_dict(payload)))}\n\n".encode()
+        if name == "done":
+            return b"data: [DONE]\n\n"
+        return f"data: {json.dumps(payload)}\n\n".encode()
+
+    h.stream(req, run, event, queued=False)

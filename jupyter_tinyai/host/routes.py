@@ -10,7 +10,7 @@
     POST /tinyai/unload | /tinyai/reset {"conversation"} | /tinyai/cancel {"id"}
     POST /tinyai/listen {"port"}      also listen on 127.0.0.1:port; answers the token
     POST /tinyai/shutdown
-    GET  /v1/models ; POST /v1/chat/completions (stream true or false)
+    GET  /v1/models ; POST /v1/chat/completions (stream true or false) ; POST /v1/completions (suffix)
 
 Requests that use the model go through the host's one :class:`~jupyter_tinyai.scheduler.Scheduler`:
 one at a time, in order; completions alone run beside it, on the completion lane.
@@ -25,7 +25,7 @@ from .._version import __version__
 from ..types import Message
 from ..validation import chat_request, check_settings, field
 from .compat import handle_v1_chat, handle_v1_models
-from .complete import handle_complete
+from .complete import handle_complete, handle_v1_completions
 from .handler import Handler
 from .listeners import listen_tcp
 from .protocol import BadRequest
@@ -159,4 +159,5 @@ ROUTES = {
     ("POST", "/tinyai/shutdown"): handle_shutdown,
     ("GET", "/v1/models"): handle_v1_models,
     ("POST", "/v1/chat/completions"): handle_v1_chat,
+    ("POST", "/v1/completions"): handle_v1_completions,
 }

@@ -93,3 +93,29 @@ def test_bad_requests_say_what_to_do(client):
     huge = "\n".join(f"x{i} = {i}" for i in range(20_000))  # far beyond the completion context
     text, stats = complete(client, suffix="\n" + huge, max_tokens=4)
     assert stats.prompt_tokens <= client.settings.completion_n_ctx
+
+
+def test_the_openai_port_answers_completions_with_a_suffix(client, engine, capsys):
+    import re
+
+    import openai
+
+    from jupyter_tinyai import cli
+
+    assert cli.main(["serve", "--port", "0"]) == 0
+    out = capsys.readouterr().out
+    url, token = re.search(r"API: (\S+)", out).group(1), re.search(r"shown once: (\S+)", out).group(1)
+    api = openai.OpenAI(base_url=url, api_key=token, max_retries=0, timeout=300)
+    engine.completion.recent.clear()
+    wanted, _ = collect(engine.complete(PREFIX, SUFFIX, max_tokens=16, time_budget=SLOW_OK))
+    reply = api.completions.create(model="default", prompt=PREFIX, suffix=SUFFIX, max_tokens=16,
+                                   extra_body={"time_budget": SLOW_OK})
+    assert reply.choices[0].text == wanted and wanted.strip()
+    assert reply.choices[0].finish_reason in ("stop", "length") and reply.usage.prompt_tokens > 40
+    stream = api.completions.create(model="default", prompt=[PREFIX + "urn"], suffix=SUFFIX, max_tokens=8,
+                                    stream=True, extra_body={"time_budget": SLOW_OK})
+    assert "".join(c.choices[0].text for c in stream if c.choices).strip()
+    with pytest.raises(openai.BadRequestError, match="no code before the cursor"):
+        api.completions.create(model="default", prompt="  ", suffix=SUFFIX)
+    with pytest.raises(openai.NotFoundError):
+        api.completions.create(model="no-such-model-anywhere", prompt=PREFIX)
