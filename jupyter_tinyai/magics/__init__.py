@@ -201,6 +201,7 @@ class TinyAIMagics(Magics):
         if outcome.error is not None and not outcome.text:
             view.clear()
         else:
+            view.hint = self.session.first_answer_hint(outcome.stats)
             view.finish(outcome.text, footer(outcome.stats, outcome.stopped), meta)
         if job.throwaway:
             try:

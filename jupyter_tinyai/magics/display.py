@@ -85,6 +85,7 @@ class NotebookAnswer:
         self.display_id = f"tinyai-{uuid.uuid4().hex}"
         self.progress_id = self.display_id + "-progress"
         self.notice: str | None = None
+        self.hint: dict | None = None  # the tiny-model hint, under the first answer of a session
         self._shown_progress = False
         self.updates = 0
         self.alone = False  # set when the cell is this answer only (see tidy.py)
@@ -96,6 +97,8 @@ class NotebookAnswer:
             body = f"```python\n{code}\n```" if code else body
         notice = f"> {self.notice}\n\n" if self.notice else ""
         plain = (f"{self.notice}\n\n" if self.notice else "") + body + (f"\n\n{foot}" if foot else "")
+        if self.hint:
+            plain += f"\n{self.hint['text']} {self.hint['command']}"
         if self.fmt == "text":
             import html
 
@@ -104,6 +107,9 @@ class NotebookAnswer:
         from .safe_markdown import escape_html, safe_markdown
 
         sub = f"\n\n<sub>{escape_html(foot)}</sub>" if foot else ""
+        if self.hint:
+            sub += (f"\n\n<sub class=\"tinyai-hint\">{escape_html(self.hint['text'])} "
+                    f"<code>{escape_html(self.hint['command'])}</code></sub>")
         markdown = notice + (safe_markdown(body) or "…") + sub
         return {"text/markdown": markdown, "text/plain": plain}
 
@@ -164,6 +170,7 @@ class TerminalAnswer:
         self.fmt = fmt
         self.stream = stream or sys.stdout
         self.notice: str | None = None
+        self.hint: dict | None = None
         self._printed = 0
         self._progress = ProgressLine(self.stream, delay=0)  # Generation shows only slow loads
         self.updates = 0
@@ -192,6 +199,8 @@ class TerminalAnswer:
     def finish(self, text: str, foot: str, meta: dict) -> None:
         self.update(text)
         self.stream.write(f"\n\n[{foot}]\n" if foot else "\n")
+        if self.hint:
+            self.stream.write(f"[{self.hint['text']} {self.hint['command']}]\n")
         self.stream.flush()
 
 

@@ -59,19 +59,26 @@ class TinyAIHandler(APIHandler):
 def _models(client) -> dict:
     from .. import models
     from ..config import load_settings
+    from ..models.hint import tiny_model_hint
 
     loaded = client.status().get("model")
+    settings = getattr(client, "settings", None) or load_settings()
     try:
-        default = models.resolve(None, getattr(client, "settings", None) or load_settings()).id
+        default = models.resolve(None, settings).id
     except TinyAIError:
         default = None
     specs = client.list_models()
+    try:
+        hint = tiny_model_hint(settings, specs=specs)  # while only the bundled model is present
+    except Exception:  # noqa: BLE001 - a hint never spoils the listing
+        hint = None
     return {
         "models": [spec.to_dict() for spec in specs if not spec.warning],
         # bad files, remotes down: one line each, not models to pick ("remote" names a remote)
         "warnings": [{"message": spec.warning, "remote": spec.extra.get("remote")} for spec in specs if spec.warning],
         "loaded": loaded["id"] if loaded else None,
         "default": default,
+        "hint": hint,
     }
 
 
