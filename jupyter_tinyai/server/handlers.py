@@ -18,6 +18,7 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..errors import ModelNotFound, TinyAIError
+from .catalog import catalog_handlers
 from .chat import (
     ENGINE_PREFIX,
     BadMessage,
@@ -214,5 +215,6 @@ def setup_handlers(web_app, service: ChatService, client) -> None:
             (url_path_join(base, "conversations"), ConversationsHandler),
             (url_path_join(base, "conversations", f"({ID_PATTERN})"), ConversationHandler),
             (url_path_join(base, "chat"), ChatWebSocket),
+            *catalog_handlers(web_app, base),  # tinyai/catalog and tinyai/pulls (server/catalog.py)
         ],
     )
