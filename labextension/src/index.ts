@@ -19,6 +19,7 @@ import { notebookCodeActions } from './components/codeactions';
 import { gatherContext } from './context';
 import { tinyaiIcon } from './icons';
 import { ChatModel } from './model';
+import { registerCatalog } from './catalog';
 import { ChatSocket, api } from './request';
 import { SidebarModel } from './state/sidebar';
 import {
@@ -59,12 +60,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
       settings: () => settings,
       trans
     });
+    // "Get more models…": the catalog in the main area; a finished pull refreshes the picker
+    const openCatalog = registerCatalog({
+      app,
+      restorer,
+      trans,
+      onPulled: () => void model.refresh()
+    });
+
     const sidebar = new TinyAISidebar({
       model,
       tracker,
       rendermime,
       actions,
-      trans
+      trans,
+      onGetMoreModels: openCatalog
     });
     sidebar.id = SIDEBAR_ID;
     sidebar.title.icon = tinyaiIcon;
@@ -89,7 +99,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.openSidebar,
         CommandIDs.newChat,
         CommandIDs.explainCode,
-        CommandIDs.explainError
+        CommandIDs.explainError,
+        CommandIDs.getMoreModels
       ]) {
         palette.addItem({ command, category });
       }

@@ -11,6 +11,7 @@ export namespace CommandIDs {
   export const newChat = 'tinyai:new-chat';
   export const explainCode = 'tinyai:explain-code';
   export const explainError = 'tinyai:explain-error';
+  export const getMoreModels = 'tinyai:get-more-models';
 }
 
 /** One model the server offers (`GET /tinyai/models`). */
