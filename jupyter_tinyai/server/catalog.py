@@ -15,7 +15,6 @@ others (resource ``"tinyai"``).
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 import uuid
@@ -118,40 +117,19 @@ class Pulls:
             del self.items[pull.id]
 
 
-def pulled_repos() -> dict:
-    """repo id (lower case) -> quantizations of the GGUF files pulled into the Hugging Face cache."""
-    from ..models.hub import quant_of
-    from ..models.sources import hf_cache_dir
-
-    cache, found = hf_cache_dir(), {}
-    try:
-        folders = [f for f in os.listdir(cache) if f.startswith("models--")]
-    except OSError:
-        return found
-    for folder in folders:
-        repo = folder[len("models--"):].replace("--", "/", 1).lower()
-        for root, _dirs, files in os.walk(os.path.join(cache, folder, "snapshots")):
-            for name in files:
-                path = os.path.join(root, name)
-                if name.lower().endswith(".gguf") and os.path.exists(path):
-                    found.setdefault(repo, set()).add(quant_of(name))
-                elif name == "config.json":  # an MLX folder
-                    found.setdefault(repo, set()).add("4bit")
-    return found
-
-
 def catalog_listing(settings) -> dict:
     """The catalog with this machine's badges and which entries are already pulled."""
     from ..memory import memory_budget
     from ..models import catalog
+    from ..models.pulled import is_pulled, pulled_builds
 
     budget = memory_budget()
     offers = catalog.recommend(settings, budget)
-    pulled = pulled_repos()
+    builds = pulled_builds()
     models = []
     for offer in offers:
         data = offer.to_dict()
-        data["pulled"] = offer.quant in pulled.get(offer.repo.lower(), ())
+        data["pulled"] = is_pulled(offer, builds)
         models.append(data)
     return {
         "machine": {"total_bytes": budget.total_bytes, "available_bytes": budget.available_bytes,
