@@ -52,10 +52,13 @@ def _client(args):
 def cmd_ask(args) -> int:
     prompt = sys.stdin.read() if args.prompt == ["-"] else " ".join(args.prompt)
     client = _client(args)
-    stats, out, wrote, answered_by = None, sys.stdout, False, None
+    stats, out, wrote, answered_by, thinking = None, sys.stdout, False, None, False
     try:
         for chunk in client.chat(prompt, conversation=f"cli-{time.time_ns()}", progress=ProgressLine(sys.stderr)):
             answered_by = chunk.model or answered_by
+            if chunk.reasoning and not thinking:  # the reasoning itself is not printed: the answer is
+                print("[thinking…]", file=sys.stderr)
+                thinking = True
             if chunk.notice:
                 print(f"[{chunk.notice}]", file=sys.stderr)
             if chunk.text:
