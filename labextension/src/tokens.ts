@@ -83,6 +83,8 @@ export interface IStoredMessage {
   content: string;
   stats?: IStats;
   context?: IContextPiece[];
+  /** The model's thinking before this answer (display only). */
+  reasoning?: string;
 }
 
 export interface IConversation {
@@ -118,8 +120,16 @@ export type ServerMessage =
   | { type: 'queued'; id: string; position?: number }
   | { type: 'progress'; id: string; fraction?: number; message?: string }
   | { type: 'token'; id: string; text: string }
+  /** The model's thinking before its answer (shown folded; never sent back to it). */
+  | { type: 'reasoning'; id: string; text: string }
   | { type: 'notice'; id: string; text: string }
-  | { type: 'done'; id: string; stats?: IStats; text?: string }
+  | {
+      type: 'done';
+      id: string;
+      stats?: IStats;
+      text?: string;
+      reasoning?: string;
+    }
   | { type: 'error'; id?: string; kind?: string; message: string };
 
 /** User settings (schema/plugin.json). */
