@@ -80,3 +80,15 @@ def test_a_chunk_carries_reasoning_over_the_wire():
     chunk = Chunk(reasoning="hmm")
     assert chunk.to_dict() == {"reasoning": "hmm"} and Chunk.from_dict(chunk.to_dict()).reasoning == "hmm"
     assert "reasoning" not in Chunk(text="a").to_dict()
+
+
+def test_a_clients_thinking_setting_reaches_the_host_for_its_request_only():
+    from jupyter_tinyai.choice import settings_body
+    from jupyter_tinyai.host.state import HostState
+
+    state = HostState(load_settings(host="inprocess"), 0, 0)
+    assert settings_body(load_settings(thinking=False))["thinking"] is False
+    state.apply_settings(settings_body(load_settings(thinking=False)))
+    assert state.engine.settings.thinking is False
+    state.apply_settings({})  # a request that sends none: the host's own again
+    assert state.engine.settings.thinking is True
