@@ -40,6 +40,11 @@ class GenerationParams:
     top_p: float = 0.95
     top_k: int = 40
     repeat_penalty: float = 1.1
+    #: speculative decoding for this request: "" none, "prompt_lookup" n-gram drafts from the
+    #: prompt (edits, which copy most of their input). A backend that cannot do it decodes plainly.
+    draft: str = ""
+    #: only where it keeps greedy text identical to plain decoding (else decode plainly)
+    draft_exact: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
