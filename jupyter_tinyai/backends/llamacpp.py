@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import BackendUnavailable, GenerationError, ModelFileError
 from ..models.gguf import KV_CACHE_TYPES, read_gguf, tensor_index
-from . import offload
+from . import offload, prompt_lookup
 from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback
 from .chat_template import render
 
@@ -82,6 +82,8 @@ class LlamaCppBackend(Backend):
         self._add_bos = False
         self._plan: Optional[offload.Plan] = None
         self._loaded_ctx = self._weights_bytes = 0
+        self.last_lookup: Optional[prompt_lookup.Figures] = None  # the last prompt-lookup request's figures
+        self._exactness = prompt_lookup.Exactness()  # where this model's batches are exact
 
     @classmethod
     def available(cls) -> bool:
@@ -182,6 +184,7 @@ class LlamaCppBackend(Backend):
 
     def unload(self) -> None:
         llm, self._llm = self._llm, None
+        self._exactness = prompt_lookup.Exactness()
         if llm is not None:
             llm.close()
 
@@ -222,14 +225,7 @@ class LlamaCppBackend(Backend):
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         max_new = min(params.max_tokens, n_ctx - len(tokens))
         generated, first_at, finish = 0, None, "length"
-        generator = llm.generate(
-            tokens,
-            temp=params.temperature,
-            top_k=params.top_k,
-            top_p=params.top_p,
-            repeat_penalty=params.repeat_penalty,
-            reset=True,
-        )
+        generator = self._tokens(llm, tokens, params, max_new)
         try:
             for token in generator:
                 if first_at is None:
@@ -254,6 +250,19 @@ class LlamaCppBackend(Backend):
             generated=generated, cached=cached, finish=finish,
         )
         yield Chunk(text=tail, stats=stats)
+
+    def _tokens(self, llm, tokens: list[int], params: GenerationParams, max_new: int):
+        """The answer's tokens: plain decoding, or prompt lookup when ``params.draft`` asks
+        (with ``draft_exact``, only as far as this model's batches are exact)."""
+        sampling = dict(temp=params.temperature, top_k=params.top_k, top_p=params.top_p, repeat_penalty=params.repeat_penalty)
+        if params.draft == "prompt_lookup" and prompt_lookup.supported(llm):
+            until = self._exactness.exact_to_for(llm, tokens) if params.draft_exact else llm.n_ctx()
+            if until:
+                self.last_lookup = prompt_lookup.Figures()
+                return prompt_lookup.generate(
+                    llm, tokens, llm._init_sampler(**sampling), prompt_lookup.drafter(), max_new, self.last_lookup, until
+                )
+        return llm.generate(tokens, reset=True, **sampling)
 
     def _is_eog_fn(self):
         import llama_cpp
