@@ -81,10 +81,11 @@ class TinyAI(Configurable):
         ["auto", "on", "off"],
         "auto",
         help="""Prompt-lookup decoding for edits and fixes on llama.cpp: the tokens that follow
-        in the cell are proposed and checked in one pass. 'auto': where llama.cpp computes a
-        batch exactly as single tokens (checked once per model), so the text is the same as
-        without it; 'on': always (faster where batches are cheap, as on a GPU; where two
-        tokens are nearly tied the text may differ); 'off': never.""",
+        in the cell are proposed and checked in one pass. 'auto': where it pays (a pass over
+        many tokens costs little more than over one, as on a GPU) and llama.cpp computes a
+        batch exactly as single tokens, so the text is the same as without it (both checked
+        once per model); 'on': always (where two tokens are nearly tied, the text may then
+        differ); 'off': never.""",
     ).tag(config=True)
 
     system_prompt = Unicode(

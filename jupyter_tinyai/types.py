@@ -43,7 +43,7 @@ class GenerationParams:
     #: speculative decoding for this request: "" none, "prompt_lookup" n-gram drafts from the
     #: prompt (edits, which copy most of their input). A backend that cannot do it decodes plainly.
     draft: str = ""
-    #: only where it keeps greedy text identical to plain decoding (else decode plainly)
+    #: only where it pays and keeps greedy text identical to plain decoding (else decode plainly)
     draft_exact: bool = True
 
     def to_dict(self) -> dict:

@@ -83,7 +83,7 @@ class LlamaCppBackend(Backend):
         self._plan: Optional[offload.Plan] = None
         self._loaded_ctx = self._weights_bytes = 0
         self.last_lookup: Optional[prompt_lookup.Figures] = None  # the last prompt-lookup request's figures
-        self._exactness = prompt_lookup.Exactness()  # where this model's batches are exact
+        self.lookup_check = prompt_lookup.Suitability()  # where prompt lookup suits this model
 
     @classmethod
     def available(cls) -> bool:
@@ -184,7 +184,7 @@ class LlamaCppBackend(Backend):
 
     def unload(self) -> None:
         llm, self._llm = self._llm, None
-        self._exactness = prompt_lookup.Exactness()
+        self.lookup_check = prompt_lookup.Suitability()
         if llm is not None:
             llm.close()
 
@@ -253,10 +253,10 @@ class LlamaCppBackend(Backend):
 
     def _tokens(self, llm, tokens: list[int], params: GenerationParams, max_new: int):
         """The answer's tokens: plain decoding, or prompt lookup when ``params.draft`` asks
-        (with ``draft_exact``, only as far as this model's batches are exact)."""
+        (with ``draft_exact``, only where it pays and as far as this model's batches are exact)."""
         sampling = dict(temp=params.temperature, top_k=params.top_k, top_p=params.top_p, repeat_penalty=params.repeat_penalty)
         if params.draft == "prompt_lookup" and prompt_lookup.supported(llm):
-            until = self._exactness.exact_to_for(llm, tokens) if params.draft_exact else llm.n_ctx()
+            until = self.lookup_check.exact_to_for(llm, tokens) if params.draft_exact else llm.n_ctx()
             if until:
                 self.last_lookup = prompt_lookup.Figures()
                 return prompt_lookup.generate(

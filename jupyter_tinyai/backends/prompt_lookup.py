@@ -9,9 +9,10 @@ to the first disagreement. Every token of the answer is the model's choice.
 Greedy text stays the text of plain decoding only if llama.cpp computes a token's logits
 bit for bit the same in a batch as alone. That depends on the build and the settings (on an
 x86 CPU: with flash attention and one thread, yes; without flash attention, or with two
-threads, the logits differ by up to ~1.3 and a near tie can go the other way), so
-:func:`batches_exact` checks it once per loaded model and the backend decodes plainly
-where it fails, unless told that exactness does not matter.
+threads, the logits differ by up to ~1.3 and a near tie can go the other way). And it only
+pays where a batch costs little more than one token. :class:`Suitability` checks both once
+per loaded model; the backend decodes plainly where either fails, unless told to use prompt
+lookup anyway.
 
 llama-cpp-python's own ``Llama(draft_model=...)`` (whose ``LlamaPromptLookupDecoding`` this
 drafter refines) is fixed when the model is created and then keeps the logits of every
@@ -24,6 +25,7 @@ asks llama.cpp for logits only where it samples, and only for the requests that 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
@@ -46,10 +48,6 @@ class Figures:
     passes: int = 0
     drafted: int = 0
     accepted: int = 0
-
-    @property
-    def acceptance(self) -> float:
-        return self.accepted / self.drafted if self.drafted else 0.0
 
 
 def supported(llm) -> bool:
@@ -134,25 +132,29 @@ def _cache(llm, tokens: list[int]) -> None:
     llm._requires_eval = True
 
 
-def batches_exact(llm, context: list[int], probe: list[int]) -> bool:
+def batches_exact(llm, context: list[int], probe: list[int]) -> tuple[bool, float]:
     """Whether llama.cpp computes the logits of ``probe``'s tokens, after ``context``, bit for
-    bit the same in batches (of the sizes verification uses) as one by one. Afterwards the
-    cache holds ``context``."""
+    bit the same in batches (of the sizes verification uses) as one by one; and what the
+    largest batch cost, in single-token passes. Afterwards the cache holds ``context``."""
     _cache(llm, context)
     base = len(context)
     try:
-        alone = []
+        alone, times = [], []
         for i, token in enumerate(probe):
+            start = time.perf_counter()
             _decode(llm, [token], base + i, 0)
+            times.append(time.perf_counter() - start)
             alone.append(_logits(llm, 0))
-        together, start = [], 0
+        together, start, cost = [], 0, 0.0
         for size in PROBE_BATCHES:
             batch = probe[start : start + size]
             if batch:
+                began = time.perf_counter()
                 _decode(llm, batch, base + start, 0)
+                cost = (time.perf_counter() - began) / max(min(times), 1e-9)
                 together += [_logits(llm, i) for i in range(len(batch))]
             start += size
-        return len(probe) > 1 and all(np.array_equal(a, b) for a, b in zip(alone, together))
+        return len(probe) > 1 and all(np.array_equal(a, b) for a, b in zip(alone, together)), cost
     finally:
         if not llm._ctx.kv_cache_seq_rm(-1, base, -1):
             base = 0
@@ -160,26 +162,38 @@ def batches_exact(llm, context: list[int], probe: list[int]) -> bool:
         llm._requires_eval = True
 
 
-class Exactness:
-    """Where one loaded model's batches are exact (:func:`batches_exact`). llama.cpp changes
-    kernels with the cache's length (on an x86 CPU with flash attention: exact below 256
-    tokens with two threads, below ~2,600 with one), so a check holds for its length and the
-    shorter ones, a failure for its length and the longer ones; lengths between are checked
-    when a request needs them, at the next multiple of ``STEP`` (a prefill of filler tokens,
-    once)."""
+class Suitability:
+    """Whether prompt lookup suits one loaded model, as far as it was checked: where its
+    batches are exact (:func:`batches_exact`) and whether a batch is cheap enough to pay.
+
+    llama.cpp changes kernels with the cache's length (on an x86 CPU with flash attention:
+    exact below 256 tokens with two threads, below ~2,600 with one), so a check holds for its
+    length and the shorter ones, a failure for its length and the longer ones; lengths
+    between are checked when a request needs them, at the next multiple of ``STEP`` (a
+    prefill of filler tokens, once). Where decoding is bound by compute (a small model on a
+    CPU: a pass over 12 tokens takes ~11 single-token passes), verifying proposals costs
+    more than it saves; where it is bound by memory bandwidth or runs on a GPU, a batch costs
+    little more than one token, and prompt lookup pays."""
 
     STEP = 512
+    #: a pass over the largest probe batch must cost at most this many single-token passes
+    PAYS_AT_MOST = PROBE_BATCHES[-1] / 2
 
     def __init__(self):
         self.exact_to = 0  # checked exact for caches up to this many tokens
         self.inexact_from: Optional[int] = None  # checked not exact from this many tokens on
+        self.batch_cost: Optional[float] = None  # the first check's largest batch, in single passes
 
-    def exact_to_for(self, llm, prompt: list[int]) -> int:
+    @property
+    def pays(self) -> bool:
+        return self.batch_cost is not None and self.batch_cost <= self.PAYS_AT_MOST
+
+    def exact_to_for(self, llm, prompt: list[int], need_pay: bool = True) -> int:
         """How long the cache may grow while a request on ``prompt`` verifies proposals
-        exactly (0: not at all), checking what was not checked yet. The far check is at twice
-        the prompt (an edit's answer is about as long as its code), rounded up to ``STEP``.
-        The cache is left as it was for ``prompt``, so that the prompt is evaluated as plain
-        decoding would evaluate it."""
+        exactly (0: not at all, or not worth it when ``need_pay``), checking what was not
+        checked yet. The far check is at twice the prompt (an edit's answer is about as long
+        as its code), rounded up to ``STEP``. The cache is left as it was for ``prompt``, so
+        that the prompt is evaluated as plain decoding would evaluate it."""
         probe = [int(t) for t in prompt[: sum(PROBE_BATCHES)]]
         if len(probe) < 2:
             return 0
@@ -188,11 +202,14 @@ class Exactness:
         keep = _common(llm, prompt)
         checked = False
         for length in (near, far):  # a cheap check at the prompt's end first
-            if length <= self.exact_to or (self.inexact_from is not None and length >= self.inexact_from):
+            if (length <= self.exact_to or (self.inexact_from is not None and length >= self.inexact_from)
+                    or (need_pay and self.batch_cost is not None and not self.pays)):
                 continue
             checked = True
             filler = (list(prompt) * (length // len(prompt) + 1))[: max(0, length - len(probe) - len(prompt))]
-            if batches_exact(llm, list(prompt) + filler, probe):
+            exact, cost = batches_exact(llm, list(prompt) + filler, probe)
+            self.batch_cost = cost if self.batch_cost is None else self.batch_cost
+            if exact:
                 self.exact_to = length
             else:
                 self.inexact_from = length
@@ -200,6 +217,8 @@ class Exactness:
             if not llm._ctx.kv_cache_seq_rm(-1, keep, -1):
                 keep = 0
             llm.n_tokens, llm._requires_eval = keep, True  # the logits now are the probe's
+        if need_pay and not self.pays:
+            return 0
         return self.exact_to if self.exact_to > len(prompt) else 0
 
 
