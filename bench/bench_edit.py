@@ -82,7 +82,8 @@ def pass_costs(engine: Engine, sizes=(1, 2, 4, 8, 16), repeats: int = 10) -> Non
     print("\n## one model pass (logits for every token), after 300 tokens")
     single = None
     for size in sizes:
-        best = min(_timed(lambda: prompt_lookup._decode(llm, tokens[300 : 300 + size], 300, 0)) for _ in range(repeats))
+        batch = tokens[300 : 300 + size]
+        best = min(_timed(lambda batch=batch: prompt_lookup._decode(llm, batch, 300, 0)) for _ in range(repeats))
         single = single or best
         print(f"{size:3d} tokens: {best * 1000:6.1f} ms = {best / single:5.2f} single-token passes ({best / size * 1000:.1f} ms a token)")
     llm.n_tokens = 300

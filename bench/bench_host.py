@@ -30,7 +30,7 @@ import psutil
 
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
-from jupyter_tinyai.host import lifecycle
+from jupyter_tinyai.host import lifecycle, runtime
 from jupyter_tinyai.host.client import HostClient
 
 PROMPT = "Write a short story about a robot who learns to paint."
@@ -149,7 +149,7 @@ def main() -> int:
           f"cold in-process load {cold_inprocess * 1000:.0f} ms · cold host start {cold_host * 1000:.0f} ms · "
           f"ratio cold in-process/resident {cold_inprocess / resident:.1f}x")
 
-    host_info = lifecycle.read_info()
+    host_info = runtime.read_info()
     procs = clients("auto")
     host_rss, host_pss = rss([host_info["pid"]] + [p.pid for p in procs])
     release(procs)

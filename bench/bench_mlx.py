@@ -41,7 +41,7 @@ def raw_mlx(engine: Engine, n: int) -> float:
     backend = engine._backend
     tokens = backend._prompt_tokens([Message("system", engine.settings.system_prompt), Message("user", PROMPT)])
     first, count = None, 0
-    for response in stream_generate(backend._model, backend._tokenizer, mx.array(tokens), max_tokens=n):
+    for _response in stream_generate(backend._model, backend._tokenizer, mx.array(tokens), max_tokens=n):
         if first is None:
             first = time.perf_counter()
         count += 1

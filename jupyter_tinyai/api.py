@@ -21,12 +21,8 @@ def make_client(settings=None) -> Client:
         from .engine import Engine
 
         return Engine(settings)
-    try:
-        from .host.client import HostClient
-    except ImportError:  # the host is not part of this build yet
-        from .engine import Engine
+    from .host.client import HostClient
 
-        return Engine(settings)
     return HostClient(settings)
 
 

@@ -19,7 +19,8 @@ import time
 from . import __version__
 from .errors import TinyAIError
 from .models.spec import human_size
-from .validation import max_tokens_option, seed_option, temperature_option
+from .options import add_arguments
+from .progress import ProgressLine
 
 
 def _settings(args):
@@ -48,32 +49,12 @@ def _client(args):
     return make_client(_settings(args))
 
 
-class ProgressLine:
-    """A plain progress line on stderr, shown only when loading takes over a second."""
-
-    def __init__(self, stream=sys.stderr, delay: float = 1.0):
-        self.stream, self.delay, self.start, self.shown = stream, delay, time.monotonic(), False
-        self.width = 0
-
-    def __call__(self, fraction: float, message: str) -> None:
-        if time.monotonic() - self.start < self.delay and fraction < 1.0:
-            return
-        if fraction >= 1.0 and not self.shown:
-            return
-        self.shown = True
-        line = f"{message} {fraction * 100:3.0f}%"
-        end = "\n" if fraction >= 1.0 else "\r"
-        self.stream.write(line.ljust(self.width) + end)  # cover the longer line before it
-        self.width = 0 if fraction >= 1.0 else len(line)
-        self.stream.flush()
-
-
 def cmd_ask(args) -> int:
     prompt = sys.stdin.read() if args.prompt == ["-"] else " ".join(args.prompt)
     client = _client(args)
     stats, out, wrote = None, sys.stdout, False
     try:
-        for chunk in client.chat(prompt, conversation=f"cli-{time.time_ns()}", progress=ProgressLine()):
+        for chunk in client.chat(prompt, conversation=f"cli-{time.time_ns()}", progress=ProgressLine(sys.stderr)):
             if chunk.notice:
                 print(f"[{chunk.notice}]", file=sys.stderr)
             if chunk.text:
@@ -143,47 +124,21 @@ def cmd_models(args) -> int:
 def _edit_added(args) -> int:
     from .models.added import add_model, remove_model
 
+    notices: list[str] = []  # a damaged list of added models, set aside
     if args.remove:
-        if not remove_model(args.remove):
+        if not remove_model(args.remove, notices):
+            for notice in notices:
+                print(f"warning: {notice}", file=sys.stderr)
             print(f"{args.remove} was not registered (see `jupyter tinyai models`).", file=sys.stderr)
             return 1
         print(f"removed {args.remove}")
     if args.add:
-        spec = add_model(args.add, _settings(args))
+        spec = add_model(args.add, _settings(args), notices)
+        for notice in notices:
+            print(f"warning: {notice}", file=sys.stderr)
         print(f"added {spec.id} ({spec.format} {spec.quantization}, {human_size(spec.size_bytes)}): {spec.path}")
         print(f"use it with: jupyter tinyai ask -m {spec.id} ...   or   %tinyai use {spec.id}")
     return 0
-
-
-def status_lines(status: dict) -> list[str]:
-    model = status.get("model")
-    lines = []
-    if model and model.get("format") == "remote":
-        lines.append(f"model:    {model['id']} (on remote {model.get('source')!r}: {model.get('path')})")
-        lines.append(f"backend:  remote · context {status.get('n_ctx')} tokens")
-        lines.append(f"memory:   {human_size(status.get('process_rss_bytes', 0))} process (the model runs on the remote)")
-    elif model:
-        kind = " ".join(part for part in (model["format"], model["quantization"]) if part)
-        lines.append(f"model:    {model['id']} ({kind}, {human_size(model['size_bytes'])})")
-        lines.append(f"backend:  {status.get('backend')}" + (f" · {status['placement']}" if status.get("placement") else "")
-                     + f" · context {status.get('n_ctx')} tokens"
-                     + (f" · adapter {status['adapter']}" if status.get("adapter") else ""))
-        lines.append(f"memory:   {human_size(status.get('model_memory_bytes', 0))} model"
-                     f" · {human_size(status.get('process_rss_bytes', 0))} process")
-    elif isinstance(status.get("host"), dict) and status["host"].get("responding") is False:
-        lines.append("model:    unknown (the host does not answer)")
-    else:
-        lines.append("model:    none loaded (the first request loads the default)")
-    if isinstance(status.get("host"), dict):
-        from .host.commands import host_lines
-
-        lines.extend(host_lines(status["host"]))
-    last = status.get("last")
-    if last:
-        from .types import Stats
-
-        lines.append("last:     " + Stats.from_dict(last).summary())
-    return lines
 
 
 def cmd_status(args) -> int:
@@ -191,12 +146,14 @@ def cmd_status(args) -> int:
     if args.json:
         print(json.dumps(status, indent=2))
     else:
+        from .status import status_lines
+
         print("\n".join(status_lines(status)))
     return 0
 
 
 def _model_options(parser):
-    parser.add_argument("-m", "--model", help="model for this command: id, short name or path (default: the configured model, else the bundled one)")
+    add_arguments(parser, "model")
     parser.add_argument("--backend", choices=["auto", "llamacpp", "mlx"], help="backend for GGUF files")
     parser.add_argument("--n-ctx", type=int, help="cap on the context window, in tokens")
     parser.add_argument("--in-process", action="store_true", help="load the model in this process instead of the shared host")
@@ -229,10 +186,7 @@ def parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="stream an answer to a prompt", description="Stream the answer to PROMPT; figures go to stderr.")
     ask.add_argument("prompt", nargs="+", help="the prompt, or - to read it from stdin")
     _model_options(ask)
-    ask.add_argument("-s", "--system", help="system prompt (default: a short one tuned for small models)")
-    ask.add_argument("-t", "--temperature", type=temperature_option, help="sampling temperature, 0 to 2 (default 0: greedy, reproducible)")
-    ask.add_argument("--max-tokens", type=max_tokens_option, help="longest answer, in tokens (1 to 1,000,000)")
-    ask.add_argument("--seed", type=seed_option, help="random seed when sampling (0 to 4294967295; -1: a new one each time)")
+    add_arguments(ask, "system", "temperature", "max_tokens", "seed")
     ask.add_argument("--adapter", help="LoRA adapter file or folder, for this answer (on -m's model, else the default)")
     _gpu_options(ask)
     ask.add_argument("-q", "--quiet", action="store_true", help="no figures line on stderr")
@@ -257,10 +211,6 @@ def parser() -> argparse.ArgumentParser:
 
     add_commands(sub)
     return top
-
-
-#: extra subcommands registered by other modules: name -> callable(subparsers)
-EXTRA_COMMANDS: list = []
 
 
 def main(argv=None) -> int:

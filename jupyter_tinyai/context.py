@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import TinyAIError
+from .errors import ContextError
 from .prompts import shorten
 from .types import ContextPiece
 
@@ -31,12 +31,6 @@ _TOKEN = re.compile(
     r"\{\{|\}\}|\{(?P<ref>(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
     r"(?:\[(?P<index>-?\d+)\])?)\}"
 )
-
-
-class ContextError(TinyAIError):
-    """A ``{reference}`` in a prompt that cannot be resolved."""
-
-    kind = "context"
 
 
 @dataclass

@@ -19,8 +19,8 @@ import ast
 import difflib
 import re
 import textwrap
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Iterable, Iterator, Optional
 
 from .errors import EmptyPrompt, InvalidRequest
 from .types import Chunk, Stats
@@ -55,9 +55,9 @@ class EditRequest:
     character offsets of the part of ``code`` to rewrite, the rest staying as it is."""
 
     code: str
-    instruction: Optional[str] = None
-    error: Optional[str] = None
-    selection: Optional[tuple[int, int]] = None
+    instruction: str | None = None
+    error: str | None = None
+    selection: tuple[int, int] | None = None
 
     def __post_init__(self):
         if self.selection is not None:
@@ -67,7 +67,7 @@ class EditRequest:
     def kind(self) -> str:
         return "fix" if self.error and not self.instruction else "edit"
 
-    def check(self) -> "EditRequest":
+    def check(self) -> EditRequest:
         """This request, or an error saying in one line what is missing or wrong."""
         if not isinstance(self.code, str) or not self.code.strip():
             raise EmptyPrompt("the cell is empty: there is no code to edit.")
@@ -90,7 +90,7 @@ class EditRequest:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "EditRequest":
+    def from_dict(cls, data: dict) -> EditRequest:
         if not isinstance(data, dict):
             raise InvalidRequest("an edit must be a JSON object with 'code' and an 'instruction' or an 'error'.")
         known = {k: data.get(k) for k in ("code", "instruction", "error", "selection")}
@@ -168,11 +168,11 @@ class EditResult:
     """The outcome of an edit: the whole new cell and its diff against the old one, or a
     one-line ``message`` saying why there is nothing to apply."""
 
-    code: Optional[str]  # the new cell; None when there is nothing to apply
+    code: str | None  # the new cell; None when there is nothing to apply
     diff: str  # the unified diff of the cell; "" when there is none
-    message: Optional[str]  # one line for the user when there is nothing to apply
+    message: str | None  # one line for the user when there is nothing to apply
     answer: str  # the model's whole answer
-    stats: Optional[Stats] = None
+    stats: Stats | None = None
 
     @property
     def ok(self) -> bool:
@@ -188,7 +188,7 @@ class EditResult:
         }
 
 
-def code_block(answer: str) -> tuple[Optional[str], bool]:
+def code_block(answer: str) -> tuple[str | None, bool]:
     """The first Python (or unlabelled) fenced code block of ``answer`` and whether it is
     closed; (None, False) when there is none. An unclosed block runs to the end."""
     lines = answer.split("\n")
@@ -233,7 +233,7 @@ def unified_diff(old: str, new: str, name: str = "cell") -> str:
     return "\n".join(lines)
 
 
-def result(request: EditRequest, answer: str, stats: Optional[Stats] = None, name: str = "cell") -> EditResult:
+def result(request: EditRequest, answer: str, stats: Stats | None = None, name: str = "cell") -> EditResult:
     """What the model's ``answer`` to ``request`` proposes, or why it proposes nothing."""
     block, closed = code_block(answer)
     if block is None and looks_like_code(answer.strip()):
@@ -259,8 +259,8 @@ class EditStream:
         self.name = name
         self._chunks = iter(chunks)
         self._parts: list[str] = []
-        self._stats: Optional[Stats] = None
-        self._result: Optional[EditResult] = None
+        self._stats: Stats | None = None
+        self._result: EditResult | None = None
 
     def __iter__(self) -> Iterator[Chunk]:
         for chunk in self._chunks:

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Iterable, Iterator, Optional
+import uuid
+from collections.abc import Iterable, Iterator
 
-from . import models
+from . import edits, models
 from .backends import backend_class
 from .backends.base import Backend, LoadSettings
 from .choice import Choice, choose
 from .config import TinyAI, load_settings
 from .conversations import Conversations
-from . import edits
 from .edits import EditRequest, EditStream
 from .errors import EmptyPrompt, PromptTooLong
 from .memory import check_fits, process_rss
 from .prompts import build, check_prompt_size, fit
+from .scheduler import Cancelled, Request, Scheduler, queued_chunk
 from .types import (
     Chunk,
     ContextPiece,
@@ -49,17 +50,19 @@ def _same_model(backend: Backend, spec: models.ModelSpec, settings: LoadSettings
 
 
 class Engine:
-    """Runs one model at a time in this process. Thread-safe: requests are served one at a
-    time; :meth:`cancel` may be called from any thread."""
+    """Runs one model at a time in this process. Thread-safe: chat requests are served one
+    at a time, in order, through a :class:`~jupyter_tinyai.scheduler.Scheduler`;
+    :meth:`cancel` may be called from any thread."""
 
-    def __init__(self, settings: Optional[TinyAI] = None):
+    def __init__(self, settings: TinyAI | None = None):
         self.settings = settings or load_settings()
         self._lock = threading.RLock()
-        self._backend: Optional[Backend] = None
-        self._choice: Optional[Choice] = None  # what the loaded backend was loaded for
-        self._cancel: Optional[threading.Event] = None
+        self._backend: Backend | None = None
+        self._choice: Choice | None = None  # what the loaded backend was loaded for
+        self._cancel: threading.Event | None = None
+        self.queue = Scheduler()  # chat requests, one at a time (the host has its own in front)
         self.conversations = Conversations(self.settings.conversation_cache_mb * 1024 * 1024)
-        self.last_stats: Optional[Stats] = None
+        self.last_stats: Stats | None = None
         self.load_seconds = 0.0
 
     # -- models -------------------------------------------------------------------------
@@ -68,10 +71,10 @@ class Engine:
         return models.list_models(self.settings)
 
     @property
-    def model(self) -> Optional[models.ModelSpec]:
+    def model(self) -> models.ModelSpec | None:
         return self._backend.spec if self._backend else None
 
-    def load(self, model: Optional[str] = None, progress: Optional[ProgressCallback] = None) -> models.ModelSpec:
+    def load(self, model: str | None = None, progress: ProgressCallback | None = None) -> models.ModelSpec:
         """Make the model a request naming ``model`` gets (see :mod:`.choice`: else this
         engine's chosen model, else the bundled default) the loaded one, with this engine's
         adapter and load settings; a no-op when it is. A model that does not fit in memory
@@ -115,19 +118,22 @@ class Engine:
         prompt: str,
         *,
         conversation: str = "default",
-        model: Optional[str] = None,
-        system: Optional[str] = None,
+        model: str | None = None,
+        system: str | None = None,
         context: Iterable[ContextPiece] = (),
-        temperature: Optional[float] = None,
-        max_tokens: Optional[int] = None,
-        seed: Optional[int] = None,
-        cancel: Optional[threading.Event] = None,
-        progress: Optional[ProgressCallback] = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+        cancel: threading.Event | None = None,
+        progress: ProgressCallback | None = None,
     ) -> Iterator[Chunk]:
         """Stream the answer to ``prompt`` as the next turn of ``conversation``.
 
-        Yields text chunks, possibly a ``notice`` chunk first (context trimmed), and a last
-        chunk with ``stats``. The turn is recorded, partial answers included.
+        Requests run one at a time, in order: while this one waits, chunks say its place
+        in the queue (``queued``). Then a chunk names the model (``model``), possibly a
+        ``notice`` chunk follows (context trimmed), then text chunks and a last chunk with
+        ``stats``. The turn is recorded, partial answers included. Cancelled while it
+        waits, the request ends at once with ``stats.finish_reason == "cancelled"``.
         """
         if not prompt or not prompt.strip():
             raise EmptyPrompt("the prompt is empty: write a question or an instruction.")
@@ -135,14 +141,36 @@ class Engine:
         temperature, max_tokens, seed = checked["temperature"], checked["max_tokens"], checked["seed"]
         context = list(context)
         check_prompt_size(prompt, [p.text for p in context] + [system or ""], self.settings.n_ctx)
-        with self._lock:
-            backend = self._backend_for(model, progress)
-            cancel = cancel or threading.Event()
-            self._cancel = cancel
-            try:
-                yield from self._turn(backend, prompt, conversation, system, list(context), temperature, max_tokens, seed, cancel)
-            finally:
-                self._cancel = None
+        yield from self._in_turn(
+            "chat", cancel, model, progress,
+            lambda backend, cancel: self._turn(backend, prompt, conversation, system, context, temperature, max_tokens, seed, cancel),
+        )
+
+    def _in_turn(self, kind: str, cancel, model, progress, work) -> Iterator[Chunk]:
+        """Wait for the request's turn in the queue (chunks say its place), load its model,
+        then stream ``work(backend, cancel)``, after a chunk naming the model. Cancelled while
+        it waits, the request ends at once with ``stats.finish_reason == "cancelled"``."""
+        req = Request(uuid.uuid4().hex, kind, cancel)
+        waiting = self.queue.wait(req)
+        try:
+            for ahead in waiting:
+                yield queued_chunk(ahead)
+        except Cancelled:
+            yield Chunk(stats=Stats(finish_reason="cancelled"))
+            return
+        finally:
+            waiting.close()  # leaves the queue when the caller stops reading
+        try:
+            with self._lock:
+                backend = self._backend_for(model, progress)
+                self._cancel = req.cancel
+                try:
+                    yield Chunk(model=backend.spec.id)
+                    yield from work(backend, req.cancel)
+                finally:
+                    self._cancel = None
+        finally:
+            self.queue.done(req)
 
     def _backend_for(self, model, progress) -> Backend:
         self.load(model, progress)  # the rule of .choice: never whatever was left loaded
@@ -227,16 +255,16 @@ class Engine:
         self,
         code: str,
         *,
-        instruction: Optional[str] = None,
-        error: Optional[str] = None,
-        selection: Optional[tuple[int, int]] = None,
+        instruction: str | None = None,
+        error: str | None = None,
+        selection: tuple[int, int] | None = None,
         conversation: str = EDIT_CONVERSATION,
-        model: Optional[str] = None,
-        temperature: Optional[float] = None,
-        max_tokens: Optional[int] = None,
-        seed: Optional[int] = None,
-        cancel: Optional[threading.Event] = None,
-        progress: Optional[ProgressCallback] = None,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+        cancel: threading.Event | None = None,
+        progress: ProgressCallback | None = None,
     ) -> EditStream:
         """Propose a new version of the cell ``code`` (or of its ``selection``, [start, end)
         character offsets; the rest is kept) that follows ``instruction`` and/or fixes
@@ -248,37 +276,32 @@ class Engine:
         request = EditRequest(code, instruction, error, selection).check()
         checked = generation(temperature, max_tokens, seed)
         check_prompt_size(request.prompt(), [edits.SYSTEM], self.settings.n_ctx)
-        return EditStream(request, self._edit(request, conversation, model, checked, cancel, progress))
+        work = lambda backend, cancel: self._edit_turn(backend, request, conversation, checked, cancel)  # noqa: E731
+        return EditStream(request, self._in_turn("edit", cancel, model, progress, work))
 
-    def _edit(self, request: EditRequest, cid: str, model, checked: dict, cancel, progress) -> Iterator[Chunk]:
-        with self._lock:
-            backend = self._backend_for(model, progress)
-            self._cancel = cancel = cancel or threading.Event()
-            try:
-                # room for the whole rewritten part, and some more
-                wanted = 2 * backend.count_tokens([Message("user", request.part())]) + 64
-                params = self._params(
-                    backend,
-                    0.0 if checked["temperature"] is None else checked["temperature"],
-                    checked["max_tokens"] or max(self.settings.max_tokens, wanted),
-                    checked["seed"],
-                    repeat_penalty=1.0,  # a rewrite repeats its input's tokens on purpose
-                    draft="" if self.settings.prompt_lookup == "off" else "prompt_lookup",
-                    draft_exact=self.settings.prompt_lookup != "on",
-                )
-                messages = build(edits.SYSTEM, [], request.prompt(), [])
-                tokens, limit = backend.count_tokens(messages), self._prompt_limit(backend, params)
-                if tokens > limit:  # a shortened cell cannot be rewritten whole
-                    raise PromptTooLong(
-                        f"the code to rewrite and its request take {tokens:,} tokens, more than the {limit:,} a "
-                        f"rewrite may use in this {backend.n_ctx:,}-token context window: select the part of the "
-                        "cell to change, or use a model with a longer context (c.TinyAI.n_ctx)."
-                    )
-                params.max_tokens = min(params.max_tokens, backend.n_ctx - tokens)
-                self.conversations.reset(cid)
-                yield from _until_code_ends(self._generate(backend, cid, messages, params, cancel), cancel)
-            finally:
-                self._cancel = None
+    def _edit_turn(self, backend: Backend, request: EditRequest, cid: str, checked: dict, cancel) -> Iterator[Chunk]:
+        # room for the whole rewritten part, and some more
+        wanted = 2 * backend.count_tokens([Message("user", request.part())]) + 64
+        params = self._params(
+            backend,
+            0.0 if checked["temperature"] is None else checked["temperature"],
+            checked["max_tokens"] or max(self.settings.max_tokens, wanted),
+            checked["seed"],
+            repeat_penalty=1.0,  # a rewrite repeats its input's tokens on purpose
+            draft="" if self.settings.prompt_lookup == "off" else "prompt_lookup",
+            draft_exact=self.settings.prompt_lookup != "on",
+        )
+        messages = build(edits.SYSTEM, [], request.prompt(), [])
+        tokens, limit = backend.count_tokens(messages), self._prompt_limit(backend, params)
+        if tokens > limit:  # a shortened cell cannot be rewritten whole
+            raise PromptTooLong(
+                f"the code to rewrite and its request take {tokens:,} tokens, more than the {limit:,} a "
+                f"rewrite may use in this {backend.n_ctx:,}-token context window: select the part of the "
+                "cell to change, or use a model with a longer context (c.TinyAI.n_ctx)."
+            )
+        params.max_tokens = min(params.max_tokens, backend.n_ctx - tokens)
+        self.conversations.reset(cid)
+        yield from _until_code_ends(self._generate(backend, cid, messages, params, cancel), cancel)
 
     def cancel(self) -> bool:
         """Stop the answer being generated (from any thread); False when none is."""
@@ -297,12 +320,15 @@ class Engine:
         with self._lock:
             self.conversations.reset(conversation)
 
-    def set_history(self, conversation: str, messages: list[Message]) -> None:
+    def set_history(self, conversation: str, messages: list[Message], keep_cache: bool = False) -> None:
         """Replace ``conversation``'s turns (user/assistant messages), e.g. with a chat saved
-        before a restart; its saved KV cache is dropped."""
+        before a restart; its saved KV cache is dropped, unless ``keep_cache`` (the backends
+        reuse only the prefix a cache shares with the next prompt, so a cache of other turns
+        costs nothing but memory)."""
         with self._lock:
-            self.conversations.reset(conversation)
-            if messages:
+            if not keep_cache:
+                self.conversations.reset(conversation)
+            if messages or keep_cache:
                 self.conversations.histories[conversation] = [Message(m.role, m.content) for m in messages]
 
     def count_tokens(self, text: str) -> int:

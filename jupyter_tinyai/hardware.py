@@ -14,12 +14,17 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import platform
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 
 SYSFS = "/sys/devices"
+
+
+def is_apple_silicon() -> bool:
+    return sys.platform == "darwin" and platform.machine() == "arm64"
 
 
 def sysctl_int(name: str) -> int | None:

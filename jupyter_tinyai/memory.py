@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 from .errors import InsufficientMemory
-from .models.spec import human_size
+from .units import human_size
 
 
 def available_bytes() -> int:
@@ -78,9 +78,9 @@ def _nvidia_gpu():
 
 
 def _apple_gpu_working_set(total: int) -> int:
-    from .backends import is_apple_silicon
+    from . import hardware
 
-    if not is_apple_silicon():
+    if not hardware.is_apple_silicon():
         return 0
     try:  # Metal's own figure, when MLX is installed
         import mlx.core as mx

@@ -7,8 +7,8 @@ the model's own tokens by a ``count`` function the engine passes in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .errors import PromptTooLong
 from .types import ContextPiece, Message

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Callable, Optional, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import TinyAI
@@ -36,7 +36,7 @@ class Message:
 class GenerationParams:
     temperature: float = 0.0
     max_tokens: int = 512
-    seed: Optional[int] = None
+    seed: int | None = None
     top_p: float = 0.95
     top_k: int = 40
     repeat_penalty: float = 1.1
@@ -70,17 +70,30 @@ class Stats:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Stats":
+    def from_dict(cls, data: dict) -> Stats:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
-    def summary(self) -> str:
-        return (
-            f"{self.model} · {self.prompt_tokens} prompt + {self.generated_tokens} tokens"
-            f" · first token {self.ttft_s * 1000:.0f} ms · {self.tokens_per_s:.1f} tokens/s"
-            + (f" · adapter {os.path.basename(os.path.normpath(self.adapter))}" if self.adapter else "")
-            + ("" if self.finish_reason == "stop" else f" · {self.finish_reason}")
-        )
+    def summary(self, stopped: bool = False) -> str:
+        """The figures line of every front end (the CLI's stderr, the magics' footer, the
+        status's last answer): ``model · prompt + generated tokens · first token N ms ·
+        tokens/s``, then the adapter and how the answer ended when it was not a full stop."""
+        parts = [
+            self.model,
+            f"{self.prompt_tokens} prompt + {self.generated_tokens} tokens",
+            f"first token {self.ttft_s * 1000:.0f} ms",
+            f"{self.tokens_per_s:.1f} tokens/s",
+        ]
+        if self.adapter:
+            parts.append(f"adapter {os.path.basename(os.path.normpath(self.adapter))}")
+        ending = "cancelled" if stopped else self.finish_reason
+        if ending != "stop":
+            parts.append(ENDINGS.get(ending, ending))
+        return " · ".join(parts)
+
+
+#: how an answer ended, as the figures line says it (a full stop says nothing)
+ENDINGS = {"cancelled": "stopped", "length": "cut at --max-tokens", "error": "broke off"}
 
 
 @dataclass
@@ -89,11 +102,16 @@ class Chunk:
 
     ``text`` is a delta of the answer; ``notice`` is a one-line message about the answer
     (e.g. that context was trimmed) shown apart from it; ``stats`` is set on the last chunk.
+    While the request waits for the model, chunks carry ``queued``, the number of requests
+    ahead of it (and a notice saying so); ``model`` is set on the chunk that begins the
+    answer, once the request's turn has come and its model is loaded: the model's id.
     """
 
     text: str = ""
-    notice: Optional[str] = None
-    stats: Optional[Stats] = None
+    notice: str | None = None
+    stats: Stats | None = None
+    queued: int | None = None
+    model: str | None = None
 
     def to_dict(self) -> dict:
         data: dict = {}
@@ -103,15 +121,21 @@ class Chunk:
             data["notice"] = self.notice
         if self.stats is not None:
             data["stats"] = self.stats.to_dict()
+        if self.queued is not None:
+            data["queued"] = self.queued
+        if self.model is not None:
+            data["model"] = self.model
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Chunk":
+    def from_dict(cls, data: dict) -> Chunk:
         stats = data.get("stats")
         return cls(
             text=data.get("text", ""),
             notice=data.get("notice"),
             stats=Stats.from_dict(stats) if stats else None,
+            queued=data.get("queued"),
+            model=data.get("model"),
         )
 
 
@@ -129,7 +153,7 @@ class ContextPiece:
         return {"label": self.label, "text": self.text}
 
 
-def collect(chunks) -> tuple[str, "Stats | None"]:
+def collect(chunks) -> tuple[str, Stats | None]:
     """The whole answer of a stream of chunks: (text, stats of the last chunk)."""
     parts, stats = [], None
     for chunk in chunks:
@@ -158,25 +182,25 @@ class Client(Protocol):
         prompt: str,
         *,
         conversation: str = "default",
-        model: Optional[str] = None,
-        system: Optional[str] = None,
+        model: str | None = None,
+        system: str | None = None,
         context: Iterable[ContextPiece] = (),
-        temperature: Optional[float] = None,
-        max_tokens: Optional[int] = None,
-        seed: Optional[int] = None,
-        cancel: Optional[threading.Event] = None,
-        progress: Optional[ProgressCallback] = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+        cancel: threading.Event | None = None,
+        progress: ProgressCallback | None = None,
     ) -> Iterator[Chunk]:
         """Stream the answer to ``prompt`` as the next turn of ``conversation``; the last
         chunk carries the stats."""
 
-    def ask(self, prompt: str, **kwargs) -> tuple[str, Optional[Stats]]:
+    def ask(self, prompt: str, **kwargs) -> tuple[str, Stats | None]:
         """The whole answer at once: (text, stats)."""
 
     def cancel(self) -> bool:
         """Stop this client's answer in progress; False when there is none."""
 
-    def load(self, model: Optional[str] = None, progress: Optional[ProgressCallback] = None) -> ModelSpec:
+    def load(self, model: str | None = None, progress: ProgressCallback | None = None) -> ModelSpec:
         """Load the model a request naming ``model`` gets; its description."""
 
     def unload(self) -> None:

@@ -1,6 +1,6 @@
-"""The allowed values of a request's generation parameters, one rule for every way in: the
-host's ``/tinyai/chat`` and OpenAI-compatible ``/v1/chat/completions``, the sidebar's
-WebSocket, the magics' and the CLI's options, and ``Engine.chat``.
+"""The allowed values of a request, one rule for every way in: the host's ``/tinyai/chat``
+and OpenAI-compatible ``/v1/chat/completions``, the sidebar's WebSocket (all through
+:func:`chat_request`), the magics' and the CLI's options, and ``Engine.chat``.
 
     temperature  a number from 0 to 2 (0: greedy decoding)
     max_tokens   a whole number from 1 to 1,000,000 (an answer is also capped by the context window)
@@ -16,8 +16,12 @@ from __future__ import annotations
 import argparse
 import math
 import random
+from dataclasses import dataclass
+from dataclasses import field as _field
 
-from .errors import InvalidRequest
+from .errors import EmptyPrompt, InvalidRequest
+from .prompts import check_prompt_size
+from .types import ContextPiece
 
 TEMPERATURE_MAX = 2.0  # OpenAI's upper bound; beyond it sampling is noise
 MAX_TOKENS_MAX = 1_000_000  # above any context window in use; catches typos and overflow
@@ -92,6 +96,76 @@ def check_settings(values) -> dict:
             allowed = f"from {low} to {high}" if high is not None else f"at least {low}"
             raise InvalidRequest(f"the setting '{name}' must be a whole number {allowed}, not {value!r}.")
     return values
+
+
+def field(data: dict, name: str, kind, default=None, required: bool = False):
+    """``data[name]`` checked against ``kind`` (a type or tuple of types); missing or null
+    is ``default``."""
+    if name not in data or data[name] is None:
+        if required:
+            raise InvalidRequest(f"the request needs a {name!r} field.")
+        return default
+    value = data[name]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise InvalidRequest(f"the field {name!r} must be a {names}, not {type(value).__name__}.")
+    return value
+
+
+@dataclass
+class ChatArgs:
+    """A chat request, checked: the prompt, the settings its client sent, and the rest as
+    ``Client.chat`` takes it (:meth:`kwargs`)."""
+
+    prompt: str
+    conversation: str | None = None  # None: the caller's default
+    model: str | None = None
+    system: str | None = None
+    context: list = _field(default_factory=list)  # [ContextPiece]
+    temperature: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    settings: dict = _field(default_factory=dict)
+
+    def kwargs(self) -> dict:
+        """The keyword arguments of ``Client.chat``, but the prompt."""
+        return {"conversation": self.conversation, "model": self.model, "system": self.system,
+                "context": list(self.context), "temperature": self.temperature, "max_tokens": self.max_tokens,
+                "seed": self.seed}
+
+
+def _context(data: dict) -> list[ContextPiece]:
+    pieces = field(data, "context", list, [])
+    if not all(isinstance(p, dict) and isinstance(p.get("label"), str) and isinstance(p.get("text"), str) for p in pieces):
+        raise InvalidRequest("'context' must be a list of {\"label\": string, \"text\": string}.")
+    return [ContextPiece(p["label"], p["text"]) for p in pieces]
+
+
+def chat_request(data: dict, n_ctx: int | None = None) -> ChatArgs:
+    """The chat request in the JSON object ``data`` checked — ``prompt``, ``conversation``,
+    ``model``, ``system``, ``context``, ``temperature``, ``max_tokens``, ``seed``,
+    ``settings`` — or :class:`InvalidRequest` naming the field (:class:`EmptyPrompt` for a
+    blank prompt). A prompt far beyond an ``n_ctx``-token window (the request's own
+    ``settings.n_ctx`` when it sends one) is refused too, with :class:`PromptTooLong`."""
+    prompt = field(data, "prompt", str, required=True)
+    if not prompt.strip():
+        raise EmptyPrompt("the prompt is empty: write a question or an instruction.")
+    settings = check_settings(data.get("settings") or {})
+    args = ChatArgs(
+        prompt=prompt,
+        conversation=field(data, "conversation", str) or None,
+        model=field(data, "model", str) or None,
+        system=field(data, "system", str),
+        context=_context(data),
+        settings=settings,
+        **generation(data.get("temperature"), data.get("max_tokens"), data.get("seed")),
+    )
+    limit = settings.get("n_ctx") or n_ctx
+    if limit:
+        check_prompt_size(prompt, [p.text for p in args.context] + [args.system or ""], limit)
+    return args
 
 
 def option(check, convert):

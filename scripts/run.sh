@@ -116,10 +116,10 @@ test_all() {
     install test
     install_test_system_packages
     local status=0 jest=0
-    if [ $# = 0 ]; then  # the whole suite: the labextension's unit tests too
-        say "labextension unit tests (jest)"
+    if [ $# = 0 ]; then  # the whole suite: the labextension's lint and unit tests too
+        say "labextension lint (eslint, prettier) and unit tests (jest)"
         (cd labextension && export PATH="$(cd .. && pwd)/$VENV/bin:$PATH" \
-            && jlpm install >/dev/null && offline jlpm test --silent) || jest=$?
+            && jlpm install >/dev/null && jlpm lint:check && offline jlpm test --silent) || jest=$?
     fi
     say "python, kernel, server and browser tests (pytest)"
     offline "$VENV/bin/python" -m pytest "$@" || status=$?
@@ -127,7 +127,7 @@ test_all() {
         echo "pytest collected no tests: that is a failure here" >&2
         exit 1
     fi
-    [ "$jest" = 0 ] || { echo "the jest tests failed (exit $jest)" >&2; exit 1; }
+    [ "$jest" = 0 ] || { echo "the labextension's lint or jest tests failed (exit $jest)" >&2; exit 1; }
     exit "$status"
 }
 

@@ -1,11 +1,12 @@
-"""Backends by name, imported only when a model needs one (no llama.cpp import at load time)."""
+"""Backends by name, imported only when a model needs one (no llama.cpp import at load time).
+
+Backends read model files through :mod:`jupyter_tinyai.formats` and never import the model
+registry (:mod:`jupyter_tinyai.models`); the registry asks :mod:`.choice` which backend runs a file.
+"""
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import platform
-import sys
 
 from ..errors import BackendUnavailable
 
@@ -17,14 +18,6 @@ BACKENDS = {
 }
 
 
-def register(name: str, target: str) -> None:
-    BACKENDS[name] = target
-
-
-def unregister(name: str) -> None:
-    BACKENDS.pop(name, None)
-
-
 def backend_class(name: str):
     try:
         module_name, class_name = BACKENDS[name].split(":")
@@ -33,20 +26,3 @@ def backend_class(name: str):
             f"unknown backend {name!r}; the backends are: {', '.join(sorted(BACKENDS))}."
         ) from None
     return getattr(importlib.import_module(module_name), class_name)
-
-
-def is_apple_silicon() -> bool:
-    return sys.platform == "darwin" and platform.machine() == "arm64"
-
-
-def gguf_backend(choice: str = "auto", metadata: dict | None = None) -> str:
-    """The backend that runs GGUF files: MLX on Apple Silicon when installed, else llama.cpp.
-    Given a file's ``metadata``, ``auto`` sends a file MLX cannot read to llama.cpp (Metal)."""
-    if choice != "auto":
-        return choice
-    if "mlx" in BACKENDS and is_apple_silicon() and importlib.util.find_spec("mlx_lm") is not None:
-        from .mlx_gguf import refusal
-
-        if metadata is None or refusal(metadata) is None:
-            return "mlx"
-    return "llamacpp"

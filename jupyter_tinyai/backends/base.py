@@ -1,7 +1,8 @@
 """The backend protocol: what every way of running a model provides.
 
-A backend is a small class with class-level metadata and one generator, like
-``llm.Model.execute``. The engine owns exactly one loaded backend at a time.
+A backend is a small class with a class-level ``name`` and one generator, like
+``llm.Model.execute``. The engine owns exactly one loaded backend at a time. The shared data
+types (Message, Chunk, Stats, GenerationParams) live in :mod:`jupyter_tinyai.types`.
 
     backend = LlamaCppBackend(spec, settings)
     backend.load()
@@ -14,13 +15,14 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import ClassVar, Iterator, Optional
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..types import Chunk, GenerationParams, Message, ProgressCallback, Stats
 
 
-def placement_text(device: str, *, layers: Optional[int] = None, of: Optional[int] = None, threads: Optional[int] = None) -> str:
+def placement_text(device: str, *, layers: int | None = None, of: int | None = None, threads: int | None = None) -> str:
     """Where a model runs, in the words every front end shows: "Metal, 30/30 layers",
     "CUDA 0, 20/32 layers", "CPU, 7 threads", "MLX (Metal)", "remote lab"."""
     if layers is not None and of:
@@ -34,34 +36,24 @@ def placement_text(device: str, *, layers: Optional[int] = None, of: Optional[in
 class LoadSettings:
     n_ctx: int = 8192  # cap on the context window; the model's own may be smaller
     threads: int = 0  # 0: choose for this machine
-    adapter: Optional[str] = None
+    adapter: str | None = None
     gpu_layers: int = -1  # llama.cpp: -1 as many as fit the GPU, 0 none, N
     flash_attention: str = "auto"  # llama.cpp: auto | on | off
     kv_cache_type: str = "f16"  # llama.cpp: f16 | q8_0 | q4_0
-    extra: dict = field(default_factory=dict)
 
 
 class Backend(ABC):
-    """One way of running a model. Subclasses set the class metadata and the methods."""
+    """One way of running a model. Subclasses set ``name`` and the abstract methods."""
 
     #: registry name, the prefix of model ids ("llamacpp:...")
     name: ClassVar[str] = ""
-    #: model formats this backend loads ("gguf", "mlx", "remote")
-    formats: ClassVar[tuple] = ()
-    #: the pip extra that installs what this backend needs
-    extra: ClassVar[str] = ""
 
     def __init__(self, spec, settings: LoadSettings):
         self.spec = spec  # models.ModelSpec
         self.settings = settings
 
-    @classmethod
-    def available(cls) -> bool:
-        """Whether the library behind this backend can be imported here (cheap check)."""
-        return True
-
     @abstractmethod
-    def load(self, progress: Optional[ProgressCallback] = None) -> None:
+    def load(self, progress: ProgressCallback | None = None) -> None:
         """Load the model; raise a TinyAIError the user can act on."""
 
     @abstractmethod
@@ -96,7 +88,7 @@ class Backend(ABC):
 
     def memory_detail(self) -> str:
         """What :meth:`estimate_bytes` is made of, for a refusal message."""
-        from ..models.spec import human_size
+        from ..units import human_size
 
         return f"{human_size(self.spec.size_bytes)} of weights plus its context"
 

@@ -13,15 +13,16 @@ import os
 import random
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
 import numpy as np
 
 from ..errors import BackendUnavailable, GenerationError, ModelFileError
-from ..models.gguf import KV_CACHE_TYPES, read_gguf, tensor_index
+from ..formats.gguf_file import KV_CACHE_TYPES, read_gguf, tensor_index
+from ..types import Chunk, GenerationParams, Message, ProgressCallback
 from . import offload, prompt_lookup
-from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback
+from .base import Backend
 from .chat_template import render
 
 INSTALL_HINT = (
@@ -70,8 +71,6 @@ class KVState:
 
 class LlamaCppBackend(Backend):
     name = "llamacpp"
-    formats = ("gguf",)
-    extra = "llama"
 
     def __init__(self, spec, settings):
         super().__init__(spec, settings)
@@ -80,16 +79,10 @@ class LlamaCppBackend(Backend):
         self._template = ""
         self._bos = self._eos = ""
         self._add_bos = False
-        self._plan: Optional[offload.Plan] = None
+        self._plan: offload.Plan | None = None
         self._loaded_ctx = self._weights_bytes = 0
-        self.last_lookup: Optional[prompt_lookup.Figures] = None  # the last prompt-lookup request's figures
+        self.last_lookup: prompt_lookup.Figures | None = None  # the last prompt-lookup request's figures
         self.lookup_check = prompt_lookup.Suitability()  # where prompt lookup suits this model
-
-    @classmethod
-    def available(cls) -> bool:
-        import importlib.util
-
-        return importlib.util.find_spec("llama_cpp") is not None
 
     def _gguf(self):
         if self._info is None:
@@ -131,7 +124,7 @@ class LlamaCppBackend(Backend):
     def placement(self) -> str:
         return self.plan.text() if self._llm is not None else ""
 
-    def load(self, progress: Optional[ProgressCallback] = None) -> None:
+    def load(self, progress: ProgressCallback | None = None) -> None:
         llama_cpp = _import_llama_cpp()
         info = self._gguf()  # a bad file fails here with a clear message, before llama.cpp
         if progress:
@@ -271,7 +264,7 @@ class LlamaCppBackend(Backend):
 
     # -- conversation state ---------------------------------------------------------------
 
-    def save_state(self) -> Optional[KVState]:
+    def save_state(self) -> KVState | None:
         """The KV cache and its tokens (without llama-cpp-python's logits copy, ~100 MB)."""
         llm = self._llm
         if llm is None or llm.n_tokens == 0:
@@ -323,12 +316,12 @@ def _check_adapter(adapter: str, model_info) -> str:
             f"{model_info.architecture!r}: use an adapter trained on this model."
         )
     # llama.cpp 0.3.x accepts some mis-shaped adapters and then crashes while decoding: check first
-    model_dims, adapter_dims = _tensor_dims(model_info.path), _tensor_dims(path)
-    for name, a in adapter_dims.items():
+    model_shapes, adapter_shapes = _tensor_shapes(model_info.path), _tensor_shapes(path)
+    for name, a in adapter_shapes.items():
         if not name.endswith(".lora_a"):
             continue
         target = name[: -len(".lora_a")]
-        w, b = model_dims.get(target), adapter_dims.get(target + ".lora_b")
+        w, b = model_shapes.get(target), adapter_shapes.get(target + ".lora_b")
         if w is None or b is None or len(a) != 2 or len(b) != 2 or a[0] != w[0] or b[1] != w[1] or a[1] != b[0]:
             raise ModelFileError(
                 f"the adapter {adapter} does not fit this model: its {target} "
@@ -339,9 +332,9 @@ def _check_adapter(adapter: str, model_info) -> str:
     return path
 
 
-def _tensor_dims(path: str) -> dict:
-    """Tensor name -> ggml dims (ne[0] first) from a GGUF's tensor index; no data is read."""
-    return {tensor.name: list(tensor.dims) for tensor in tensor_index(path)}
+def _tensor_shapes(path: str) -> dict:
+    """Tensor name -> shape (ggml order, ne[0] first) from a GGUF's tensor index; no data is read."""
+    return {tensor.name: list(tensor.shape) for tensor in tensor_index(path)}
 
 
 def _common_prefix(a, b) -> int:

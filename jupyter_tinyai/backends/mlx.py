@@ -11,7 +11,6 @@ the tokens after the longest common prefix. A LoRA adapter folder made by ``mlx_
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
 import threading
@@ -25,8 +24,9 @@ from ..errors import (
     InsufficientMemory,
     ModelFileError,
 )
-from ..models.spec import human_size
-from .base import Backend, Chunk, GenerationParams, Message, ProgressCallback, placement_text
+from ..types import Chunk, GenerationParams, Message, ProgressCallback
+from ..units import human_size
+from .base import Backend, placement_text
 from .chat_template import render
 
 INSTALL_HINT = (
@@ -56,8 +56,6 @@ class MLXState:
 
 class MLXBackend(Backend):
     name = "mlx"
-    formats = ("mlx", "gguf")
-    extra = "mlx"
 
     def __init__(self, spec, settings):
         super().__init__(spec, settings)
@@ -70,10 +68,6 @@ class MLXBackend(Backend):
         self._cache: list | None = None
         self._cache_tokens: list = []
 
-    @classmethod
-    def available(cls) -> bool:
-        return importlib.util.find_spec("mlx") is not None and importlib.util.find_spec("mlx_lm") is not None
-
     # -- loading ------------------------------------------------------------------------
 
     def _trained_context(self) -> int:
@@ -85,7 +79,7 @@ class MLXBackend(Backend):
 
     def _kv_bytes_per_token(self) -> int:
         if self.spec.format == "gguf":
-            from ..models.gguf import read_gguf
+            from ..formats.gguf_file import read_gguf
 
             return read_gguf(self.spec.path).kv_bytes_per_token()
         config = self._read_folder_config()

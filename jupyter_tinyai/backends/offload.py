@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..errors import BadSetting
-from ..models.gguf import KV_CACHE_TYPES, GGUFInfo, tensor_index
-from ..models.spec import human_size
+from ..formats.gguf_file import KV_CACHE_TYPES, GGUFInfo, tensor_index
+from ..units import human_size
 
 MB = 1024 * 1024
 N_UBATCH = 512  # llama-cpp-python's default micro-batch: the compute buffers scale with it
@@ -58,9 +58,9 @@ def llama_gpu() -> GPU | None:
         return None
     if not llama_cpp.llama_supports_gpu_offload():
         return None
-    from . import is_apple_silicon
+    from .. import hardware
 
-    return _registry_gpu() or GPU(system_info_gpu(llama_cpp.llama_print_system_info()), unified=is_apple_silicon())
+    return _registry_gpu() or GPU(system_info_gpu(llama_cpp.llama_print_system_info()), unified=hardware.is_apple_silicon())
 
 
 # -- the device registry ------------------------------------------------------------------
@@ -175,8 +175,8 @@ def model_shape(info: GGUFInfo, file_bytes: int) -> Shape:
     tied_bytes = embeddings if tied else 0  # llama.cpp copies tied embeddings to the GPU as the output head
     output += tied_bytes
     embeddings += max(0, file_bytes - sum(layers) - output + tied_bytes - embeddings)  # header, vocabulary: RAM
-    embd_dims = next((t.dims for t in tensors if t.name == "token_embd.weight"), ())
-    vocab = md.get(f"{arch}.vocab_size") or (embd_dims[-1] if len(embd_dims) == 2 else 0) or 32000
+    embd_shape = next((t.shape for t in tensors if t.name == "token_embd.weight"), ())
+    vocab = md.get(f"{arch}.vocab_size") or (embd_shape[-1] if len(embd_shape) == 2 else 0) or 32000
     return Shape(
         n_layers=n_layers,
         layer_bytes=layers,

@@ -26,8 +26,8 @@ asks llama.cpp for logits only where it samples, and only for the requests that 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
 import numpy as np
 
@@ -55,7 +55,7 @@ def supported(llm) -> bool:
     return not (getattr(llm, "_is_recurrent", False) or getattr(llm, "_is_hybrid", False))
 
 
-def drafter() -> "Drafter":
+def drafter() -> Drafter:
     """A new drafter, for one request."""
     return Drafter()
 
@@ -70,7 +70,7 @@ class Drafter:
     def __init__(self, max_ngram: int = MAX_NGRAM, min_ngram: int = MIN_NGRAM, start: int = FIRST_PROPOSAL, most: int = LONGEST_PROPOSAL):
         self.max_ngram, self.min_ngram, self.most = max_ngram, min_ngram, most
         self.size = start
-        self._next: Optional[int] = None  # where the copy being followed continues
+        self._next: int | None = None  # where the copy being followed continues
         self._proposed = 0
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
@@ -85,7 +85,7 @@ class Drafter:
         self._next, self._proposed = start, len(proposal)
         return proposal
 
-    def _lookup(self, ids: np.ndarray) -> Optional[int]:
+    def _lookup(self, ids: np.ndarray) -> int | None:
         n = len(ids)
         for size in range(min(self.max_ngram, n - 1), self.min_ngram - 1, -1):
             windows = np.lib.stride_tricks.sliding_window_view(ids[: n - 1], size)
@@ -181,8 +181,8 @@ class Suitability:
 
     def __init__(self):
         self.exact_to = 0  # checked exact for caches up to this many tokens
-        self.inexact_from: Optional[int] = None  # checked not exact from this many tokens on
-        self.batch_cost: Optional[float] = None  # the first check's largest batch, in single passes
+        self.inexact_from: int | None = None  # checked not exact from this many tokens on
+        self.batch_cost: float | None = None  # the first check's largest batch, in single passes
 
     @property
     def pays(self) -> bool:
@@ -237,8 +237,8 @@ def _reusable(llm, prompt: list[int]) -> int:
     return min(_common(llm, prompt), len(prompt) - 1)
 
 
-def generate(llm, prompt: list[int], sampler, draft, limit: int, figures: Optional[Figures] = None,
-             until: Optional[int] = None) -> Iterator[int]:
+def generate(llm, prompt: list[int], sampler, draft, limit: int, figures: Figures | None = None,
+             until: int | None = None) -> Iterator[int]:
     """The answer's tokens to ``prompt``, one at a time, at most ``limit`` of them proposed
     ahead; ``sampler`` is ``llm._init_sampler(...)``'s chain, ``draft`` maps the tokens so far
     to proposed next tokens. Proposals stop where the cache reaches ``until`` tokens (where

@@ -28,8 +28,10 @@ from .. import errors
 from ..choice import settings_body
 from ..config import TinyAI, load_settings
 from ..errors import HostError
+from ..scheduler import queued_chunk
 from ..types import Chunk, ContextPiece, Message, ProgressCallback, Stats, collect
-from . import lifecycle
+from ..watch import when
+from . import crashes, lifecycle, liveness, runtime
 from .protocol import read_events
 
 #: failures of a connection to a host that is not (or no longer) there
@@ -75,9 +77,9 @@ class HostClient:
     def host_info(self, start: bool = True) -> dict | None:
         """The running host's runtime info, starting a host if ``start`` and none runs."""
         info = self._info
-        if info is not None and lifecycle.is_alive(info) and not lifecycle.is_stopped(info):
+        if info is not None and liveness.is_alive(info) and not liveness.is_stopped(info):
             return info
-        self._info = lifecycle.ensure_host(self.settings) if start else lifecycle.running_host()
+        self._info = lifecycle.ensure_host(self.settings) if start else liveness.running_host()
         return self._info
 
     def _connection(self, info: dict, timeout: float | None = None) -> http.client.HTTPConnection:
@@ -86,7 +88,7 @@ class HostClient:
         return http.client.HTTPConnection("127.0.0.1", int(info["port"]), timeout=timeout)
 
     def _headers(self, info: dict) -> dict:
-        return lifecycle.headers(info)
+        return liveness.headers(info)
 
     def _timeout(self) -> float | None:
         """Seconds without a byte from the host before it counts as hung (None: never)."""
@@ -95,7 +97,7 @@ class HostClient:
 
     def _hung(self, info: dict, seconds: float | None) -> HostError:
         self._info = None  # the next request checks the host again, and replaces a hung one
-        return HostError(lifecycle.hung_message(info, seconds or 0))
+        return HostError(crashes.hung_message(info, seconds or 0))
 
     def _open(self, method: str, path: str, body=None, start: bool = True, timeout: float | None = None,
               patient: bool = False):
@@ -116,7 +118,7 @@ class HostClient:
                 conn.close()
                 self._info = None  # gone, or going (an idle host removes its runtime file first)
                 if attempt == 2:
-                    raise HostError(lifecycle.crash_message(info)) from None
+                    raise HostError(crashes.crash_message(info)) from None
             except TimeoutError:
                 conn.close()
                 raise self._hung(info, timeout) from None
@@ -125,7 +127,7 @@ class HostClient:
     def _await_answer(self, conn, info: dict, timeout: float) -> None:
         """Wait until the answer starts; TimeoutError when the host stops answering pings."""
         while not select.select([conn.sock], [], [], timeout)[0]:
-            if not lifecycle.responds(info, timeout=min(timeout, lifecycle.PING_TIMEOUT)):
+            if not liveness.responds(info, timeout=min(timeout, liveness.PING_TIMEOUT)):
                 raise TimeoutError()
 
     def _json(self, method: str, path: str, body=None, start: bool = True):
@@ -137,7 +139,7 @@ class HostClient:
             data = json.loads(response.read() or b"null")
         except GONE:
             self._info = None
-            raise HostError(lifecycle.crash_message(info)) from None
+            raise HostError(crashes.crash_message(info)) from None
         except TimeoutError:
             raise self._hung(info, timeout) from None
         finally:
@@ -166,7 +168,7 @@ class HostClient:
         finally:
             response.close()
         self._info = None
-        raise HostError(lifecycle.crash_message(info))
+        raise HostError(crashes.crash_message(info))
 
     def _settings_body(self) -> dict:
         """This client's choice (model, adapter, load settings, remotes), sent with every
@@ -197,7 +199,7 @@ class HostClient:
         progress: ProgressCallback | None = None,
     ) -> Iterator[Chunk]:
         """Stream the answer to ``prompt`` as the next turn of ``conversation`` (see
-        ``Engine.chat``). While earlier requests run, a notice chunk says how many."""
+        ``Engine.chat``): while earlier requests run, chunks say the place in the host's queue."""
         s = self.settings
         call = _Call(cancel)
         body = {
@@ -217,9 +219,8 @@ class HostClient:
     def _chat(self, call: _Call, body: dict, progress) -> Iterator[Chunk]:
         with self._lock:
             self._calls.add(call)
-        threading.Thread(target=self._forward_cancel, args=(call,), name="tinyai-cancel", daemon=True).start()
+        when(call.cancel, lambda: self._tell_cancel(call), unless=call.done, name="tinyai-cancel")
         parts: list[str] = []
-        told_queue = False
         events = self._events("/tinyai/chat", body)
         try:
             for name, data in events:
@@ -228,12 +229,7 @@ class HostClient:
                     parts.append(chunk.text)
                     yield chunk
                 elif name == "queue":
-                    n = data.get("position", 0)
-                    if n and not told_queue:
-                        told_queue = True
-                        yield Chunk(notice=f"waiting for {n} earlier request{'s' if n > 1 else ''} in the model host's queue")
-                    elif progress:
-                        progress(0.0, f"{n} request{'s' if n != 1 else ''} ahead in the queue")
+                    yield queued_chunk(int(data.get("position", 0)))
                 elif name == "progress" and progress:
                     progress(float(data.get("fraction", 0.0)), str(data.get("message", "")))
                 elif name == "error":
@@ -249,16 +245,12 @@ class HostClient:
             with self._lock:
                 self._calls.discard(call)
 
-    def _forward_cancel(self, call: _Call) -> None:
-        """Tell the host when ``call.cancel`` is set (by cancel() or the caller's event)."""
-        while not call.done.is_set():
-            if call.cancel.wait(0.02):
-                if not call.done.is_set():
-                    try:
-                        self._json("POST", "/tinyai/cancel", {"id": call.id}, start=False)
-                    except (HostError, OSError):
-                        pass
-                return
+    def _tell_cancel(self, call: _Call) -> None:
+        """Tell the host that ``call.cancel`` is set (by cancel() or the caller's event)."""
+        try:
+            self._json("POST", "/tinyai/cancel", {"id": call.id}, start=False)
+        except (HostError, OSError):
+            pass
 
     def ask(self, prompt: str, **kwargs) -> tuple[str, Stats]:
         """The whole answer at once: (text, stats)."""
@@ -317,13 +309,13 @@ class HostClient:
     def status(self) -> dict:
         """The host's status, within a few seconds whatever the host does; when no host
         runs, or it does not answer (stopped, hung), says so (without starting one)."""
-        info = lifecycle.read_info()
-        if info is None or not lifecycle.is_alive(info):
+        info = runtime.read_info()
+        if info is None or not liveness.is_alive(info):
             return self._status_without_host()
-        if lifecycle.is_stopped(info):
+        if liveness.is_stopped(info):
             return self._status_without_host(info, "stopped (SIGSTOP, Ctrl-Z or a debugger)")
         try:
-            code, status = lifecycle.request_json(info, "GET", "/tinyai/status", timeout=STATUS_TIMEOUT)
+            code, status = liveness.request_json(info, "GET", "/tinyai/status", timeout=STATUS_TIMEOUT)
         except TimeoutError:
             return self._status_without_host(info, f"no answer within {STATUS_TIMEOUT:.0f} s")
         except OSError:  # it went away meanwhile
@@ -347,7 +339,7 @@ class HostClient:
 
     def shutdown(self) -> bool:
         """Stop the host (its model is unloaded), answering or not; False when none was running."""
-        info = lifecycle.read_info()
+        info = runtime.read_info()
         if info is None:
             return False
         self._info = None

@@ -13,14 +13,14 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
-from ..prompts import check_prompt_size
+from .. import errors
+from ..scheduler import Cancelled
 from ..types import Message
-from ..validation import generation
-from .protocol import BadRequest, error_body, field, message_text
-from .scheduler import Cancelled
+from ..validation import chat_request, field
+from .protocol import BadRequest, error_body, message_text
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .server import Handler, HostState
+    from .handler import Handler
 
 
 def handle_v1_models(h: Handler) -> None:
@@ -33,7 +33,7 @@ def handle_v1_models(h: Handler) -> None:
         for m in specs
         if not m.warning
     ]
-    h._json(200, {"object": "list", "data": data})
+    h.reply(200, {"object": "list", "data": data})
 
 
 def _openai_event(name: str, data) -> bytes:
@@ -43,7 +43,7 @@ def _openai_event(name: str, data) -> bytes:
 
 
 def handle_v1_chat(h: Handler) -> None:
-    data = h._body()
+    data = h.body()
     messages = field(data, "messages", list, required=True)
     if not messages or not all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages):
         raise BadRequest("'messages' must be a non-empty list of objects with a 'role'.")
@@ -54,11 +54,14 @@ def handle_v1_chat(h: Handler) -> None:
     model = field(data, "model", str, "")
     model = None if model.lower() in ("", "default", "tinyai") else model
     limit = data.get("max_completion_tokens")
-    kwargs = {"model": model, "system": system,
-              **generation(data.get("temperature"), data.get("max_tokens") if limit is None else limit, data.get("seed"))}
+    args = chat_request({"prompt": turns[-1].content, "system": system, "model": model, "seed": data.get("seed"),
+                         "temperature": data.get("temperature"),
+                         "max_tokens": data.get("max_tokens") if limit is None else limit},
+                        h.state.engine.settings.n_ctx)  # before queueing
+    kwargs = {"model": args.model, "system": args.system, "temperature": args.temperature,
+              "max_tokens": args.max_tokens, "seed": args.seed}
     h.state.check_model(model)
     stream = bool(field(data, "stream", bool, False))
-    check_prompt_size(turns[-1].content, [system or ""], h.state.engine.settings.n_ctx)  # before queueing
     cid = "openai:" + (field(data, "user", str) or "")
     rid = "chatcmpl-" + uuid.uuid4().hex
     created = int(time.time())
@@ -67,7 +70,9 @@ def handle_v1_chat(h: Handler) -> None:
 
     def chunks():
         state.apply_settings({})  # the host's own settings: "default" is its configured model
-        _set_history(state, cid, turns[:-1])
+        # the request carries its whole history: make it the conversation's, keeping the KV
+        # cache (the backend reuses the prefix the new turns share with it)
+        state.engine.set_history(cid, turns[:-1], keep_cache=True)
         gen = state.engine.chat(turns[-1].content, conversation=cid, cancel=req.cancel, **kwargs)
         try:
             yield from gen
@@ -85,11 +90,8 @@ def handle_v1_chat(h: Handler) -> None:
         return state.engine.model.id if state.engine.model else (model or "")
 
     if not stream:
-        from .server import DisconnectWatcher  # (server imports this module)
-
-        watcher = DisconnectWatcher(h.connection, req.cancel)  # a client that leaves cancels it
         try:
-            with state.scheduler.turn(req):
+            with h.watching(req.cancel), state.scheduler.turn(req):  # a client that leaves cancels it
                 parts, stats = [], None
                 for chunk in chunks():
                     parts.append(chunk.text)
@@ -97,13 +99,12 @@ def handle_v1_chat(h: Handler) -> None:
         except Cancelled:
             pass
         finally:
-            watcher.stop()
             state.forget(req)
         if req.cancel.is_set():  # the client is gone: no one to answer
             h.close_connection = True
             return
         reason, usage = finish(stats)
-        h._json(200, {"id": rid, "object": "chat.completion", "created": created, "model": model_id(),
+        h.reply(200, {"id": rid, "object": "chat.completion", "created": created, "model": model_id(),
                       "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(parts)},
                                    "finish_reason": reason}], "usage": usage})
         return
@@ -122,20 +123,13 @@ def handle_v1_chat(h: Handler) -> None:
                 reason, usage = finish(chunk.stats)
                 emit("chunk", {**base, "model": model_id(), "choices": [{"index": 0, "delta": {}, "finish_reason": reason}],
                                "usage": usage})
-        h._send(b"data: [DONE]\n\n")
+        h.send(b"data: [DONE]\n\n")
 
     def event(name, payload):
         if name == "error":
-            return _openai_event("error", error_body(payload.get("message", ""), payload.get("kind", "error")))
+            return _openai_event("error", error_body(errors.from_dict(payload)))
         if name == "done":
             return b"data: [DONE]\n\n"
         return _openai_event(name, payload)
 
-    h._queued_stream(req, run, event)
-
-
-def _set_history(state: HostState, cid: str, turns: list[Message]) -> None:
-    """An OpenAI request carries its whole history: make it the conversation's."""
-    state.engine.conversations.histories[cid] = list(turns)
-
-
+    h.stream(req, run, event)

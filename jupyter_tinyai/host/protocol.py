@@ -2,9 +2,10 @@
 
 A streamed response is a sequence of SSE events, each ``event: NAME`` + ``data: JSON``:
 
-    queue     {"position": 2}                 requests ahead of this one in the host's queue
+    queue     {"position": 2}                 requests ahead of this one in the host's queue (told
+                                              on arrival and at each of the last places)
     progress  {"fraction": 0.5, "message": …} loading a model
-    chunk     Chunk.to_dict()                 a piece of the answer (text, notice, stats)
+    chunk     Chunk.to_dict()                 a piece of the answer (model, notice, text, stats)
     error     TinyAIError.to_dict()           the request failed; the stream ends
     done      {…}                             the request finished; the stream ends
 
@@ -17,12 +18,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from .. import sse
 from ..choice import LOAD_SETTINGS  # noqa: F401 - settings a request carries, so the host loads what its client chose
+from ..errors import InvalidRequest, TinyAIError
 
 RUNTIME_FILE = "tinyai-host.json"
 
 
-class BadRequest(ValueError):
+class BadRequest(InvalidRequest):
     """A request body the host cannot use; answered with 400 and this message."""
 
 
@@ -31,20 +34,10 @@ def encode_event(name: str, data) -> bytes:
 
 
 def read_events(lines: Iterator[bytes]) -> Iterator[tuple[str, dict]]:
-    """Parse SSE events from an iterator of raw lines (``response`` objects are one)."""
-    name, data = "message", []
-    for raw in lines:
-        line = raw.decode("utf-8").rstrip("\r\n")
-        if not line:
-            if data:
-                yield name, json.loads("\n".join(data))
-            name, data = "message", []
-        elif line.startswith("event:"):
-            name = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].lstrip())
-    if data:
-        yield name, json.loads("\n".join(data))
+    """The host's events in an iterator of raw lines (``response`` objects are one), their
+    data decoded from JSON."""
+    for name, data in sse.events(lines):
+        yield name, json.loads(data)
 
 
 def parse_json(body: bytes) -> dict:
@@ -58,21 +51,6 @@ def parse_json(body: bytes) -> dict:
     return data
 
 
-def field(data: dict, name: str, kind, default=None, required: bool = False):
-    """``data[name]`` checked against ``kind`` (a type or tuple of types)."""
-    if name not in data or data[name] is None:
-        if required:
-            raise BadRequest(f"the request needs a {name!r} field.")
-        return default
-    value = data[name]
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise BadRequest(f"the field {name!r} must be a {names}, not {type(value).__name__}.")
-    return value
-
-
 def message_text(content) -> str:
     """The text of an OpenAI message ``content``: a string or a list of parts."""
     if isinstance(content, str):
@@ -82,6 +60,7 @@ def message_text(content) -> str:
     raise BadRequest("a message's 'content' must be a string or a list of text parts.")
 
 
-def error_body(message: str, kind: str = "bad_request", code: int | None = None) -> dict:
-    """An error in the shape OpenAI clients expect, with our ``kind`` alongside."""
-    return {"error": {"message": message, "type": kind, "code": code}, "kind": kind, "message": message}
+def error_body(error: TinyAIError, code: int | None = None) -> dict:
+    """``error`` in the shape OpenAI clients expect, with our ``to_dict()`` alongside."""
+    wire = error.to_dict()
+    return {"error": {"message": wire["message"], "type": wire["kind"], "code": code}, **wire}

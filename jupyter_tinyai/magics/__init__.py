@@ -13,8 +13,9 @@ from __future__ import annotations
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from ..options import magic_options
 from .display import MessageError, answer_view, code_blocks, footer, metadata
-from .options import Job, _generation_options, _parse, _user_errors
+from .options import Job, _parse, _user_errors
 from .session import Session, _new_id
 from .stream import Generation
 
@@ -32,8 +33,7 @@ class TinyAIMagics(Magics):
     # -- %%ask ---------------------------------------------------------------------------
 
     @magic_arguments()
-    @_generation_options
-    @argument("-s", "--system", help="System prompt for this answer instead of the configured one.")
+    @magic_options("model", "temperature", "max_tokens", "seed", "system")
     @argument("-f", "--format", choices=FORMATS, default="markdown",
               help="markdown (default); text: plain text; code: show only the answer's code and offer it as the next cell (never run).")
     @argument("--new", action="store_true", help="Start a fresh conversation (by default the cells of a kernel form one).")
@@ -76,7 +76,7 @@ class TinyAIMagics(Magics):
         if cell is not None and rest.strip():
             prompt = rest.strip() + "\n" + cell
         if not prompt.strip():
-            raise MessageError("write a question after %ask, or in the cell below %%ask.", "UsageError")
+            raise MessageError("write a question after %ask, or in the cell below %%ask.", "usage")
         session = self.session
         if args.new:
             session.new_conversation()
@@ -110,7 +110,7 @@ class TinyAIMagics(Magics):
     # -- %explain ------------------------------------------------------------------------
 
     @magic_arguments()
-    @_generation_options
+    @magic_options("model", "temperature", "max_tokens", "seed")
     @argument("-e", "--error", action="store_true", help="Explain the last exception, with the code that raised it, and suggest a fix.")
     @argument("target", nargs="?", default="", help="A cell number (12 or In[12]), a name (function, class, module, variable), or Err / Err[N].")
     @line_cell_magic
@@ -141,12 +141,12 @@ class TinyAIMagics(Magics):
         try:
             args = self.explain.parser.parse_args(arg_split(line, posix=True))
         except Exception as error:
-            raise MessageError(str(error).strip() or "bad options", "UsageError") from None
+            raise MessageError(str(error).strip() or "bad options", "usage") from None
         rest = args.target
         max_chars = self.session.settings.context_piece_chars
         if cell is not None:
             if not cell.strip():
-                raise MessageError("write the code to explain in the cell below %%explain.", "UsageError")
+                raise MessageError("write the code to explain in the cell below %%explain.", "usage")
             prompt = explain_prompt(shorten(cell, max_chars))
         else:
             prompt = explain_target(rest, self.shell.user_ns, self.session.history(), args.error, max_chars)
@@ -208,9 +208,9 @@ class TinyAIMagics(Magics):
             except Exception:
                 pass
         if outcome.error is not None:
-            raise MessageError(str(outcome.error), type(outcome.error).__name__)
+            raise MessageError.of(outcome.error)
         if outcome.interrupted:
-            raise MessageError("the answer was interrupted; the text so far is kept above.", "KeyboardInterrupt")
+            raise MessageError("the answer was interrupted; the text so far is kept above.", "interrupted")
         if job.fmt == "code" and not outcome.stopped:
             code = code_blocks(outcome.text)
             if code:
@@ -242,7 +242,7 @@ class TinyAIMagics(Magics):
             return self._guard(panel, self.session)
         handler = commands.COMMANDS.get(words[0])
         if handler is None:
-            raise MessageError(f"unknown subcommand {words[0]!r}; the subcommands are: {', '.join(commands.COMMANDS)}.", "UsageError")
+            raise MessageError(f"unknown subcommand {words[0]!r}; the subcommands are: {', '.join(commands.COMMANDS)}.", "usage")
         return self._guard(handler, self.session, words[1:])
 
     @staticmethod

@@ -32,41 +32,30 @@ def models(session, args):
 def use(session, args):
     """Use (and load) another model."""
     if len(args) != 1:
-        raise MessageError("write %tinyai use NAME (see %tinyai models).", "UsageError")
-    last = [0.0]
+        raise MessageError("write %tinyai use NAME (see %tinyai models).", "usage")
+    import sys
 
-    def progress(fraction, message):
-        if time.monotonic() - last[0] > 0.5 or fraction >= 1.0:
-            last[0] = time.monotonic()
-            print(f"{message} {fraction * 100:.0f}%")
+    from ..progress import ProgressLine
 
     name = args[0]
     is_path = os.path.exists(os.path.expanduser(name))
     if is_path:  # a file or folder the user just made: remember it
         from ..models.added import add_model
 
-        name = add_model(name, session.settings).path
-    spec = session.client.load(name, progress=progress)
+        notices: list[str] = []  # a damaged list of added models, set aside
+        name = add_model(name, session.settings, notices).path
+        for notice in notices:
+            _print(f"warning: {notice}")
+    spec = session.client.load(name, progress=ProgressLine(sys.stdout))
     session.model = name if is_path else spec.id  # this kernel's chosen model, for every answer without -m
     _print(f"using {spec.id}")
 
 
 def status(session, args):
-    """Loaded model, memory, the last answer."""
-    from ..models.spec import human_size
+    """Loaded model, memory, the last answer (the lines of ``jupyter tinyai status``)."""
+    from ..status import status_lines
 
-    info = session.client.status()
-    model = (info.get("model") or {}).get("id") or "no model loaded"
-    lines = [f"model: {model}", f"backend: {info.get('backend') or '-'}", f"runs on: {info.get('placement') or '-'}",
-             f"context window: {info.get('n_ctx') or '-'} tokens"]
-    lines.append(f"model memory: {human_size(info.get('model_memory_bytes') or 0)}")
-    if info.get("process_rss_bytes"):
-        lines.append(f"process memory: {human_size(info['process_rss_bytes'])}")
-    last = info.get("last")
-    if last:
-        lines.append(f"last answer: {last.get('generated_tokens', 0)} tokens at {last.get('tokens_per_s', 0):.1f} tokens/s")
-    lines.append(f"conversation: {session.conversation}")
-    _print("\n".join(lines))
+    _print("\n".join(status_lines(session.client.status()) + [f"conversation: {session.conversation}"]))
 
 
 def history(session, args):
@@ -105,7 +94,7 @@ def autoexplain(session, args):
     """Offer "Explain this error" under every traceback."""
     choices = {"on": True, "off": False}
     if len(args) != 1 or args[0] not in choices:
-        raise MessageError("write %tinyai autoexplain on, or %tinyai autoexplain off.", "UsageError")
+        raise MessageError("write %tinyai autoexplain on, or %tinyai autoexplain off.", "usage")
     session.autoexplain = choices[args[0]]
     _print(f"autoexplain is {args[0]}.")
 
@@ -124,7 +113,7 @@ COMMANDS = {
 
 def explain_error_into(session, record, show) -> None:
     """Stream an explanation of ``record`` by calling ``show(markdown, plain)`` (autoexplain button)."""
-    from ..errors import TinyAIError
+    from ..errors import TinyAIError, title
     from .explain import error_prompt
     from .safe_markdown import escape_html, safe_markdown
     from .session import _new_id
@@ -145,7 +134,8 @@ def explain_error_into(session, record, show) -> None:
                 show(safe_markdown("".join(parts)) + " ▌", "".join(parts))
         show(safe_markdown("".join(parts)) + f"\n\n<sub>{escape_html(footer(stats))}</sub>", "".join(parts))
     except TinyAIError as error:
-        show(f"**{type(error).__name__}**: {escape_html(str(error))}", f"{type(error).__name__}: {error}")
+        shown = title(error.kind).rstrip(".")
+        show(f"**{escape_html(shown)}**: {escape_html(str(error))}", f"{shown}: {error}")
     finally:
         try:
             session.client.reset(conversation)

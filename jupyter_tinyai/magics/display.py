@@ -7,21 +7,31 @@ import re
 import sys
 import uuid
 
+from ..errors import InternalError, TinyAIError, title
+
 METADATA_KEY = "jupyter_tinyai"
 FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
 
 class MessageError(Exception):
-    """Raised by a magic to show one line in the cell's output and no traceback."""
+    """Raised by a magic to show one line in the cell's output and no traceback: the title
+    of its error ``kind`` (a key of jupyter_tinyai.errors.TITLES), then the message."""
 
     _tinyai_message = True
 
-    def __init__(self, message: str, kind: str = "tinyai"):
+    def __init__(self, message: str, kind: str = "error"):
         super().__init__(message)
         self.kind = kind
 
+    @classmethod
+    def of(cls, error: BaseException) -> MessageError:
+        """A TinyAIError as its kind and message; anything else (a bug) as "internal", named."""
+        if isinstance(error, TinyAIError):
+            return cls(str(error), error.kind)
+        return cls(f"{type(error).__name__}: {error}", InternalError.kind)
+
     def _render_traceback_(self):
-        return [f"\x1b[31m{self.kind}\x1b[39m: {self}"]
+        return [f"\x1b[31m{title(self.kind).rstrip('.')}\x1b[39m: {self}"]
 
 
 def code_blocks(text: str) -> str:
@@ -34,19 +44,10 @@ def code_blocks(text: str) -> str:
 
 
 def footer(stats, stopped: bool = False) -> str:
+    """The figures line under an answer (:meth:`~jupyter_tinyai.types.Stats.summary`)."""
     if stats is None:
         return "stopped" if stopped else ""
-    parts = [
-        stats.model,
-        f"{stats.prompt_tokens} prompt + {stats.generated_tokens} tokens",
-        f"{stats.tokens_per_s:.1f} tokens/s",
-        f"first token {stats.ttft_s * 1000:.0f} ms",
-    ]
-    if stopped or stats.finish_reason == "cancelled":
-        parts.append("stopped")
-    elif stats.finish_reason == "length":
-        parts.append("cut at --max-tokens")
-    return " · ".join(parts)
+    return stats.summary(stopped)
 
 
 def metadata(stats, spec: dict | None, params: dict, conversation: str, notice: str | None, stopped: bool) -> dict:
@@ -158,11 +159,13 @@ class TerminalAnswer:
     """An answer printed token by token (the IPython terminal, scripts)."""
 
     def __init__(self, fmt: str = "markdown", stream=None):
+        from ..progress import ProgressLine
+
         self.fmt = fmt
         self.stream = stream or sys.stdout
         self.notice: str | None = None
         self._printed = 0
-        self._progress = False
+        self._progress = ProgressLine(self.stream, delay=0)  # Generation shows only slow loads
         self.updates = 0
 
     def start(self) -> None:
@@ -178,14 +181,10 @@ class TerminalAnswer:
         self.updates += 1
 
     def progress(self, fraction: float, message: str) -> None:
-        self.stream.write(f"\r{message} {fraction * 100:3.0f}%")
-        self.stream.flush()
-        self._progress = True
+        self._progress(fraction, message)
 
     def end_progress(self) -> None:
-        if self._progress:
-            self.stream.write("\n")
-            self._progress = False
+        self._progress.end()
 
     def clear(self) -> None:
         self.end_progress()

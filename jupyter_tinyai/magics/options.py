@@ -1,5 +1,6 @@
-"""Options of the magics: parsing a line without shell-splitting the prompt, the shared
-generation options, and the :class:`Job` a magic hands to the streaming code."""
+"""Options of the magics: parsing a line without shell-splitting the prompt, and the
+:class:`Job` a magic hands to the streaming code. The generation options themselves are
+the CLI's (:mod:`jupyter_tinyai.options`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from IPython.core.magic_arguments import argument
-
 from ..errors import TinyAIError
-from ..validation import max_tokens_option, seed_option, temperature_option
 from .display import MessageError
 
 
@@ -42,18 +40,18 @@ def _parse(magic, line: str):
         name = option.split("=", 1)[0]
         action = parser._option_string_actions.get(name)
         if action is None:
-            raise MessageError(f"unknown option {name}; see {parser.prog}? for the options.", "UsageError")
+            raise MessageError(f"unknown option {name}; see {parser.prog}? for the options.", "usage")
         tokens.append(option)
         if action.nargs != 0 and "=" not in option:
             match = re.match(r"(\"[^\"]*\"|'[^']*'|\S+)\s*", rest)
             if not match:
-                raise MessageError(f"option {name} needs a value.", "UsageError")
+                raise MessageError(f"option {name} needs a value.", "usage")
             tokens.append(match.group(1)[1:-1] if match.group(1)[:1] in "'\"" else match.group(1))
             rest = rest[match.end():]
     try:
         args = parser.parse_args(tokens)
     except Exception as error:  # argparse's usage errors
-        raise MessageError(str(error).strip() or "bad options", "UsageError") from None
+        raise MessageError(str(error).strip() or "bad options", "usage") from None
     return args, rest
 
 
@@ -65,19 +63,6 @@ def _user_errors(method):
         try:
             return method(*args, **kwargs)
         except TinyAIError as error:
-            raise MessageError(str(error), type(error).__name__) from None
+            raise MessageError.of(error) from None
 
     return wrapper
-
-
-def _generation_options(func):
-    for decorator in reversed(
-        [
-            argument("-m", "--model", help="Model for this answer: an id from `%%tinyai models`, a short part of one, or a GGUF path."),
-            argument("-t", "--temperature", type=temperature_option, help="Sampling temperature, 0 to 2 (0: greedy, reproducible)."),
-            argument("--max-tokens", type=max_tokens_option, help="Longest answer, in tokens (1 to 1,000,000)."),
-            argument("--seed", type=seed_option, help="Random seed for sampling when the temperature is above 0 (0 to 4294967295; -1: a new one each time)."),
-        ]
-    ):
-        func = decorator(func)
-    return func

@@ -110,11 +110,6 @@ def panel(session) -> None:
 def _status_html(status: dict) -> str:
     import html
 
-    from ..models.spec import human_size
+    from ..status import status_line
 
-    model = (status.get("model") or {}).get("id") or "no model loaded"
-    memory = human_size(status.get("model_memory_bytes") or 0)
-    last = status.get("last") or {}
-    speed = f"{last.get('tokens_per_s', 0):.1f} tokens/s" if last else "no answer yet"
-    where = f" · {html.escape(status['placement'])}" if status.get("placement") else ""
-    return f"<b>{html.escape(model)}</b>{where} · memory {memory} · last answer {speed}"
+    return html.escape(status_line(status))

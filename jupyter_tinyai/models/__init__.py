@@ -51,6 +51,9 @@ def _found(source, settings, warnings: list) -> list:
     """What ``source`` finds; when it fails (a folder it cannot read), a warning instead."""
     try:
         return list(source(settings))
+    except TinyAIError as exc:  # its message says what happened and what to do
+        warnings.append(warning_entry(f"models from {source.__name__} not listed: {exc}", source=source.__name__))
+        return []
     except Exception as exc:  # noqa: BLE001 - one unreadable folder must not hide every other model
         log.warning("model source %s failed", source.__name__, exc_info=True)
         warnings.append(warning_entry(f"models from {source.__name__} not listed: {type(exc).__name__}: {exc}", source=source.__name__))

@@ -98,10 +98,10 @@ def prefer_mlx(settings=None) -> bool:
     """Offer MLX builds: on Apple Silicon with mlx-lm installed, unless the backend is llama.cpp."""
     import importlib.util
 
-    from ..backends import is_apple_silicon
+    from .. import hardware
 
     backend = getattr(settings, "backend", "auto") if settings is not None else "auto"
-    return backend != "llamacpp" and is_apple_silicon() and importlib.util.find_spec("mlx_lm") is not None
+    return backend != "llamacpp" and hardware.is_apple_silicon() and importlib.util.find_spec("mlx_lm") is not None
 
 
 @dataclass

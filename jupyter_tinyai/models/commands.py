@@ -57,10 +57,10 @@ def cmd_recommend(args) -> int:
 
 
 class _PullView:
-    """Prints a pull's progress as one line on stderr (the CLI's ProgressLine)."""
+    """Prints a pull's progress as one line on stderr."""
 
     def __init__(self, stream=None):
-        from ..cli import ProgressLine
+        from ..progress import ProgressLine
 
         self.line = ProgressLine(stream or sys.stderr, delay=0)
         self.last = None
@@ -71,11 +71,6 @@ class _PullView:
             self.line(1.0, progress.message())
         else:
             self.line(min(progress.fraction, 0.999), progress.message())
-
-    def end_line(self) -> None:
-        if self.line.shown and self.line.width:
-            self.line.stream.write("\n")
-            self.line.stream.flush()
 
 
 def cmd_pull(args) -> int:
@@ -88,14 +83,14 @@ def cmd_pull(args) -> int:
         pulled = pull_file(args.name, args.quant, force=args.force, progress=view, settings=_settings(args),
                            fmt=args.format)
     except KeyboardInterrupt:
-        view.end_line()
+        view.line.end()
         last = view.last
         kept = f"{human_size(last.bytes_on_disk())} of {human_size(last.total)} are" if last else "what was downloaded is"
         print(f"stopped: {kept} kept in the Hugging Face cache; run `jupyter tinyai pull {args.name}` again to resume.",
               file=sys.stderr)
         return 130
     except (DownloadInterrupted, PullCancelled):
-        view.end_line()
+        view.line.end()
         raise
     for note in pulled.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -7,7 +7,7 @@ import os
 import re
 
 from ..errors import ModelFileError, ModelNotFound
-from .gguf import read_gguf
+from ..formats.gguf_file import read_gguf
 from .spec import ModelSpec
 
 
@@ -32,7 +32,7 @@ def gguf_name(path: str) -> str:
 
 def describe_gguf(path: str, source: str, backend: str, name: str | None = None) -> ModelSpec:
     """``backend``: the one to use, or "auto" to choose for this file (see ``gguf_backend``)."""
-    from ..backends import gguf_backend
+    from ..backends.choice import gguf_backend
 
     info = read_gguf(path)
     if info.is_adapter:

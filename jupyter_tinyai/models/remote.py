@@ -2,13 +2,14 @@
 
 Each remote's ``/v1/models`` becomes ModelSpecs with ids ``<remote>:<model>``. No remote is
 contacted unless it is configured; a remote that is down gives one warning entry (a spec
-with ``extra["warning"]`` and no model) instead of failing the whole listing.
+whose ``warning`` says why, and no model) instead of failing the whole listing.
 """
 
 from __future__ import annotations
 
-from ..backends.remote import LIST_TIMEOUT, Remote, entry_context, entry_id, list_server_models, remote_for
 from ..errors import AmbiguousModel, ModelNotFound, TinyAIError
+from ..remotes.config import LIST_TIMEOUT, Remote, remote_for
+from ..remotes.endpoints import entry_context, entry_id, list_server_models
 from .spec import ModelSpec
 
 
@@ -33,10 +34,6 @@ def warning_spec(name: str, url: str, message: str) -> ModelSpec:
     """A listing entry that is not a model: the one-line reason a remote is missing."""
     return ModelSpec(id=f"{name}:", name="", backend="remote", format="remote", path=url,
                      source=name, extra={"remote": name, "warning": message})
-
-
-def is_warning(spec: ModelSpec) -> bool:
-    return bool(spec.extra.get("warning"))
 
 
 def list_remote_models(settings) -> list[ModelSpec]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from importlib import metadata
-from typing import Iterator
 
 Found = tuple  # (path, source, name or None)
 
@@ -147,7 +147,8 @@ def ollama(settings) -> Iterator[Found]:
                 except (OSError, ValueError, AttributeError):
                     continue
                 digest = next(
-                    (l.get("digest") for l in layers if isinstance(l, dict) and l.get("mediaType") == "application/vnd.ollama.image.model"),
+                    (layer.get("digest") for layer in layers
+                     if isinstance(layer, dict) and layer.get("mediaType") == "application/vnd.ollama.image.model"),
                     "",
                 ) if isinstance(layers, list) else ""
                 if not isinstance(digest, str):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from ..units import human_size  # noqa: F401 - models' own modules and front ends import it from here
+
 
 @dataclass
 class ModelSpec:
@@ -33,7 +35,7 @@ class ModelSpec:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ModelSpec":
+    def from_dict(cls, data: dict) -> ModelSpec:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
@@ -41,10 +43,3 @@ def warning_entry(message: str, path: str = "", source: str = "") -> ModelSpec:
     """A listing entry that is not a model: the one-line reason something is missing."""
     return ModelSpec(id="", name="", backend="", format="", path=path, source=source, extra={"warning": message})
 
-
-def human_size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return str(n)

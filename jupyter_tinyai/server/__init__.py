@@ -8,10 +8,6 @@ by hand: ``jupyter server extension enable jupyter_tinyai``. Settings of the mod
 from __future__ import annotations
 
 
-def _jupyter_server_extension_points():
-    return [{"module": "jupyter_tinyai.server"}]
-
-
 def _load_jupyter_server_extension(serverapp) -> None:
     from .chat import ChatService
     from .handlers import setup_handlers

@@ -1,14 +1,18 @@
-"""Chat requests of the sidebar: checked, queued (one at a time per server), answered in a
-thread, streamed back as wire messages, and recorded in the history.
+"""Chat requests of the sidebar: checked, answered in a thread, streamed back as wire
+messages, and recorded in the history.
 
 No tornado here: a request carries a ``send(message: dict)`` callable, which the WebSocket
 handler provides. Messages sent for one request, in order::
 
-    queued*  (only while another request runs; position 1 = next): sent when the request
-             joins the queue and when it reaches one of the last QUEUE_UPDATES places —
+    queued*  (only while other requests use the model; position 1 = next): the model's own
+             queue (the host's, or the in-process engine's: :mod:`jupyter_tinyai.scheduler`)
+             tells it when the request joins and at each of the last QUEUE_UPDATES places —
              at most 1 + QUEUE_UPDATES per request, so a burst of N costs O(N) frames
     progress* (only while a model loads)
     start, notice?, token*, done      — or error, at any point
+
+The server keeps no queue of its own: every request goes to the client at once, except
+that the turns of one conversation wait for each other, in order.
 
 A notice says the conversation's saved file was damaged and set aside (the answer starts a
 new conversation), or that the context was trimmed to fit. Whatever fails in a turn —
@@ -29,30 +33,28 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import InvalidRequest, TinyAIError
-from ..prompts import check_prompt_size
+from ..errors import HistoryError, InternalError, InvalidRequest, TinyAIError
+from ..scheduler import QUEUE_UPDATES  # noqa: F401 - the bound on `queued` messages, for tests and readers
 from ..types import ContextPiece, Stats
-from ..validation import check_max_tokens, check_temperature
+from ..validation import chat_request as checked_chat
 from .history import DamagedHistory, HistoryStore, engine_messages, valid_id
 
 log = logging.getLogger(__name__)
 
 ENGINE_PREFIX = "lab:"
 
-#: a waiter is told its place when it joins and again at each of the last this many places
-QUEUE_UPDATES = 3
 
+class BadMessage(InvalidRequest):
+    """A WebSocket message that does not follow the protocol (``kind``: another error's, for
+    a request refused at the door, e.g. "prompt_too_long")."""
 
-class BadMessage(Exception):
-    """A WebSocket message that does not follow the protocol."""
-
-    def __init__(self, message: str, request_id=None, kind: str = "bad_request"):
+    def __init__(self, message: str, request_id=None, kind: str = InvalidRequest.kind):
         super().__init__(message)
         self.request_id = request_id
         self.kind = kind
 
     def to_wire(self) -> dict:
-        data = {"type": "error", "kind": self.kind, "message": str(self)}
+        data = {"type": "error", **self.to_dict()}
         if self.request_id is not None:
             data["id"] = self.request_id
         return data
@@ -66,21 +68,15 @@ class ChatRequest:
     notebook: str = ""
     context: list = field(default_factory=list)  # [{"label", "text"}]
     model: str | None = None
+    system: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
+    seed: int | None = None
     send: Callable[[dict], None] = lambda message: None
     cancel: threading.Event = field(default_factory=threading.Event)
     task: asyncio.Task | None = None
-    position: int = 0
+    answering: bool = False  # handed to the client (no longer waiting for its conversation's turn)
     recorded: bool = False  # the user's message is in the history
-
-
-def _number(value, check, rid):
-    """``check(value)`` (see :mod:`jupyter_tinyai.validation`), its error as a BadMessage."""
-    try:
-        return check(value)
-    except InvalidRequest as error:
-        raise BadMessage(str(error), rid) from None
 
 
 def parse(raw) -> dict:
@@ -100,105 +96,83 @@ def parse(raw) -> dict:
 
 
 def chat_request(msg: dict, n_ctx: int | None = None) -> ChatRequest:
-    """A :class:`ChatRequest` from a parsed ``chat`` message; raises :class:`BadMessage`
-    (also for a prompt too long for an ``n_ctx``-token context, when given)."""
+    """A :class:`ChatRequest` from a parsed ``chat`` message, checked by the host's rule
+    (:func:`jupyter_tinyai.validation.chat_request`, with the configured ``n_ctx``) and, as
+    it names a file, a conversation id of letters, digits, '-' and '_'; raises
+    :class:`BadMessage`. The server's own settings apply: a message's ``settings`` are not."""
     rid = msg["id"]
-    prompt = msg.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise BadMessage("'prompt' must be a non-empty string", rid)
-    conversation = msg.get("conversation") or uuid.uuid4().hex
+    try:
+        args = checked_chat({key: value for key, value in msg.items() if key != "settings"}, n_ctx)
+    except TinyAIError as error:
+        raise BadMessage(str(error), rid, error.kind) from None
+    conversation = args.conversation or uuid.uuid4().hex
     if not valid_id(conversation):
         raise BadMessage("'conversation' must be 1-128 letters, digits, '-' or '_'", rid)
     notebook = msg.get("notebook") or ""
     if not isinstance(notebook, str):
         raise BadMessage("'notebook' must be a string (the notebook's path)", rid)
-    context = msg.get("context") or []
-    if not isinstance(context, list) or not all(
-        isinstance(p, dict) and isinstance(p.get("label"), str) and isinstance(p.get("text"), str) for p in context
-    ):
-        raise BadMessage("'context' must be a list of {\"label\": string, \"text\": string}", rid)
-    model = msg.get("model") or None
-    if model is not None and not isinstance(model, str):
-        raise BadMessage("'model' must be a model id (a string)", rid)
-    if n_ctx:
-        try:
-            check_prompt_size(prompt, [p["text"] for p in context], n_ctx)
-        except TinyAIError as error:
-            raise BadMessage(str(error), rid, error.kind) from None
     return ChatRequest(
         id=rid,
-        prompt=prompt,
+        prompt=args.prompt,
         conversation=conversation,
         notebook=notebook,
-        context=[{"label": p["label"], "text": p["text"]} for p in context],
-        model=model,
-        temperature=_number(msg.get("temperature"), check_temperature, rid),
-        max_tokens=_number(msg.get("max_tokens"), check_max_tokens, rid),
+        context=[piece.to_dict() for piece in args.context],
+        model=args.model,
+        system=args.system,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        seed=args.seed,
     )
 
 
 class ChatService:
-    """One per server: runs requests one at a time, in arrival order."""
+    """One per server: answers every request as it comes; the client's queue runs them one
+    at a time."""
 
     def __init__(self, store: HistoryStore, client: Callable[[], object], n_ctx: int | None = None):
         self.store = store
         self.client = client  # called in a worker thread: may start the host
         self.n_ctx = n_ctx  # the configured context window: prompts far beyond it are refused
-        self.waiting: list[ChatRequest] = []
-        self.running: ChatRequest | None = None
-        self._lock: asyncio.Lock | None = None
-
-    # -- queue ----------------------------------------------------------------------------
+        self.active: list[ChatRequest] = []
+        self._last: dict[str, asyncio.Task] = {}  # per conversation: its latest request
 
     def submit(self, request: ChatRequest) -> asyncio.Task:
         request.task = asyncio.ensure_future(self._run(request))
         return request.task
 
     def stop(self, request: ChatRequest) -> None:
-        """Stop a request: a running one within a token (its partial answer is kept), a
-        queued one at once."""
+        """Stop a request within a token (its partial answer is kept); one still waiting,
+        for the model or for its conversation's previous turn, at once."""
         request.cancel.set()
-        if request in self.waiting and request.task is not None:
+        if not request.answering and request.task is not None:
             request.task.cancel()
 
     async def _run(self, request: ChatRequest) -> None:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        self.waiting.append(request)
-        if self._lock.locked() or len(self.waiting) > 1:
-            self._announce()
+        self.active.append(request)
+        before = self._last.get(request.conversation)
+        self._last[request.conversation] = request.task
         try:
-            async with self._lock:
-                self.waiting.remove(request)
-                self._announce()
-                self.running = request
-                try:
-                    await self._answer(request)
-                except Exception as error:  # noqa: BLE001 - a turn never fails silently
-                    self._failed(request, error, "")
-                finally:
-                    self.running = None
+            if before is not None:  # the conversation's turns go in order
+                await asyncio.wait([before])
+            request.answering = True
+            await self._answer(request)
         except asyncio.CancelledError:
-            if request in self.waiting:  # stopped while queued: it never ran
-                self.waiting.remove(request)
-                self._announce()
-                request.send({"type": "done", "id": request.id, "text": "", "stats": Stats(finish_reason="cancelled").to_dict()})
-                return
-            raise
-
-    def _announce(self) -> None:
-        """Tell a waiter its place when it joins, then only at the last QUEUE_UPDATES
-        places: linear in the number of requests, however long the queue."""
-        for index, request in enumerate(self.waiting, 1):
-            if request.position == 0 or (index != request.position and index <= QUEUE_UPDATES):
-                request.position = index
-                request.send({"type": "queued", "id": request.id, "position": index})
+            if request.answering:  # the server is shutting down
+                raise
+            request.send(_cancelled(request))  # stopped before it began
+        except Exception as error:  # noqa: BLE001 - a turn never fails silently
+            request.cancel.set()  # (the store failed): the model stops too
+            self._failed(request, error, "")
+        finally:
+            self.active.remove(request)
+            if self._last.get(request.conversation) is request.task:
+                del self._last[request.conversation]
 
     # -- one answer -----------------------------------------------------------------------
 
     async def _answer(self, request: ChatRequest) -> None:
         if request.cancel.is_set():
-            request.send({"type": "done", "id": request.id, "text": "", "stats": Stats(finish_reason="cancelled").to_dict()})
+            request.send(_cancelled(request))
             return
         try:
             saved = self.store.get(request.conversation)
@@ -208,8 +182,6 @@ class ChatService:
                 raise
             saved, damaged = None, f"{error} This answer starts a new conversation."  # a fresh file
         earlier = engine_messages(saved["messages"]) if saved else []
-        self.store.add_user(request.conversation, request.notebook, request.prompt, request.context)
-        request.recorded = True
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
 
@@ -236,18 +208,27 @@ class ChatService:
             if kind == "token":
                 parts.append(payload)
                 request.send({"type": "token", "id": request.id, "text": payload})
-            elif kind in ("start", "progress", "notice"):
-                request.send({"type": kind, "id": request.id, **payload})
-                if kind == "start" and damaged:
+            elif kind == "queued":
+                request.send({"type": "queued", "id": request.id, "position": payload})
+            elif kind == "start":  # the model's turn: from now on the turn is in the history
+                self.store.add_user(request.conversation, request.notebook, request.prompt, request.context)
+                request.recorded = True
+                request.send({"type": "start", "id": request.id, **payload})
+                if damaged:
                     request.send({"type": "notice", "id": request.id, "text": damaged})
+            elif kind in ("progress", "notice"):
+                request.send({"type": kind, "id": request.id, **payload})
             elif kind == "end":
+                if not request.recorded:  # stopped while it waited for the model
+                    request.send(_cancelled(request))
+                    return
                 stats = (payload or Stats(finish_reason="cancelled")).to_dict()
                 try:
                     self.store.add_answer(request.conversation, "".join(parts), stats)
                 except Exception as error:  # noqa: BLE001 - the user is told; the text is on screen
                     log.error("TinyAI could not save an answer", exc_info=error)
-                    request.send({"type": "error", "id": request.id, "kind": "history",
-                                  "message": f"the answer could not be saved to the chat history ({type(error).__name__}: {error})."})
+                    failed = HistoryError(f"the answer could not be saved to the chat history ({type(error).__name__}: {error}).")
+                    request.send({"type": "error", "id": request.id, **failed.to_dict()})
                     return
                 request.send({"type": "done", "id": request.id, "stats": stats, "text": "".join(parts)})
                 return
@@ -256,30 +237,33 @@ class ChatService:
                 return
 
     def _generate(self, request: ChatRequest, earlier, emit) -> Stats | None:
-        """In a worker thread: rebuild the engine's turns if needed, load, stream."""
+        """In a worker thread: rebuild the engine's turns if needed, then stream. The model
+        is the one picked in the sidebar, else the server's configured default: never
+        whatever another client left loaded (the rule of jupyter_tinyai.choice)."""
         client = self.client()
         cid = ENGINE_PREFIX + request.conversation
         if client.history(cid) != earlier:
             client.set_history(cid, earlier)  # after a restart: the saved turns, once
-
-        def progress(fraction, message):
-            emit("progress", {"fraction": fraction, "message": message})
-
-        # the model picked in the sidebar, else the server's configured default: never
-        # whatever another client left loaded (the rule of jupyter_tinyai.choice)
-        model = client.load(request.model, progress).id
-        emit("start", {"conversation": request.conversation, "model": model})
+        if request.cancel.is_set():  # stopped meanwhile
+            return None
         stats = None
         for chunk in client.chat(
             request.prompt,
             conversation=cid,
             model=request.model,
+            system=request.system,
             context=[ContextPiece(p["label"], p["text"]) for p in request.context],
             temperature=request.temperature,
             max_tokens=request.max_tokens,
+            seed=request.seed,
             cancel=request.cancel,
-            progress=progress,
+            progress=lambda fraction, message: emit("progress", {"fraction": fraction, "message": message}),
         ):
+            if chunk.queued is not None:  # its place in the model's queue (its notice says the same)
+                emit("queued", chunk.queued)
+                continue
+            if chunk.model is not None:
+                emit("start", {"conversation": request.conversation, "model": chunk.model})
             if chunk.notice:
                 emit("notice", {"text": chunk.notice})
             if chunk.text:
@@ -289,11 +273,10 @@ class ChatService:
         return stats
 
     def _failed(self, request: ChatRequest, error: BaseException, partial: str) -> None:
-        if isinstance(error, TinyAIError):
-            wire = {"kind": error.kind, "message": str(error)}
-        else:
+        if not isinstance(error, TinyAIError):
             log.error("TinyAI chat request failed", exc_info=error)
-            wire = {"kind": "internal", "message": f"unexpected error ({type(error).__name__}: {error}); the Jupyter server log has the details."}
+            error = InternalError(f"unexpected error ({type(error).__name__}: {error}); the Jupyter server log has the details.")
+        wire = error.to_dict()
         try:
             if not request.recorded:
                 pass  # failed before the user's message was saved: nothing to take back
@@ -309,6 +292,11 @@ class ChatService:
 
     def forget(self, conversation: str) -> None:
         """Stop the requests of a deleted conversation (call before deleting its file)."""
-        for request in [self.running, *self.waiting]:
-            if request is not None and request.conversation == conversation:
+        for request in list(self.active):
+            if request.conversation == conversation:
                 self.stop(request)
+
+
+def _cancelled(request: ChatRequest) -> dict:
+    """The answer to a request stopped before the model began it."""
+    return {"type": "done", "id": request.id, "text": "", "stats": Stats(finish_reason="cancelled").to_dict()}

@@ -128,7 +128,13 @@ class ConversationHandler(TinyAIHandler):
     @authorized
     async def delete(self, cid):
         self.service.forget(cid)
-        if not self.service.store.delete(cid):
+        try:
+            deleted = self.service.store.delete(cid)
+        except DamagedHistory as damaged:  # set aside (so no longer there), or left: it cannot be deleted
+            if damaged.set_aside:
+                await self.in_thread(lambda client: client.reset(ENGINE_PREFIX + cid))
+            raise web.HTTPError(404 if damaged.set_aside else 409, str(damaged)) from None
+        if not deleted:
             raise web.HTTPError(404, f"no conversation {cid}")
         await self.in_thread(lambda client: client.reset(ENGINE_PREFIX + cid))
         self.set_status(204)

@@ -28,7 +28,7 @@ import tempfile
 from datetime import datetime, timezone
 from itertools import pairwise
 
-from ..errors import TinyAIError
+from ..errors import DamagedHistory
 from ..prompts import user_message
 from ..types import ContextPiece, Message
 
@@ -69,17 +69,6 @@ def engine_messages(messages: list[dict]) -> list[Message]:
             context = [ContextPiece(p["label"], p["text"]) for p in user.get("context") or []]
             turns += [Message("user", user_message(user["content"], context)), Message("assistant", answer["content"])]
     return turns
-
-
-class DamagedHistory(TinyAIError):
-    """A conversation file that could not be used; ``str(error)`` is the one-line notice.
-    ``set_aside``: it was renamed out of the way (else it is still there, untouched)."""
-
-    kind = "history"
-
-    def __init__(self, message: str, set_aside: bool = False):
-        super().__init__(message)
-        self.set_aside = set_aside
 
 
 def problem(data: object, cid: str) -> str | None:
@@ -231,10 +220,19 @@ class HistoryStore:
             self.delete(cid)
 
     def delete(self, cid: str) -> bool:
+        """Delete a conversation; False when there is none. A folder where its file should
+        be is set aside (:class:`DamagedHistory`, as :meth:`get` does); a file that cannot be
+        deleted is left as it is, and said so (:class:`DamagedHistory`)."""
+        path = self.path(cid)
         try:
-            os.remove(self.path(cid))
+            os.remove(path)
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            if os.path.isdir(path) and not os.path.islink(path):
+                self._set_aside(path, "it is a folder, not a file")
+            raise DamagedHistory(f"The chat history file {path} cannot be deleted ({exc.strerror or exc}); "
+                                 "it is left as it is: check its permissions.", set_aside=False) from None
         return True
 
     def _write(self, data: dict) -> None:

@@ -29,8 +29,15 @@ export interface ICommandDeps {
 }
 
 /** From the context menu: the cell right-clicked; otherwise the active cell. */
-function targetCell(app: JupyterFrontEnd, panel: NotebookPanel, args: ReadonlyPartialJSONObject): Cell | null {
-  const node = args.origin === 'context-menu' ? app.contextMenuHitTest(n => n.classList.contains('jp-Cell')) : undefined;
+function targetCell(
+  app: JupyterFrontEnd,
+  panel: NotebookPanel,
+  args: ReadonlyPartialJSONObject
+): Cell | null {
+  const node =
+    args.origin === 'context-menu'
+      ? app.contextMenuHitTest(n => n.classList.contains('jp-Cell'))
+      : undefined;
   if (node) {
     const cell = panel.content.widgets.find(w => w.node === node);
     if (cell) {
@@ -40,10 +47,33 @@ function targetCell(app: JupyterFrontEnd, panel: NotebookPanel, args: ReadonlyPa
   return panel.content.activeCell;
 }
 
+/** The arguments of a command that takes none. */
+const NO_ARGS = { args: { type: 'object', properties: {} } };
+
+/** The arguments of the explain commands: where they were run from. */
+const EXPLAIN_ARGS = {
+  args: {
+    type: 'object',
+    properties: {
+      origin: {
+        type: 'string',
+        description:
+          "'context-menu': explain the cell under the context menu; otherwise the active cell"
+      }
+    }
+  }
+};
+
 export function registerCommands(deps: ICommandDeps): void {
   const { app, tracker, trans, sidebar } = deps;
 
-  const explain = (panel: NotebookPanel, cell: Cell, title: string, prompt: string, context: IContextPiece[]) => {
+  const explain = (
+    panel: NotebookPanel,
+    cell: Cell,
+    title: string,
+    prompt: string,
+    context: IContextPiece[]
+  ) => {
     const settings = deps.settings();
     const widget = new InlineExplanation({
       connection: deps.connection,
@@ -58,22 +88,25 @@ export function registerCommands(deps: ICommandDeps): void {
       temperature: settings.temperature,
       maxTokens: settings.maxTokens,
       continueInSidebar: conversation => {
-        sidebar.showConversation(conversation);
+        sidebar.model.showConversation(conversation);
         app.shell.activateById(sidebar.id);
       }
     });
     widget.attachTo(cell);
+    return widget;
   };
 
   app.commands.addCommand(CommandIDs.openSidebar, {
     label: trans.__('Open the TinyAI Chat'),
     caption: trans.__('Chat with the language model running on this machine'),
     icon: tinyaiIcon,
+    describedBy: NO_ARGS,
     execute: () => app.shell.activateById(sidebar.id)
   });
 
   app.commands.addCommand(CommandIDs.newChat, {
     label: trans.__('New TinyAI Chat'),
+    describedBy: NO_ARGS,
     execute: () => {
       app.shell.activateById(sidebar.id);
       sidebar.newChat();
@@ -82,10 +115,15 @@ export function registerCommands(deps: ICommandDeps): void {
 
   app.commands.addCommand(CommandIDs.explainCode, {
     label: () =>
-      selectionContext(tracker.currentWidget) ? trans.__('Explain Selection with TinyAI') : trans.__('Explain Code with TinyAI'),
-    caption: trans.__('Explain the active cell (or the selected text in it), inline under the cell'),
+      selectionContext(tracker.currentWidget)
+        ? trans.__('Explain Selection with TinyAI')
+        : trans.__('Explain Code with TinyAI'),
+    caption: trans.__(
+      'Explain the active cell (or the selected text in it), inline under the cell'
+    ),
     icon: tinyaiIcon,
     isEnabled: () => !!activeCellContext(tracker.currentWidget),
+    describedBy: EXPLAIN_ARGS,
     execute: args => {
       const panel = tracker.currentWidget;
       if (!panel) {
@@ -95,16 +133,19 @@ export function registerCommands(deps: ICommandDeps): void {
       if (!cell) {
         return;
       }
-      const selection = cell === panel.content.activeCell ? selectionContext(panel) : null;
+      const selection =
+        cell === panel.content.activeCell ? selectionContext(panel) : null;
       const source = cell.model.sharedModel.getSource();
       if (!selection && !source.trim()) {
         return;
       }
       const piece = selection ?? { label: trans.__('Code'), text: source };
-      explain(
+      return explain(
         panel,
         cell,
-        selection ? trans.__('Explanation of the selection') : trans.__('Explanation of this cell'),
+        selection
+          ? trans.__('Explanation of the selection')
+          : trans.__('Explanation of this cell'),
         selection
           ? trans.__('Explain what this part of the code does.')
           : trans.__('Explain what this code does, step by step.'),
@@ -115,9 +156,12 @@ export function registerCommands(deps: ICommandDeps): void {
 
   app.commands.addCommand(CommandIDs.explainError, {
     label: trans.__('Explain Error with TinyAI'),
-    caption: trans.__("Explain the active cell's error (or the notebook's last error), inline under the cell"),
+    caption: trans.__(
+      "Explain the active cell's error (or the notebook's last error), inline under the cell"
+    ),
     icon: tinyaiIcon,
     isEnabled: () => !!tracker.currentWidget,
+    describedBy: EXPLAIN_ARGS,
     execute: args => {
       const panel = tracker.currentWidget;
       if (!panel) {
@@ -126,18 +170,30 @@ export function registerCommands(deps: ICommandDeps): void {
       let cell = targetCell(app, panel, args);
       let error = cell ? cellError(cell) : null;
       if (!error) {
-        cell = [...panel.content.widgets].reverse().find(c => cellError(c) !== null) ?? null;
+        cell =
+          [...panel.content.widgets]
+            .reverse()
+            .find(c => cellError(c) !== null) ?? null;
         error = cell ? cellError(cell) : null;
       }
       if (!cell || !error) {
-        sidebar.model.setBanner({ level: 'info', text: trans.__('This notebook has no error output to explain.') });
+        sidebar.model.chat.setBanner({
+          level: 'info',
+          text: trans.__('This notebook has no error output to explain.')
+        });
         app.shell.activateById(sidebar.id);
         return;
       }
-      explain(panel, cell, trans.__('Explanation of this error'), trans.__('Explain this error and how to fix it.'), [
-        { label: trans.__('Code'), text: cell.model.sharedModel.getSource() },
-        { label: trans.__('Error'), text: error }
-      ]);
+      return explain(
+        panel,
+        cell,
+        trans.__('Explanation of this error'),
+        trans.__('Explain this error and how to fix it.'),
+        [
+          { label: trans.__('Code'), text: cell.model.sharedModel.getSource() },
+          { label: trans.__('Error'), text: error }
+        ]
+      );
     }
   });
 }

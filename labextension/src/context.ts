@@ -6,6 +6,7 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 
 import { ContextSource, IContextPiece } from './tokens';
 
+// eslint-disable-next-line no-control-regex -- an ANSI colour code starts with ESC (0x1b)
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 
 /** Terminal colour codes out of a traceback. */
@@ -15,22 +16,29 @@ export function stripAnsi(text: string): string {
 
 function cellLabel(panel: NotebookPanel, cell: Cell): string {
   const index = panel.content.widgets.indexOf(cell) + 1;
-  const count = cell.model.type === 'code' ? (cell as CodeCell).model.executionCount : null;
+  const count =
+    cell.model.type === 'code' ? (cell as CodeCell).model.executionCount : null;
   return count ? `cell ${index} [${count}]` : `cell ${index}`;
 }
 
 /** The source of the active cell. */
-export function activeCellContext(panel: NotebookPanel | null): IContextPiece | null {
+export function activeCellContext(
+  panel: NotebookPanel | null
+): IContextPiece | null {
   const cell = panel?.content.activeCell;
   if (!panel || !cell) {
     return null;
   }
   const text = cell.model.sharedModel.getSource();
-  return text.trim() ? { label: `Code (${cellLabel(panel, cell)})`, text } : null;
+  return text.trim()
+    ? { label: `Code (${cellLabel(panel, cell)})`, text }
+    : null;
 }
 
 /** The text selected in the active cell's editor, or null when nothing is selected. */
-export function selectionContext(panel: NotebookPanel | null): IContextPiece | null {
+export function selectionContext(
+  panel: NotebookPanel | null
+): IContextPiece | null {
   const cell = panel?.content.activeCell;
   const editor = cell?.editor;
   if (!panel || !cell || !editor) {
@@ -42,8 +50,12 @@ export function selectionContext(panel: NotebookPanel | null): IContextPiece | n
   if (start === end) {
     return null;
   }
-  const text = cell.model.sharedModel.getSource().slice(Math.min(start, end), Math.max(start, end));
-  return text.trim() ? { label: `Selection (${cellLabel(panel, cell)})`, text } : null;
+  const text = cell.model.sharedModel
+    .getSource()
+    .slice(Math.min(start, end), Math.max(start, end));
+  return text.trim()
+    ? { label: `Selection (${cellLabel(panel, cell)})`, text }
+    : null;
 }
 
 /** The error output of `cell`, as the traceback text, or null. */
@@ -55,7 +67,9 @@ export function cellError(cell: Cell): string | null {
   for (let i = outputs.length - 1; i >= 0; i--) {
     const output = outputs.get(i).toJSON() as any;
     if (output.output_type === 'error') {
-      const traceback = Array.isArray(output.traceback) ? output.traceback.join('\n') : '';
+      const traceback = Array.isArray(output.traceback)
+        ? output.traceback.join('\n')
+        : '';
       return stripAnsi(traceback || `${output.ename}: ${output.evalue}`);
     }
   }
@@ -63,12 +77,16 @@ export function cellError(cell: Cell): string | null {
 }
 
 /** The last error of the notebook: the active cell's if it has one, else the last cell with one. */
-export function lastErrorContext(panel: NotebookPanel | null): IContextPiece | null {
+export function lastErrorContext(
+  panel: NotebookPanel | null
+): IContextPiece | null {
   if (!panel) {
     return null;
   }
   const active = panel.content.activeCell;
-  const cells = active ? [active, ...[...panel.content.widgets].reverse()] : [...panel.content.widgets].reverse();
+  const cells = active
+    ? [active, ...[...panel.content.widgets].reverse()]
+    : [...panel.content.widgets].reverse();
   for (const cell of cells) {
     const error = cellError(cell);
     if (error) {
@@ -79,7 +97,10 @@ export function lastErrorContext(panel: NotebookPanel | null): IContextPiece | n
 }
 
 /** The context pieces for `source`. */
-export function gatherContext(panel: NotebookPanel | null, source: ContextSource): IContextPiece[] {
+export function gatherContext(
+  panel: NotebookPanel | null,
+  source: ContextSource
+): IContextPiece[] {
   let piece: IContextPiece | null = null;
   switch (source) {
     case 'cell':

@@ -6,4 +6,7 @@ const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" view
   </g>
 </svg>`;
 
-export const tinyaiIcon = new LabIcon({ name: 'jupyter-tinyai:icon', svgstr: svg });
+export const tinyaiIcon = new LabIcon({
+  name: 'jupyter-tinyai:icon',
+  svgstr: svg
+});

@@ -1,8 +1,13 @@
 /**
- * jupyter-tinyai: plugin wiring only (state in model.ts, views in widgets/, commands in
- * commands.ts, the server API in request.ts).
+ * jupyter-tinyai: plugin wiring only (the chat's state in model.ts, the sidebar's in
+ * state/, views in widgets/ and components/, commands in commands.ts, the server API in
+ * request.ts).
  */
-import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
@@ -11,15 +16,24 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { registerCommands } from './commands';
 import { notebookCodeActions } from './components/codeactions';
+import { gatherContext } from './context';
 import { tinyaiIcon } from './icons';
 import { ChatModel } from './model';
-import { ChatSocket } from './request';
-import { CommandIDs, DEFAULT_SETTINGS, ISettings, PLUGIN_ID, SIDEBAR_ID } from './tokens';
+import { ChatSocket, api } from './request';
+import { SidebarModel } from './state/sidebar';
+import {
+  CommandIDs,
+  DEFAULT_SETTINGS,
+  ISettings,
+  PLUGIN_ID,
+  SIDEBAR_ID
+} from './tokens';
 import { TinyAISidebar } from './widgets/sidebar';
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'A chat sidebar and inline code explanation backed by a local language model.',
+  description:
+    'A chat sidebar and inline code explanation backed by a local language model.',
   autoStart: true,
   requires: [INotebookTracker, IRenderMimeRegistry],
   optional: [ICommandPalette, ISettingRegistry, ITranslator, ILayoutRestorer],
@@ -36,14 +50,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
     let settings: ISettings = { ...DEFAULT_SETTINGS };
     const connection = new ChatSocket();
     const actions = notebookCodeActions(tracker);
-    const model = new ChatModel({ connection, trans });
+    const chat = new ChatModel({ connection, trans });
+    const model = new SidebarModel({
+      chat,
+      api,
+      notebook: () => tracker.currentWidget?.context.path ?? null,
+      gather: source => gatherContext(tracker.currentWidget, source),
+      settings: () => settings,
+      trans
+    });
     const sidebar = new TinyAISidebar({
       model,
       tracker,
       rendermime,
       actions,
-      trans,
-      settings: () => settings
+      trans
     });
     sidebar.id = SIDEBAR_ID;
     sidebar.title.icon = tinyaiIcon;
@@ -51,11 +72,25 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.shell.add(sidebar, 'right', { rank: 900 });
     restorer?.add(sidebar, SIDEBAR_ID);
 
-    registerCommands({ app, tracker, rendermime, connection, actions, sidebar, trans, settings: () => settings });
+    registerCommands({
+      app,
+      tracker,
+      rendermime,
+      connection,
+      actions,
+      sidebar,
+      trans,
+      settings: () => settings
+    });
 
     if (palette) {
       const category = trans.__('TinyAI');
-      for (const command of [CommandIDs.openSidebar, CommandIDs.newChat, CommandIDs.explainCode, CommandIDs.explainError]) {
+      for (const command of [
+        CommandIDs.openSidebar,
+        CommandIDs.newChat,
+        CommandIDs.explainCode,
+        CommandIDs.explainError
+      ]) {
         palette.addItem({ command, category });
       }
     }
@@ -65,13 +100,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
         .load(PLUGIN_ID)
         .then(loaded => {
           const apply = () => {
-            settings = { ...DEFAULT_SETTINGS, ...(loaded.composite as unknown as Partial<ISettings>) };
-            sidebar.setContextSource(settings.includeContext);
+            settings = {
+              ...DEFAULT_SETTINGS,
+              ...(loaded.composite as unknown as Partial<ISettings>)
+            };
+            model.include.setSource(settings.includeContext);
           };
           apply();
           loaded.changed.connect(apply);
         })
-        .catch(reason => console.error('TinyAI: cannot load settings.', reason));
+        .catch(reason =>
+          console.error('TinyAI: cannot load settings.', reason)
+        );
     }
   }
 };

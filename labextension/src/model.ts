@@ -14,6 +14,7 @@ import {
   IStats,
   ServerMessage
 } from './tokens';
+import { ITrans, plainTrans } from './trans';
 
 /** The chat WebSocket as the model sees it (request.ts has the real one). */
 export interface IChatConnection {
@@ -21,19 +22,6 @@ export interface IChatConnection {
   readonly messageReceived: ISignal<IChatConnection, ServerMessage>;
   readonly disconnected: ISignal<IChatConnection, string>;
 }
-
-/** The part of a JupyterLab TranslationBundle the model uses. */
-export interface ITrans {
-  __(msgid: string, ...args: unknown[]): string;
-}
-
-export const plainTrans: ITrans = {
-  __: (msgid: string, ...args: unknown[]) =>
-    msgid.replace(/%(\d+)/g, (m, n) => {
-      const value = args[Number(n) - 1];
-      return value === undefined ? m : String(value);
-    })
-};
 
 export type Role = 'user' | 'assistant';
 
@@ -50,7 +38,8 @@ export interface IChatMessage {
   failed?: boolean;
 }
 
-export type ChatPhase = 'idle' | 'sending' | 'queued' | 'loading' | 'streaming' | 'stopping';
+export type ChatPhase =
+  'idle' | 'sending' | 'queued' | 'loading' | 'streaming' | 'stopping';
 
 export interface IBanner {
   level: 'info' | 'warning' | 'error';
@@ -92,21 +81,67 @@ function defaultNewId(): string {
   return `${Date.now().toString(36)}-${counter}-${Math.random().toString(36).slice(2)}`;
 }
 
-/** What to tell the user for an error `kind` sent by the server. */
+/**
+ * The title shown before an error's message, for its `kind`: the table of
+ * jupyter_tinyai/errors.py (TITLES), kept equal by tests/errors/test_kinds.py.
+ */
 export function errorTitle(kind: string | undefined, trans: ITrans): string {
   switch (kind) {
-    case 'busy':
-      return trans.__('The model is busy.');
-    case 'down':
-    case 'unavailable':
-      return trans.__('The TinyAI host is not running.');
-    case 'crashed':
-      return trans.__('The TinyAI host crashed.');
-    case 'model':
-    case 'model_not_found':
-      return trans.__('The model could not be loaded.');
+    case 'internal':
+      return trans.__('TinyAI failed unexpectedly.');
+    case 'usage':
+      return trans.__('Usage error.');
+    case 'interrupted':
+      return trans.__('Stopped.');
     case 'bad_request':
       return trans.__('The request was not understood.');
+    case 'bad_setting':
+      return trans.__('The settings do not work together.');
+    case 'empty_prompt':
+      return trans.__('The prompt is empty.');
+    case 'prompt_too_long':
+      return trans.__('The prompt is too long.');
+    case 'context':
+      return trans.__('Not found in the kernel.');
+    case 'model_not_found':
+      return trans.__('The model was not found.');
+    case 'ambiguous_model':
+      return trans.__('The model name is ambiguous.');
+    case 'model_file':
+      return trans.__('The model file cannot be used.');
+    case 'insufficient_memory':
+      return trans.__('Not enough memory for the model.');
+    case 'backend_unavailable':
+      return trans.__('The backend cannot run here.');
+    case 'generation':
+      return trans.__('The model failed while answering.');
+    case 'remote':
+      return trans.__('The remote server failed.');
+    case 'host':
+      return trans.__('The model host failed.');
+    case 'history':
+      return trans.__('The chat history could not be used.');
+    case 'pull':
+      return trans.__('The download failed.');
+    case 'hub_unreachable':
+      return trans.__('The Hugging Face Hub cannot be reached.');
+    case 'hub_access':
+      return trans.__('The Hugging Face Hub refused access.');
+    case 'not_enough_disk':
+      return trans.__('Not enough disk space.');
+    case 'checksum_mismatch':
+      return trans.__('The downloaded file is damaged.');
+    case 'download_interrupted':
+      return trans.__('The download was interrupted.');
+    case 'pull_cancelled':
+      return trans.__('The download was stopped.');
+    case 'unauthorized':
+      return trans.__('The request was not authorized.');
+    case 'forbidden':
+      return trans.__('The request was refused.');
+    case 'not_found':
+      return trans.__('There is no such endpoint.');
+    case 'error':
     default:
       return trans.__('TinyAI could not answer.');
   }
@@ -295,15 +330,22 @@ export class ChatModel {
           level: 'info',
           text:
             message.position && message.position > 0
-              ? this._trans.__('The model is busy with another answer: yours is number %1 in the queue.', message.position)
-              : this._trans.__('The model is busy with another answer: yours is next.')
+              ? this._trans.__(
+                  'The model is busy with another answer: yours is number %1 in the queue.',
+                  message.position
+                )
+              : this._trans.__(
+                  'The model is busy with another answer: yours is next.'
+                )
         };
         this._changed.emit();
         break;
       case 'progress': {
         this._phase = 'loading';
         const pct =
-          typeof message.fraction === 'number' ? ` ${Math.round(message.fraction * 100)}%` : '';
+          typeof message.fraction === 'number'
+            ? ` ${Math.round(message.fraction * 100)}%`
+            : '';
         this._banner = {
           level: 'info',
           text: (message.message || this._trans.__('Loading the model…')) + pct
@@ -330,7 +372,10 @@ export class ChatModel {
         this._flush();
         const answer = this._answer;
         if (answer) {
-          if (typeof message.text === 'string' && message.text.length >= answer.content.length) {
+          if (
+            typeof message.text === 'string' &&
+            message.text.length >= answer.content.length
+          ) {
             answer.content = message.text;
           }
           answer.stats = message.stats;
@@ -354,7 +399,10 @@ export class ChatModel {
     }
     this._fail(
       'down',
-      this._trans.__('Lost the connection to the Jupyter server (%1). Check that it is still running, then ask again.', reason)
+      this._trans.__(
+        'Lost the connection to the Jupyter server (%1). Check that it is still running, then ask again.',
+        reason
+      )
     );
   }
 
@@ -365,7 +413,10 @@ export class ChatModel {
       answer.streaming = false;
       answer.failed = true;
     }
-    this._banner = { level: 'error', text: `${errorTitle(kind, this._trans)} ${text ?? ''}`.trim() };
+    this._banner = {
+      level: 'error',
+      text: `${errorTitle(kind, this._trans)} ${text ?? ''}`.trim()
+    };
     this._finish(null);
   }
 

@@ -17,7 +17,10 @@ import {
 
 /** An error from the TinyAI REST API, with the server's message for the user. */
 export class TinyAIRequestError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number
+  ) {
     super(message);
   }
 }
@@ -62,15 +65,22 @@ export async function requestAPI<T>(
 export const api = {
   models: () => requestAPI<IModelList>('models'),
   loadModel: (model: string) =>
-    requestAPI<unknown>('models/load', { method: 'POST', body: JSON.stringify({ model }) }),
+    requestAPI<unknown>('models/load', {
+      method: 'POST',
+      body: JSON.stringify({ model })
+    }),
   status: () => requestAPI<IStatus>('status'),
   conversations: (notebook: string | null) =>
     requestAPI<IConversationList>(
-      'conversations' + (notebook !== null ? `?notebook=${encodeURIComponent(notebook)}` : '')
+      'conversations' +
+        (notebook !== null ? `?notebook=${encodeURIComponent(notebook)}` : '')
     ),
-  conversation: (id: string) => requestAPI<IConversation>(`conversations/${encodeURIComponent(id)}`),
+  conversation: (id: string) =>
+    requestAPI<IConversation>(`conversations/${encodeURIComponent(id)}`),
   deleteConversation: (id: string) =>
-    requestAPI<unknown>(`conversations/${encodeURIComponent(id)}`, { method: 'DELETE' })
+    requestAPI<unknown>(`conversations/${encodeURIComponent(id)}`, {
+      method: 'DELETE'
+    })
 };
 
 /**
@@ -78,7 +88,9 @@ export const api = {
  * first use, queues messages until it is open, and reconnects on the next send after a close.
  */
 export class ChatSocket implements IChatConnection {
-  constructor(private _settings: ServerConnection.ISettings = ServerConnection.makeSettings()) {}
+  constructor(
+    private _settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
 
   get messageReceived(): ISignal<IChatConnection, ServerMessage> {
     return this._messageReceived;
@@ -106,7 +118,8 @@ export class ChatSocket implements IChatConnection {
   private _connect(): WebSocket {
     if (
       this._socket &&
-      (this._socket.readyState === WebSocket.OPEN || this._socket.readyState === WebSocket.CONNECTING)
+      (this._socket.readyState === WebSocket.OPEN ||
+        this._socket.readyState === WebSocket.CONNECTING)
     ) {
       return this._socket;
     }

@@ -13,7 +13,7 @@ from ui_helpers import new_page, open_lab
 
 from jupyter_tinyai.models import bundled_path
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.model, pytest.mark.timeout(900)]
 
 BUNDLED = "llamacpp:SmolLM2-135M-Instruct-Q4_1"
 

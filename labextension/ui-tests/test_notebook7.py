@@ -6,7 +6,7 @@ import pytest
 from test_lab import ANSWER, SIDEBAR, ask, make_notebook, open_sidebar, wait_idle
 from ui_helpers import new_page
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.model, pytest.mark.timeout(900)]
 
 
 def test_sidebar_answers_in_notebook_7(browser, lab):

@@ -15,7 +15,7 @@ import re
 
 import pytest
 from helpers.hostile_media import CASES, LeakServer, answer, scripted_client_cell
-from ui_helpers import new_page, open_lab
+from ui_helpers import new_page, open_lab, open_notebook, wait_until_idle
 
 pytestmark = pytest.mark.timeout(300)
 SIDEBAR = "#jupyter-tinyai-sidebar"
@@ -46,7 +46,7 @@ def _let_everything_load(page, root):
                    && performance.getEntriesByType('resource').some(e => e.name.includes('missing-local.png'))""",
         arg=root.element_handle(),
     )
-    page.wait_for_timeout(1000)  # absence of a request can only be checked after a while
+    wait_until_idle(page)  # and every task those loads queued has run
 
 
 def _assert_inert(page, root, leak, *, data_images: int, linked: tuple, rel: set):
@@ -132,10 +132,7 @@ def test_ask_output_in_a_notebook_loads_no_remote_media(browser, lab, leak):
     lab.api("PUT", f"/api/contents/{name}", {"type": "notebook", "format": "json", "content": content})
     page = _recording_page(browser, lab, leak)
     try:
-        open_lab(page, lab, name)
-        cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
-        cells.first.wait_for()
-        page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=120_000)  # the kernel is up
+        cells = open_notebook(page, lab, name).locator(".jp-Notebook .jp-Cell")
         for cell in (cells.first, cells.nth(1)):
             cell.locator(".jp-InputPrompt").click()
             page.keyboard.press("Shift+Enter")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from ui_helpers import new_page, open_lab
+from ui_helpers import new_page, open_lab, wait_until_idle
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -63,7 +63,7 @@ def test_rendering_a_fast_500_token_answer(browser, lab):
         sidebar = page.locator("#jupyter-tinyai-sidebar")
         sidebar.wait_for(state="visible")
         sidebar.locator(".jp-TinyAI-new-chat").click()
-        page.wait_for_timeout(1000)  # let JupyterLab settle before measuring
+        wait_until_idle(page)  # JupyterLab has settled: what is measured next is the answer
         page.evaluate("() => { window.__tinyai.longtasks = []; }")
         start = page.evaluate("() => performance.now()")
         box = sidebar.locator(".jp-TinyAI-input")

@@ -10,7 +10,7 @@ import json
 import re
 
 import pytest
-from ui_helpers import new_page, open_lab
+from ui_helpers import new_page, open_lab, wait_until_idle
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -62,7 +62,13 @@ def test_hostile_markdown_from_the_model_is_inert(browser, lab):
         assert not [h for h in hrefs if h.strip().lower().startswith("javascript")], hrefs
         for link in answer.locator("a").all():
             link.click(modifiers=[], no_wait_after=True, timeout=5_000)
-        page.wait_for_timeout(500)  # give an onerror or a link the chance to run
+        # an onerror handler would have run once its image failed; a link's navigation once
+        # the tasks its click queued have
+        answer.locator("img").evaluate_all(  # listeners added, not set: an onerror attribute stays
+            """imgs => Promise.all(imgs.map(i => i.complete || new Promise(done => {
+                 i.addEventListener('load', done); i.addEventListener('error', done); })))"""
+        )
+        wait_until_idle(page)
         assert page.evaluate("() => window.__pwned") is None
         # the code block still gets its buttons
         assert answer.locator(".jp-TinyAI-code .jp-TinyAI-insert").count() == 1

@@ -87,14 +87,15 @@ def test_a_lost_connection_mid_answer_is_said_clearly(browser, lab):
         page.context.close()
 
 
-def test_busy_and_crashed_host_messages(browser, lab):
+def test_a_host_crash_while_queued_shows_the_host_title(browser, lab):
     def server(ws):
         def on_message(raw):
             msg = json.loads(raw)
             if msg.get("type") == "chat":
                 ws.send(json.dumps({"type": "queued", "id": msg["id"], "position": 2}))
-                ws.send(json.dumps({"type": "error", "id": msg["id"], "kind": "crashed",
-                                    "message": "The host stopped (signal 4). See tinyai-host.log."}))
+                # what the server sends when the host dies: HostError(crash_message).to_dict()
+                ws.send(json.dumps({"type": "error", "id": msg["id"], "kind": "host",
+                                    "message": "the model host crashed with SIGILL (illegal instruction)."}))
         ws.on_message(on_message)
 
     page = _page(browser, lab, server)
@@ -102,7 +103,7 @@ def test_busy_and_crashed_host_messages(browser, lab):
         _ask(page, "hello")
         banner = page.locator(f"{SIDEBAR} .jp-TinyAI-banner-error")
         banner.wait_for()
-        assert banner.text_content() == "The TinyAI host crashed. The host stopped (signal 4). See tinyai-host.log."
+        assert banner.text_content() == "The model host failed. the model host crashed with SIGILL (illegal instruction)."
         assert page.locator(f"{SIDEBAR}").get_attribute("data-phase") == "idle"
     finally:
         page.context.close()

@@ -12,8 +12,10 @@ No browser is downloaded. Screenshots go to ``docs/`` when TINYAI_SCREENSHOTS=1.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -132,8 +134,35 @@ def new_page(browser, lab, color_scheme="light"):
     return page
 
 
+_workspaces = itertools.count(1)
+
+
 def open_lab(page, lab, path: str = ""):
-    target = f"{lab.url}/lab/tree/{path}?token={lab.token}" if path else f"{lab.url}/lab?token={lab.token}"
+    """Open JupyterLab, on the file `path` when given, in a workspace of its own.
+
+    The server keeps the layout of the default workspace: there, a notebook another test left
+    open is restored first, becomes the current tab, and locators of "the visible notebook"
+    would drive it instead of `path`. A new workspace shows `path` alone (a reload keeps it)."""
+    workspace = f"{lab.url}/lab/workspaces/tinyai-test-{next(_workspaces)}"
+    target = f"{workspace}/tree/{path}?token={lab.token}" if path else f"{workspace}?token={lab.token}"
     page.goto(target)
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=120_000)
     page.wait_for_selector(".jp-LabShell", timeout=120_000)
+
+
+def open_notebook(page, lab, path: str):
+    """Open the notebook `path` alone (see open_lab) and wait until its kernel is idle; returns
+    its panel. Cells run before that are dropped by JupyterLab (no kernel yet). The signs:
+    `path` is the current tab, and the status bar, which shows the current tab's kernel, says
+    Idle (the toolbar's execution indicator says 'idle' before any kernel exists)."""
+    open_lab(page, lab, path)
+    name = path.rsplit("/", 1)[-1]
+    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current", has_text=name).wait_for(timeout=120_000)
+    page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$")).wait_for(timeout=120_000)
+    return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+
+
+def wait_until_idle(page):
+    """Wait until the page has nothing left to do: every task queued so far (a click's
+    navigation, an image's error handler, JupyterLab's start-up work) has run."""
+    page.evaluate("() => new Promise(resolve => requestIdleCallback(() => resolve(), { timeout: 30000 }))")

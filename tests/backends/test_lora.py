@@ -9,9 +9,9 @@ import sys
 import uuid
 
 import pytest
+from helpers.lora import write_gguf_lora
 
 from backends.mlx_required import require_mlx
-from helpers.lora import write_gguf_lora
 from jupyter_tinyai import cli
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
@@ -38,6 +38,7 @@ def base_answer(model_path):
     return text
 
 
+@pytest.mark.model
 def test_gguf_adapter_changes_the_llamacpp_answer(tmp_path, model_path, base_answer):
     adapter = write_gguf_lora(tmp_path / "lora.gguf", model_path)
     text, stats, status = ask(model_path, adapter)
@@ -47,6 +48,7 @@ def test_gguf_adapter_changes_the_llamacpp_answer(tmp_path, model_path, base_ans
     assert "adapter lora.gguf" in stats.summary()
 
 
+@pytest.mark.model
 def test_gguf_adapter_with_a_zero_delta_leaves_the_answer(tmp_path, model_path, base_answer):
     """The control for the test above: the same adapter with lora_b = 0 changes nothing."""
     adapter = write_gguf_lora(tmp_path / "zero.gguf", model_path, zero_b=True)
@@ -65,6 +67,7 @@ def test_a_model_file_is_not_an_adapter(model_path):
         ask(model_path, model_path)
 
 
+@pytest.mark.model
 def test_cli_ask_with_adapter(tmp_path, model_path, capsys):
     adapter = write_gguf_lora(tmp_path / "cli-lora.gguf", model_path)
     code = cli.main(["ask", "--in-process", "-m", model_path, "--adapter", adapter, "--max-tokens", "4", PROMPT])
@@ -116,6 +119,7 @@ def mlx_adapter(tmp_path_factory, mlx_folder):
     return str(adapter)
 
 
+@pytest.mark.model
 def test_mlx_adapter_changes_the_answer(mlx_folder, mlx_adapter):
     base, base_stats, _ = ask(mlx_folder, max_tokens=6)
     tuned, stats, status = ask(mlx_folder, mlx_adapter, max_tokens=6)
@@ -125,6 +129,7 @@ def test_mlx_adapter_changes_the_answer(mlx_folder, mlx_adapter):
     assert stats.adapter == status["adapter"] == mlx_adapter
 
 
+@pytest.mark.model
 def test_mlx_adapter_applies_to_the_same_gguf_through_mlx(model_path, mlx_adapter):
     """The folder was made from the bundled GGUF, so its adapter fits the GGUF loaded by MLX."""
     base, _, _ = ask(model_path, backend="mlx", max_tokens=6)
@@ -132,6 +137,7 @@ def test_mlx_adapter_applies_to_the_same_gguf_through_mlx(model_path, mlx_adapte
     assert stats.model.startswith("mlx:") and tuned != base
 
 
+@pytest.mark.model
 def test_gguf_adapter_on_mlx_and_mlx_adapter_on_llamacpp_say_what_to_do(tmp_path, model_path, mlx_adapter):
     gguf_adapter = write_gguf_lora(tmp_path / "lora.gguf", model_path)
     with pytest.raises(ModelFileError, match="is for llama.cpp: use --backend llamacpp"):

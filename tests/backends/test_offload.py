@@ -20,8 +20,8 @@ from jupyter_tinyai.backends.llamacpp import LlamaCppBackend
 from jupyter_tinyai.config import GPU_THREADS, default_threads, load_settings
 from jupyter_tinyai.engine import Engine
 from jupyter_tinyai.errors import BadSetting, InsufficientMemory
+from jupyter_tinyai.formats.gguf_file import read_gguf
 from jupyter_tinyai.models import resolve
-from jupyter_tinyai.models.gguf import read_gguf
 
 MB = 1024 * 1024
 GB = 1024 * MB
@@ -200,7 +200,7 @@ def test_a_gpu_plan_reaches_llama_cpp(spec):
 
 @pytest.mark.model
 def test_changing_a_gpu_setting_reloads_the_model_in_the_host():
-    from jupyter_tinyai.host.server import HostState
+    from jupyter_tinyai.host.state import HostState
 
     state = HostState(load_settings(host="inprocess", n_ctx=1024), 0, 0)
     try:

@@ -11,8 +11,8 @@ from helpers.gguf_files import write_gguf
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
-import jupyter_tinyai.backends as backends
-from jupyter_tinyai.backends import gguf_backend
+from jupyter_tinyai import hardware
+from jupyter_tinyai.backends.choice import gguf_backend
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.models import list_models, resolve
 
@@ -56,7 +56,7 @@ def test_the_mlx_extra_still_installs_the_cpu_build_on_linux():
 @pytest.fixture
 def apple_silicon(monkeypatch):
     assert importlib.util.find_spec("mlx_lm"), "mlx-lm is a test dependency on this platform"
-    monkeypatch.setattr(backends, "is_apple_silicon", lambda: True)
+    monkeypatch.setattr(hardware, "is_apple_silicon", lambda: True)
 
 
 def _gguf(tmp_path, name, arch="llama", tokenizer="gpt2"):
@@ -69,7 +69,7 @@ def _gguf(tmp_path, name, arch="llama", tokenizer="gpt2"):
 def test_auto_picks_mlx_on_apple_silicon_and_llama_cpp_elsewhere(apple_silicon, monkeypatch):
     assert gguf_backend("auto") == "mlx"
     assert gguf_backend("llamacpp") == "llamacpp"
-    monkeypatch.setattr(backends, "is_apple_silicon", lambda: False)
+    monkeypatch.setattr(hardware, "is_apple_silicon", lambda: False)
     assert gguf_backend("auto") == "llamacpp"
 
 

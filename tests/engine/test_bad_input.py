@@ -7,9 +7,8 @@ import sys
 
 import psutil
 import pytest
-
 from helpers.gguf_files import tiny_model_metadata, write_gguf
-from jupyter_tinyai.backends.chat_template import CHATML, render
+
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
 from jupyter_tinyai.errors import InsufficientMemory, InvalidRequest, ModelFileError, ModelNotFound
@@ -64,6 +63,7 @@ def test_model_larger_than_memory_is_refused_before_loading(fresh, tmp_path):
     assert fresh.model is None
 
 
+@pytest.mark.model
 def test_failed_load_keeps_the_loaded_model(fresh, tmp_path):
     fresh.load()
     bad = tmp_path / "bad.gguf"
@@ -89,15 +89,6 @@ def test_llama_cpp_not_installed(tmp_path):
     assert "CMAKE_ARGS" in out.stdout
 
 
-def test_chat_template_runs_sandboxed():
-    messages = [{"role": "user", "content": "hi"}]
-    evil = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
-    assert render(evil, messages) == render(CHATML, messages)
-    assert render("", messages) == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
-    raising = "{{ raise_exception('no system role') }}"
-    assert render(raising, messages) == render(CHATML, messages)
-
-
 def test_headroom_above_free_memory_says_the_real_figures(tmp_path):
     """The refusal gives the memory available and the headroom setting, not "only 0 B"."""
     path = write_gguf(tmp_path / "Small.gguf", tiny_model_metadata(name="small"))
@@ -112,9 +103,10 @@ def test_headroom_above_free_memory_says_the_real_figures(tmp_path):
 
 def test_a_remote_model_is_not_refused_for_local_memory():
     from jupyter_tinyai.backends.base import LoadSettings
-    from jupyter_tinyai.backends.remote import Remote, RemoteBackend
+    from jupyter_tinyai.backends.remote import RemoteBackend
     from jupyter_tinyai.memory import check_fits
     from jupyter_tinyai.models.spec import ModelSpec
+    from jupyter_tinyai.remotes.config import Remote
 
     remote = Remote.from_config("lab", {"url": "http://127.0.0.1:9/v1"})
     spec = ModelSpec(id="lab:m", name="m", backend="remote", format="remote", path=remote.url, source="lab", extra=remote.to_extra())

@@ -108,7 +108,7 @@ class FakeHub:
         return [r for r in self.requests if r.method == "GET" and "/resolve/" in r.path
                 and (name is None or r.path.endswith("/" + name))]
 
-    def start(self) -> "FakeHub":
+    def start(self) -> FakeHub:
         hub = self
 
         class Handler(_Handler):

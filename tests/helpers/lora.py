@@ -1,5 +1,5 @@
 """A LoRA adapter for the bundled model in llama.cpp's GGUF format, written in the test
-with the `gguf` package (shaped after the model's own tensors)."""
+with the `gguf` package (shaped after the model's own tensors, read from its tensor index)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ def write_gguf_lora(path, model_path, scale=0.3, rank=8, zero_b=False, wrong_sha
     W.lora_a with dims [n_in, rank] and W.lora_b with dims [rank, n_out]."""
     import gguf
 
-    shapes = {t.name: [int(d) for d in t.shape] for t in gguf.GGUFReader(model_path).tensors}
+    from jupyter_tinyai.formats.gguf_file import tensor_index
+
+    shapes = {t.name: list(t.shape) for t in tensor_index(model_path)}
     writer = gguf.GGUFWriter(str(path), arch="llama")
     writer.add_type("adapter")
     writer.add_string("adapter.type", "lora")

@@ -10,7 +10,7 @@ import time
 import psutil
 import pytest
 
-from jupyter_tinyai.host import lifecycle
+from jupyter_tinyai.host import liveness, runtime
 
 LONG = "Write a long story about a dragon who learns to cook."
 
@@ -41,7 +41,7 @@ def test_half_sent_requests_are_dropped_and_the_host_keeps_serving(client):
             sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Le")
             socks.append(sock)
         assert host.num_threads() > threads  # each holds a handler thread
-        assert lifecycle.responds(info)  # meanwhile the host answers
+        assert liveness.responds(info)  # meanwhile the host answers
         for sock in socks:  # the host closes each after its request timeout (before the fix: never)
             try:
                 assert sock.recv(1) == b""
@@ -57,7 +57,7 @@ def test_half_sent_requests_are_dropped_and_the_host_keeps_serving(client):
 @pytest.mark.model
 def test_an_abandoned_non_streamed_openai_request_stops_generating(client):
     port = _port(client)
-    token = lifecycle.read_info()["token"]
+    token = runtime.read_info()["token"]
     body = json.dumps({"model": "default", "messages": [{"role": "user", "content": LONG}], "max_tokens": 400}).encode()
     sock = socket.create_connection(("127.0.0.1", port), timeout=60)
     sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"

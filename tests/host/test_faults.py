@@ -11,13 +11,14 @@ import stat
 import pytest
 
 from jupyter_tinyai.errors import EmptyPrompt, HostError
-from jupyter_tinyai.host import lifecycle
+from jupyter_tinyai.host import runtime
 from jupyter_tinyai.host.client import _UnixConnection
 
 PROMPT = "What is the capital of France?"
 LONG = "Write a long story about a dragon who learns to cook."
 
 
+@pytest.mark.model
 def test_host_killed_mid_answer_gives_a_clear_error_keeps_the_partial_text_and_restarts(client, expected):
     received = []
     killed = None
@@ -25,7 +26,7 @@ def test_host_killed_mid_answer_gives_a_clear_error_keeps_the_partial_text_and_r
         for chunk in client.chat(LONG, conversation="story", max_tokens=400):
             received.append(chunk.text)
             if killed is None and "".join(received).strip():
-                killed = lifecycle.read_info()
+                killed = runtime.read_info()
                 os.kill(killed["pid"], signal.SIGKILL)
     assert killed is not None
     message = str(caught.value)
@@ -33,7 +34,7 @@ def test_host_killed_mid_answer_gives_a_clear_error_keeps_the_partial_text_and_r
     assert caught.value.partial == "".join(received) and caught.value.partial.strip()
     # the next request starts a new host, which answers correctly
     assert client.ask(PROMPT)[0] == expected(PROMPT)
-    assert lifecycle.read_info()["pid"] != killed["pid"]
+    assert runtime.read_info()["pid"] != killed["pid"]
 
 
 @pytest.mark.parametrize(
@@ -43,6 +44,7 @@ def test_host_killed_mid_answer_gives_a_clear_error_keeps_the_partial_text_and_r
         ("sigsegv", "SIGSEGV", "model file"),
     ],
 )
+@pytest.mark.model
 def test_native_crash_names_the_signal_and_what_to_do(client, expected, monkeypatch, fault, signal_name, advice):
     monkeypatch.setenv("TINYAI_TEST_FAULT", fault)  # the host crashes when it loads the model
     with pytest.raises(HostError) as caught:
@@ -51,11 +53,11 @@ def test_native_crash_names_the_signal_and_what_to_do(client, expected, monkeypa
     assert signal_name in message and advice in message
     assert caught.value.partial == ""
     crashed = client._info or {}
-    reports = glob.glob(os.path.join(lifecycle.runtime_dir(), "*.crash"))
+    reports = glob.glob(os.path.join(runtime.runtime_dir(), "*.crash"))
     assert len(reports) == 1 and stat.S_IMODE(os.stat(reports[0]).st_mode) == 0o600  # the report, private
     monkeypatch.delenv("TINYAI_TEST_FAULT")
     assert client.ask(PROMPT)[0] == expected(PROMPT)
-    assert lifecycle.read_info()["pid"] != crashed.get("pid")
+    assert runtime.read_info()["pid"] != crashed.get("pid")
 
 
 def _raw(info, method, path, body: bytes):
@@ -78,12 +80,13 @@ def _raw(info, method, path, body: bytes):
         (b"\xff\xfe", "not valid JSON"),
     ],
 )
+@pytest.mark.model
 def test_malformed_request_gets_400_with_a_message_and_the_host_keeps_serving(client, expected, body, words):
     info = client.host_info()
     status, data = _raw(info, "POST", "/tinyai/chat", body)
     assert status == 400 and words in data["message"]
     assert client.ask(PROMPT)[0] == expected(PROMPT)
-    assert lifecycle.read_info()["pid"] == info["pid"]
+    assert runtime.read_info()["pid"] == info["pid"]
 
 
 def test_unknown_endpoint_and_empty_prompt(client):

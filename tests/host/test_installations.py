@@ -15,7 +15,7 @@ import pytest
 
 import jupyter_tinyai
 from jupyter_tinyai.errors import HostError
-from jupyter_tinyai.host import lifecycle
+from jupyter_tinyai.host import installation, liveness, runtime
 from jupyter_tinyai.host.client import _UnixConnection
 
 OTHER_VERSION = "0.0.1+other"
@@ -44,8 +44,8 @@ def other_host(tmp_path):
         env = {**os.environ, "PYTHONPATH": str(root)}
         proc = subprocess.Popen([sys.executable, "-m", "jupyter_tinyai.host", *args], cwd=tmp_path, env=env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
-        assert wait_for(lambda: (lifecycle.read_info() or {}).get("pid") == proc.pid and lifecycle.responds(lifecycle.read_info()))
-        info = lifecycle.read_info()
+        assert wait_for(lambda: (runtime.read_info() or {}).get("pid") == proc.pid and liveness.responds(runtime.read_info()))
+        info = runtime.read_info()
         assert info["version"] == OTHER_VERSION
         return info
 
@@ -57,10 +57,10 @@ def test_an_idle_host_of_another_installation_is_replaced(client, other_host):
     other = other_host()
     info = client.host_info()
     assert info["pid"] != other["pid"]
-    assert lifecycle.wait_gone(other, timeout=60)  # it was asked to stop, and did
-    assert lifecycle.same_installation(info) and info["version"] == jupyter_tinyai.__version__
+    assert liveness.wait_gone(other, timeout=60)  # it was asked to stop, and did
+    assert installation.same_installation(info) and info["version"] == jupyter_tinyai.__version__
     assert other["package"] == os.path.realpath(os.path.join(other_host.root, "jupyter_tinyai")) != info["package"]
-    assert lifecycle.responds(info)
+    assert liveness.responds(info)
 
 
 def test_a_host_of_another_installation_serving_a_port_is_refused(client, other_host):
@@ -70,7 +70,7 @@ def test_a_host_of_another_installation_serving_a_port_is_refused(client, other_
     message = str(caught.value)
     assert f"pid {other['pid']}" in message and OTHER_VERSION in message and "OpenAI-compatible API" in message
     assert "jupyter tinyai serve --stop" in message
-    assert lifecycle.is_alive(other) and lifecycle.read_info()["pid"] == other["pid"]
+    assert liveness.is_alive(other) and runtime.read_info()["pid"] == other["pid"]
 
 
 @pytest.mark.model
@@ -94,4 +94,4 @@ def test_a_busy_host_of_another_installation_is_left_to_finish_then_replaced(cli
     conn.close()
     assert events[-1] == b"event: done\n" and b"event: error\n" not in events
     assert client.ask(PROMPT)[0] == expected(PROMPT)  # idle now: replaced
-    assert lifecycle.read_info()["pid"] != other["pid"] and lifecycle.wait_gone(other, timeout=60)
+    assert runtime.read_info()["pid"] != other["pid"] and liveness.wait_gone(other, timeout=60)

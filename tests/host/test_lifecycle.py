@@ -16,7 +16,7 @@ import pytest
 
 from jupyter_tinyai.backends.base import placement_text
 from jupyter_tinyai.config import default_threads, load_settings
-from jupyter_tinyai.host import lifecycle
+from jupyter_tinyai.host import liveness, runtime
 from jupyter_tinyai.host.client import HostClient
 
 from .conftest import hosts_of
@@ -33,12 +33,13 @@ def wait_for(predicate, timeout=60.0, step=0.1):
     return False
 
 
+@pytest.mark.model
 def test_first_client_starts_the_host_and_later_clients_find_it(client, settings, expected, stop_hosts):
-    assert lifecycle.running_host() is None
+    assert liveness.running_host() is None
     text, stats = client.ask(PROMPT, conversation="a")
     assert text == expected(PROMPT)
     assert stats.finish_reason == "stop" and stats.generated_tokens > 0
-    info = lifecycle.read_info()
+    info = runtime.read_info()
     assert info["pid"] != os.getpid() and info["socket"].startswith(stop_hosts)
     other = HostClient(settings)  # another process would read the same runtime file
     assert other.host_info()["pid"] == info["pid"]
@@ -55,23 +56,24 @@ def test_racing_clients_make_exactly_one_host(stop_hosts):
     assert [p.pid for p in hosts_of(stop_hosts)] == list(pids)
 
 
+@pytest.mark.model
 def test_stale_runtime_file_is_detected_and_replaced(client, expected, stop_hosts):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait(30)
     stale_socket = os.path.join(stop_hosts, "tinyai-host.sock")
     open(stale_socket, "w").close()
-    lifecycle.write_info({"pid": dead.pid, "process_created": 1.0, "socket": stale_socket, "version": "0"})
-    assert lifecycle.running_host() is None
+    runtime.write_info({"pid": dead.pid, "process_created": 1.0, "socket": stale_socket, "version": "0"})
+    assert liveness.running_host() is None
     assert client.ask(PROMPT)[0] == expected(PROMPT)
-    info = lifecycle.read_info()
-    assert info["pid"] not in (dead.pid, None) and lifecycle.is_alive(info)
+    info = runtime.read_info()
+    assert info["pid"] not in (dead.pid, None) and liveness.is_alive(info)
 
 
 def test_runtime_file_of_a_live_process_that_is_not_the_host_is_stale(client, stop_hosts):
     # the pid of a running process (this one) with another start time: a reused pid
-    lifecycle.write_info({"pid": os.getpid(), "process_created": 1.0, "socket": "/nonexistent.sock"})
+    runtime.write_info({"pid": os.getpid(), "process_created": 1.0, "socket": "/nonexistent.sock"})
     info = client.host_info()
-    assert info["pid"] != os.getpid() and lifecycle.responds(info)
+    assert info["pid"] != os.getpid() and liveness.responds(info)
 
 
 def test_socket_and_runtime_files_are_for_the_user_only(client):
@@ -79,8 +81,8 @@ def test_socket_and_runtime_files_are_for_the_user_only(client):
     assert stat.S_ISSOCK(os.stat(info["socket"]).st_mode)
     assert stat.S_IMODE(os.stat(info["socket"]).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(os.path.dirname(info["socket"])).st_mode) == 0o700
-    assert stat.S_IMODE(os.stat(lifecycle.runtime_file()).st_mode) == 0o600
-    assert stat.S_IMODE(os.stat(lifecycle.runtime_dir()).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(runtime.runtime_file()).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(runtime.runtime_dir()).st_mode) == 0o700
     assert os.stat(info["socket"]).st_uid == os.getuid()
 
 
@@ -113,6 +115,7 @@ def test_another_user_cannot_use_the_socket(client):
     assert _connect_as(path) == 0  # the same code as this user connects
 
 
+@pytest.mark.model
 def test_model_unloads_after_keep_alive_and_host_exits_after_idle_time(stop_hosts):
     client = HostClient(load_settings(keep_alive=1, host_idle_exit=4))
     client.ask(PROMPT, max_tokens=8)
@@ -120,19 +123,20 @@ def test_model_unloads_after_keep_alive_and_host_exits_after_idle_time(stop_host
     status = client.status()
     assert status["host"]["keep_alive_s"] == 1 and status["host"]["idle_exit_s"] == 4
     assert wait_for(lambda: client.status()["model"] is None), "the model was not unloaded"
-    assert lifecycle.wait_gone(info, timeout=60), "the idle host did not exit"
-    assert not os.path.exists(lifecycle.runtime_file())
+    assert liveness.wait_gone(info, timeout=60), "the idle host did not exit"
+    assert not os.path.exists(runtime.runtime_file())
     assert not os.path.exists(info["socket"])
     assert client.status()["host"]["running"] is False
 
 
+@pytest.mark.model
 def test_status_of_a_running_host(client):
     for _ in range(10):  # a client that has its answer finds the host idle: no race with "done"
         client.ask(PROMPT, max_tokens=2, conversation="st")
         assert client.status()["host"]["busy"] is False
     status = client.status()
     host = status["host"]
-    assert host["pid"] == lifecycle.read_info()["pid"] and host["running"]
+    assert host["pid"] == runtime.read_info()["pid"] and host["running"]
     assert host["queue"] == 0 and host["busy"] is False
     assert host["keep_alive_s"] == 600 and host["idle_exit_s"] == 3600
     assert status["model"]["source"] == "bundled" and "st" in status["conversations"]
@@ -143,8 +147,8 @@ def test_status_of_a_running_host(client):
 
 def test_a_host_that_the_runtime_file_no_longer_names_exits(client):
     info = client.host_info()
-    os.unlink(lifecycle.runtime_file())  # no client can find it any more
-    assert lifecycle.wait_gone(info, timeout=60)
+    os.unlink(runtime.runtime_file())  # no client can find it any more
+    assert liveness.wait_gone(info, timeout=60)
 
 
 def test_the_default_client_is_the_host_client_unless_in_process():
@@ -153,7 +157,7 @@ def test_the_default_client_is_the_host_client_unless_in_process():
 
     assert isinstance(make_client(load_settings(host="auto")), HostClient)
     assert isinstance(make_client(load_settings(host="inprocess")), Engine)
-    assert lifecycle.running_host() is None  # making a client starts nothing
+    assert liveness.running_host() is None  # making a client starts nothing
 
 
 @pytest.mark.model
@@ -182,5 +186,5 @@ def test_status_while_the_model_is_unloaded_does_not_crash_the_host(client):
     finally:
         stop.set()
         watcher.join(60)
-    assert failures == [] and lifecycle.is_alive(info)
-    assert glob.glob(os.path.join(lifecycle.runtime_dir(), "*.crash")) == [lifecycle.crash_file(info["pid"])]
+    assert failures == [] and liveness.is_alive(info)
+    assert glob.glob(os.path.join(runtime.runtime_dir(), "*.crash")) == [runtime.crash_file(info["pid"])]

@@ -20,7 +20,7 @@ import pytest
 from jupyter_tinyai import cli
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.errors import HostError
-from jupyter_tinyai.host import lifecycle
+from jupyter_tinyai.host import liveness, runtime
 from jupyter_tinyai.host.client import HostClient
 
 PROMPT = "What is the capital of France?"
@@ -52,7 +52,7 @@ def release(pid: int | None) -> None:
 def transport(request, monkeypatch):
     """The host's transport: a Unix socket, or loopback TCP + token (as on Windows)."""
     if request.param == "tcp":
-        monkeypatch.setenv(lifecycle.TRANSPORT_ENV, "tcp")
+        monkeypatch.setenv(runtime.TRANSPORT_ENV, "tcp")
     return request.param
 
 
@@ -66,7 +66,7 @@ def test_a_host_stopped_mid_answer_fails_the_client_within_the_timeout_and_is_re
             for chunk in client.chat(LONG, conversation="stopped", max_tokens=400):
                 received.append(chunk.text)
                 if not stopped and "".join(received).strip():
-                    stopped.update(lifecycle.read_info())
+                    stopped.update(runtime.read_info())
                     os.kill(stopped["pid"], signal.SIGSTOP)
         except HostError as exc:
             failure["error"] = exc
@@ -92,9 +92,9 @@ def test_a_host_stopped_mid_answer_fails_the_client_within_the_timeout_and_is_re
 
         # the next request replaces it
         assert client.ask(PROMPT)[0] == expected(PROMPT)
-        assert lifecycle.read_info()["pid"] != pid
+        assert runtime.read_info()["pid"] != pid
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-        assert not os.path.exists(lifecycle.crash_file(pid))  # killed: no empty crash file left
+        assert not os.path.exists(runtime.crash_file(pid))  # killed: no empty crash file left
     finally:
         release(stopped.get("pid"))
 
@@ -121,7 +121,7 @@ def test_the_cli_with_a_host_stopped_mid_answer(expected):
             part = os.read(ask.stdout.fileno(), 1024)
             assert part, ask.stderr.read().decode()
             first += part
-        pid = lifecycle.read_info()["pid"]
+        pid = runtime.read_info()["pid"]
         os.kill(pid, signal.SIGSTOP)
         rest, err = ask.communicate(timeout=10 * TIMEOUT)  # before the fix: it never returned
         err = err.decode()
@@ -139,7 +139,7 @@ def test_the_cli_with_a_host_stopped_mid_answer(expected):
         out, err = again.communicate(timeout=300)
         assert again.returncode == 0, err
         assert out.decode().rstrip("\n") == expected(PROMPT)
-        assert lifecycle.read_info()["pid"] != pid
+        assert runtime.read_info()["pid"] != pid
     finally:
         ask.kill()
         release(pid)
@@ -161,15 +161,15 @@ def test_a_host_that_accepts_connections_but_does_not_answer_is_replaced(client,
     try:
         assert mute.stdout.readline() == "ready\n"
         info = {"pid": mute.pid, "process_created": psutil.Process(mute.pid).create_time(), "socket": path}
-        lifecycle.write_info(info)
-        lifecycle.connect(info, timeout=5).close()  # it accepts connections...
-        assert not lifecycle.responds(info, timeout=2)  # ...but does not answer
+        runtime.write_info(info)
+        liveness.connect(info, timeout=5).close()  # it accepts connections...
+        assert not liveness.responds(info, timeout=2)  # ...but does not answer
 
         host = client.status()["host"]
         assert host["responding"] is False and f"pid {mute.pid} is not responding: no answer within" in host["problem"]
 
         new = client.host_info()  # the next request replaces it
-        assert new["pid"] != mute.pid and lifecycle.responds(new)
+        assert new["pid"] != mute.pid and liveness.responds(new)
         assert mute.wait(30) == -signal.SIGKILL
     finally:
         mute.kill()
@@ -186,14 +186,14 @@ def test_a_live_host_keeps_a_long_silence_alive(monkeypatch, expected):
 
 def test_a_stopped_host_stops_with_serve_stop_and_leaves_no_crash_file(client, capsys):
     info = client.host_info()
-    crash = lifecycle.crash_file(info["pid"])
+    crash = runtime.crash_file(info["pid"])
     assert stat.S_IMODE(os.stat(crash).st_mode) == 0o600
     os.kill(info["pid"], signal.SIGSTOP)
     try:
         assert cli.main(["serve", "--stop"]) == 0
         assert "the model host stopped" in capsys.readouterr().out
-        assert lifecycle.wait_gone(info, timeout=30)
-        assert glob.glob(os.path.join(lifecycle.runtime_dir(), "*.crash")) == []
-        assert not os.path.exists(lifecycle.runtime_file())
+        assert liveness.wait_gone(info, timeout=30)
+        assert glob.glob(os.path.join(runtime.runtime_dir(), "*.crash")) == []
+        assert not os.path.exists(runtime.runtime_file())
     finally:
         release(info["pid"])

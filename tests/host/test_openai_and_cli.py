@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from jupyter_tinyai import cli
-from jupyter_tinyai.host import lifecycle
+from jupyter_tinyai.host import liveness, runtime
 
 PROMPT = "What is the capital of France?"
 
@@ -25,6 +25,7 @@ def served(capsys):
     return url, token
 
 
+@pytest.mark.model
 def test_an_openai_client_uses_the_resident_model(served, expected):
     url, token = served
     assert url.startswith("http://127.0.0.1:")
@@ -58,10 +59,11 @@ def test_the_port_needs_the_token_and_refuses_web_pages(served):
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=60)
     assert caught.value.code == 403
-    info = lifecycle.read_info()
+    info = runtime.read_info()
     assert info["token"] == token  # kept in the user-only runtime file
 
 
+@pytest.mark.model
 def test_status_shows_the_host(capsys, client):
     assert cli.main(["status"]) == 0
     out = capsys.readouterr().out
@@ -69,7 +71,7 @@ def test_status_shows_the_host(capsys, client):
     client.ask(PROMPT, max_tokens=8)
     assert cli.main(["status"]) == 0
     out = capsys.readouterr().out
-    pid = lifecycle.read_info()["pid"]
+    pid = runtime.read_info()["pid"]
     assert f"host:     pid {pid}" in out and "queue:    idle · 0 waiting" in out
     assert "backend:  llamacpp · CPU, " in out  # where the model runs
     assert "host exits after 60 min idle (in " in out
@@ -77,4 +79,4 @@ def test_status_shows_the_host(capsys, client):
     assert json.loads(capsys.readouterr().out)["host"]["pid"] == pid
     assert cli.main(["serve", "--stop"]) == 0
     assert "stopped" in capsys.readouterr().out
-    assert lifecycle.running_host() is None
+    assert liveness.running_host() is None

@@ -10,13 +10,16 @@ import sys
 import threading
 import time
 
+import pytest
 from jupyter_client.manager import start_new_kernel
 
-from jupyter_tinyai.host import lifecycle
+from jupyter_tinyai.host import liveness
 from jupyter_tinyai.host.client import HostClient, _UnixConnection
 from jupyter_tinyai.types import Message
 
 from .conftest import hosts_of
+
+pytestmark = pytest.mark.model
 
 PROMPTS = ["What is the capital of France?", "What is the capital of Germany?", "What is 2 + 2?"]
 LONG = "Write a long story about a dragon who learns to cook."
@@ -162,4 +165,4 @@ def test_switching_models_unloads_the_old_one(client, model_path, tmp_path):
     client.unload()
     assert client.status()["model"] is None
     assert client.count_tokens("hello world") > 0  # loads the default again
-    assert lifecycle.running_host()["pid"] == client.host_info()["pid"]
+    assert liveness.running_host()["pid"] == client.host_info()["pid"]

@@ -11,14 +11,14 @@ import stat
 import pytest
 
 from jupyter_tinyai import cli
-from jupyter_tinyai.host import lifecycle
+from jupyter_tinyai.host import liveness, runtime
 
 PROMPT = "What is the capital of France?"
 
 
 @pytest.fixture(autouse=True)
 def tcp(monkeypatch):
-    monkeypatch.setenv(lifecycle.TRANSPORT_ENV, "tcp")
+    monkeypatch.setenv(runtime.TRANSPORT_ENV, "tcp")
 
 
 def _get(info, path, token=None, origin=None):
@@ -38,24 +38,24 @@ def _get(info, path, token=None, origin=None):
 def test_the_tcp_host_needs_its_token(client):
     info = client.host_info()
     assert "socket" not in info and info["port"] and len(info["token"]) >= 32
-    assert stat.S_IMODE(os.stat(lifecycle.runtime_file()).st_mode) == 0o600  # where the token is kept
+    assert stat.S_IMODE(os.stat(runtime.runtime_file()).st_mode) == 0o600  # where the token is kept
     assert _get(info, "/tinyai/ping")[0] == 401
     assert _get(info, "/tinyai/status", token="wrong")[0] == 401
     assert _get(info, "/tinyai/status", token=info["token"], origin="http://evil.example")[0] == 403
     status, body = _get(info, "/tinyai/ping", token=info["token"])
     assert status == 200 and str(info["pid"]).encode() in body
-    assert lifecycle.responds(info)
+    assert liveness.responds(info)
 
 
 @pytest.mark.model
 def test_clients_work_over_tcp_end_to_end(client, expected, capsys):
     assert client.ask(PROMPT)[0] == expected(PROMPT)
-    info = lifecycle.read_info()
+    info = runtime.read_info()
     assert "socket" not in info
     assert client.history("default")[-1].content == expected(PROMPT)
     assert cli.main(["status"]) == 0
     out = capsys.readouterr().out
     assert f"host:     pid {info['pid']}" in out and "loopback TCP" in out
     assert cli.main(["serve", "--stop"]) == 0
-    assert lifecycle.wait_gone(info, timeout=30)
+    assert liveness.wait_gone(info, timeout=30)
 

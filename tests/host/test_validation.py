@@ -103,6 +103,6 @@ def test_the_client_raises_the_hosts_400_as_an_invalid_request(client):
     (errors.GenerationError("x"), 500), (errors.HostError("x"), 500),
 ])
 def test_every_error_kind_has_its_http_status(error, code):
-    from jupyter_tinyai.host.server import http_status
+    from jupyter_tinyai.host.handler import http_status
 
     assert http_status(error) == code

@@ -126,7 +126,7 @@ class Kernel:
         """What JupyterLab sends when a widget button is clicked."""
         self.send_comm(comm_id, {"method": "custom", "content": {"event": "click"}})
 
-    def stop_clicker(self, after_updates: int = 2) -> "StopClicker":
+    def stop_clicker(self, after_updates: int = 2) -> StopClicker:
         """An iopub handler for ``run``: clicks the answer's Stop button once
         ``after_updates`` display updates have streamed, while the kernel is busy."""
         return StopClicker(self, after_updates)

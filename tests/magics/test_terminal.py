@@ -12,19 +12,33 @@ from jupyter_tinyai.magics.stream import Generation
 from jupyter_tinyai.types import Chunk, Stats
 
 
-@pytest.fixture
-def shell(engine):
-    """An IPython shell without a kernel, the magics loaded, the session's real engine as client."""
+def _shell(client):
     from IPython.testing.globalipapp import get_ipython, start_ipython
 
     from jupyter_tinyai import api
 
     ip = start_ipython() or get_ipython()  # one shell per process
-    api.set_default_client(engine)
+    api.set_default_client(client)
     ip.run_line_magic("load_ext", "jupyter_tinyai")
     yield ip
     ip.run_line_magic("unload_ext", "jupyter_tinyai")
     api.set_default_client(None)
+
+
+@pytest.fixture
+def shell(engine):
+    """An IPython shell without a kernel, the magics loaded, the session's real engine as client."""
+    yield from _shell(engine)
+
+
+@pytest.fixture
+def plain_shell():
+    """The same with an engine that loads no model unless asked to answer: for what ends
+    before an answer (bad options, an unknown {name}, listing models)."""
+    from jupyter_tinyai.config import load_settings
+    from jupyter_tinyai.engine import Engine
+
+    yield from _shell(Engine(load_settings(host="inprocess")))
 
 
 class Recorder:
@@ -81,6 +95,7 @@ def test_a_slow_load_shows_a_progress_bar_and_a_fast_one_does_not():
     assert "progress" not in fast.kinds()
 
 
+@pytest.mark.model
 def test_terminal_answer_prints_token_by_token_with_a_footer(shell, capsys):
     shell.run_cell("%ask --max-tokens 12 What is the capital of France?")
     printed = capsys.readouterr().out
@@ -88,6 +103,7 @@ def test_terminal_answer_prints_token_by_token_with_a_footer(shell, capsys):
     assert "[llamacpp:SmolLM2-135M-Instruct-Q4_1 · " in printed and "tokens/s" in printed
 
 
+@pytest.mark.model
 def test_interrupt_in_the_terminal_keeps_the_partial_answer(engine):
     def interrupt_on_second_update(view):
         if view.kinds().count("update") == 2:
@@ -102,6 +118,7 @@ def test_interrupt_in_the_terminal_keeps_the_partial_answer(engine):
     assert stats.generated_tokens > 0
 
 
+@pytest.mark.model
 def test_code_format_offers_the_code_as_next_input_without_running_it(shell, capsys):
     shell.rl_next_input = None
     shell.run_cell("%%ask -f code --new --max-tokens 80\nWrite a Python function add(a, b) that returns a + b.")
@@ -112,11 +129,11 @@ def test_code_format_offers_the_code_as_next_input_without_running_it(shell, cap
     assert "add" not in shell.user_ns  # offered, never executed
 
 
-def test_user_errors_are_one_line(shell):
-    result = shell.run_cell("%ask {surely_not_defined}")
+def test_user_errors_are_one_line(plain_shell):
+    result = plain_shell.run_cell("%ask {surely_not_defined}")
     assert isinstance(result.error_in_exec, MessageError)
     expected = (
-        "\x1b[31mContextError\x1b[39m: {surely_not_defined}: there is no variable 'surely_not_defined' in the kernel;"
+        "\x1b[31mNot found in the kernel\x1b[39m: {surely_not_defined}: there is no variable 'surely_not_defined' in the kernel;"
         " define it first, or write {{ and }} for literal braces."
     )
     assert result.error_in_exec._render_traceback_() == [expected]
@@ -128,14 +145,14 @@ def test_user_errors_are_one_line(shell):
     ("--max-tokens -5", "argument --max-tokens: 'max_tokens' must be a whole number from 1 to 1,000,000, not -5."),
     ("--seed 1.5", "argument --seed: '1.5' is not a number."),
 ])
-def test_out_of_range_options_are_one_line_usage_errors(shell, options, message):
-    result = shell.run_cell(f"%ask {options} Name a cat.")
+def test_out_of_range_options_are_one_line_usage_errors(plain_shell, options, message):
+    result = plain_shell.run_cell(f"%ask {options} Name a cat.")
     assert isinstance(result.error_in_exec, MessageError)
     (line,) = result.error_in_exec._render_traceback_()
-    assert "UsageError" in line and line.endswith(message)
+    assert line.startswith("\x1b[31mUsage error\x1b[39m: ") and line.endswith(message)
 
 
-def test_code_blocks_and_question_marks(shell):
+def test_code_blocks_and_question_marks(plain_shell):
     from jupyter_tinyai.magics.asynccell import keep_question_marks, transform
 
     assert code_blocks("Here:\n```python\nx = 1\n```\nand\n```\ny = 2\n```") == "x = 1\n\ny = 2"
@@ -144,11 +161,11 @@ def test_code_blocks_and_question_marks(shell):
     assert keep_question_marks(["%ask?\n"]) == ["%ask?\n"]
     assert transform(["get_ipython().run_cell_magic('ask', '-t 0', 'hi\\n')\n"])[0].startswith("await ")
     assert transform(["x = get_ipython().run_line_magic('ask', 'hi')\n"]) == ["x = get_ipython().run_line_magic('ask', 'hi')\n"]
-    shell.autoawait = False  # `%autoawait off`: top-level await would be a SyntaxError
+    plain_shell.autoawait = False  # `%autoawait off`: top-level await would be a SyntaxError
     try:
         assert transform(["get_ipython().run_line_magic('ask', 'hi')\n"]) == ["get_ipython().run_line_magic('ask', 'hi')\n"]
     finally:
-        shell.autoawait = True
+        plain_shell.autoawait = True
 
 
 def test_terminal_view_prints_deltas(capsys):
@@ -187,6 +204,7 @@ def test_trim_notice_is_shown_apart_from_the_answer_and_kept_in_metadata():
     assert meta["notice"] == out.notice and meta["generated_tokens"] == 3
 
 
+@pytest.mark.model
 def test_model_option_applies_to_one_answer_only(shell, model_path, tmp_path, capsys):
     other = tmp_path / "other-copy.gguf"
     other.symlink_to(model_path)
@@ -197,6 +215,7 @@ def test_model_option_applies_to_one_answer_only(shell, model_path, tmp_path, ca
     assert footer.startswith("llamacpp:SmolLM2-135M-Instruct-Q4_1 ·")
 
 
+@pytest.mark.model
 def test_use_path_registers_the_model(shell, tmp_path, model_path, capsys):
     """%tinyai use PATH remembers a model file the user just made, as `models --add` does."""
     import shutil
@@ -213,6 +232,7 @@ def test_use_path_registers_the_model(shell, tmp_path, model_path, capsys):
         shell.run_line_magic("tinyai", "use smollm2")
 
 
+@pytest.mark.model
 def test_use_chooses_the_kernels_model_and_m_is_for_one_answer(shell, model_path, tmp_path, capsys):
     def footer() -> str:
         return capsys.readouterr().out.rsplit("[", 1)[-1]
@@ -238,7 +258,7 @@ def test_use_chooses_the_kernels_model_and_m_is_for_one_answer(shell, model_path
         shell.run_line_magic("tinyai", "use smollm2")
 
 
-def test_tinyai_models_lists_a_bad_file_as_one_warning_line(shell, capsys):
+def test_tinyai_models_lists_a_bad_file_as_one_warning_line(plain_shell, capsys):
     import os
     import pathlib
 
@@ -247,7 +267,7 @@ def test_tinyai_models_lists_a_bad_file_as_one_warning_line(shell, capsys):
     metadata = tiny_model_metadata()
     metadata["general.alignment"] = "32"
     bad = write_gguf(pathlib.Path(os.environ["HF_HUB_CACHE"], "models--x--Bad", "snapshots", "r1", "bad.gguf"), metadata)
-    shell.run_line_magic("tinyai", "models")
+    plain_shell.run_line_magic("tinyai", "models")
     lines = capsys.readouterr().out.splitlines()
     assert any("llamacpp:SmolLM2-135M-Instruct-Q4_1" in line for line in lines)
     assert [line for line in lines if bad in line] == [line for line in lines if line.startswith("warning: ")]

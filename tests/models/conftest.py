@@ -1,5 +1,4 @@
 import pytest
-
 from helpers.gguf_files import tiny_model_metadata, write_gguf
 
 

@@ -2,12 +2,14 @@
 
 import json
 import os
+import pathlib
 
 import pytest
 
 from jupyter_tinyai import cli
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.errors import ModelFileError, ModelNotFound
+from jupyter_tinyai.models import added as added_module
 from jupyter_tinyai.models import list_models, resolve
 from jupyter_tinyai.models.added import add_model, added_file, load_added, remove_model
 
@@ -117,3 +119,58 @@ def test_cli_remove(tmp_path, make_gguf, capsys):
     assert cli.main(["models", "--remove", str(path)]) == 0
     assert cli.main(["models", "--remove", str(path)]) == 1
     assert load_added() == []
+
+
+@pytest.mark.parametrize("damage", [b'{"models": [{"path": "/data/run-1/model.gguf"}', b"\xff\xfe not text",
+                                    b'["/data/run-1/model.gguf"]'])
+def test_a_damaged_list_is_set_aside_not_overwritten(settings, tmp_path, make_gguf, capsys, damage):
+    os.makedirs(os.path.dirname(added_file()))
+    with open(added_file(), "wb") as handle:
+        handle.write(damage)
+    # listing says so once, in one line, and goes on
+    warnings = [m.warning for m in list_models(settings, include_remote=False) if m.warning]
+    (aside,) = [name for name in os.listdir(os.path.dirname(added_file())) if ".damaged-" in name]
+    assert len(warnings) == 1 and "set aside as" in warnings[0] and aside in warnings[0] and "\n" not in warnings[0]
+    assert pathlib.Path(added_file()).with_name(aside).read_bytes() == damage  # kept as it was
+    assert not [m for m in list_models(settings, include_remote=False) if m.warning]  # told once
+    # the next --add starts a new list and leaves the damaged one where it is
+    path = make_gguf(tmp_path / "new.gguf")
+    assert cli.main(["models", "--add", str(path)]) == 0
+    assert load_added() == [{"path": str(path)}]
+    assert pathlib.Path(added_file()).with_name(aside).read_bytes() == damage
+
+
+def test_add_after_damage_says_so_in_one_line(tmp_path, make_gguf, capsys):
+    os.makedirs(os.path.dirname(added_file()))
+    with open(added_file(), "w", encoding="utf-8") as handle:
+        handle.write('{"models": [{"path": "/data/run-1/model.gguf"},')  # cut short by a full disk
+    path = make_gguf(tmp_path / "new.gguf")
+    assert cli.main(["models", "--add", str(path)]) == 0
+    out, err = capsys.readouterr()
+    (line,) = err.splitlines()
+    assert line.startswith("warning: the list of added models was damaged (it is not valid JSON") and ".damaged-" in line
+    assert "added llamacpp:new" in out
+    assert load_added() == [{"path": str(path)}]
+
+
+def test_an_unreadable_list_is_not_replaced(settings, tmp_path, make_gguf, monkeypatch):
+    os.makedirs(os.path.dirname(added_file()))
+    with open(added_file(), "w", encoding="utf-8") as handle:
+        json.dump({"models": [{"path": "/data/run-1/model.gguf"}]}, handle)
+    new = make_gguf(tmp_path / "new.gguf")
+
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", path)
+
+    with monkeypatch.context() as patch, pytest.raises(ModelFileError, match="cannot be read.*check its permissions"):
+        patch.setattr(added_module, "open", refuse, raising=False)  # as for another user's file
+        add_model(new, settings)
+    assert load_added() == [{"path": "/data/run-1/model.gguf"}]
+
+
+def test_a_folder_where_the_list_should_be_is_set_aside(settings, tmp_path, make_gguf):
+    os.makedirs(added_file())
+    notices = []
+    add_model(make_gguf(tmp_path / "new.gguf"), settings, notices)
+    assert len(notices) == 1 and "it is a folder" in notices[0]
+    assert load_added() == [{"path": str(tmp_path / "new.gguf")}]

@@ -4,14 +4,14 @@ import os
 import pathlib
 
 import pytest
+from helpers.gguf_files import STRING, UINT32, RawArray, tiny_model_metadata, write_gguf
 
 from jupyter_tinyai import cli
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.errors import ModelFileError
-from jupyter_tinyai.models import gguf, list_models, resolve
-from jupyter_tinyai.models.gguf import read_gguf
-
-from helpers.gguf_files import STRING, UINT32, RawArray, tiny_model_metadata, write_gguf
+from jupyter_tinyai.formats import gguf_file
+from jupyter_tinyai.formats.gguf_file import read_gguf
+from jupyter_tinyai.models import list_models, resolve
 
 BUNDLED = "llamacpp:SmolLM2-135M-Instruct-Q4_1"
 
@@ -56,7 +56,7 @@ class CountingOpen:
 
     def __call__(self, *args, **kwargs):
         self.opened += 1
-        handle = open(*args, **kwargs)
+        handle = open(*args, **kwargs)  # noqa: SIM115 - handed back to the code under test, which closes it
         counter = self
         real_read = handle.read
 
@@ -83,7 +83,7 @@ def test_a_30_million_element_array_is_refused_by_its_count(tmp_path, monkeypatc
     metadata = _with(general__big=RawArray(item_type, 30_000_000, payload))
     path = write_gguf(tmp_path / "big.gguf", metadata)
     counting = CountingOpen()
-    monkeypatch.setattr(gguf, "open", counting, raising=False)
+    monkeypatch.setattr(gguf_file, "open", counting, raising=False)
     with pytest.raises(ModelFileError, match=r"'general.big' claims 30,000,000 elements"):
         read_gguf(path)
     assert counting.opened == 1 and counting.bytes_read < 4096  # not the 4 MB that follow
@@ -93,7 +93,7 @@ def test_a_30_million_element_array_is_refused_by_its_count(tmp_path, monkeypatc
 
 
 def test_a_header_claiming_more_than_the_cap_is_refused_before_reading_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(gguf, "MAX_HEADER_BYTES", 1 << 16)
+    monkeypatch.setattr(gguf_file, "MAX_HEADER_BYTES", 1 << 16)
     words = ["w" * 100] * 1000  # about 108 KB of strings: more than the (lowered) cap
     path = write_gguf(tmp_path / "long.gguf", _with(general__words=words), data_bytes=1 << 17)
     with pytest.raises(ModelFileError, match="header is larger than"):

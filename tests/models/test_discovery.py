@@ -1,5 +1,6 @@
 import json
 import os
+import pathlib
 
 import pytest
 
@@ -40,7 +41,7 @@ def test_model_dirs_scanned_two_levels_and_bad_files_are_warnings(tmp_path, sett
 def test_hugging_face_cache_gguf_and_mlx(settings, make_gguf):
     hub = os.environ["HF_HUB_CACHE"]
     repo = os.path.join(hub, "models--someone--Tiny-GGUF")
-    make_gguf(__import__("pathlib").Path(repo, "snapshots", "abc123", "tiny.Q8_0.gguf"), file_type=7)
+    make_gguf(pathlib.Path(repo, "snapshots", "abc123", "tiny.Q8_0.gguf"), file_type=7)
     os.makedirs(os.path.join(repo, "refs"))
     with open(os.path.join(repo, "refs", "main"), "w") as f:
         f.write("abc123")
@@ -48,7 +49,7 @@ def test_hugging_face_cache_gguf_and_mlx(settings, make_gguf):
     os.makedirs(mlx)
     with open(os.path.join(mlx, "config.json"), "w") as f:
         json.dump({"model_type": "llama", "quantization": {"bits": 4, "group_size": 64}, "max_position_embeddings": 4096}, f)
-    open(os.path.join(mlx, "model.safetensors"), "wb").write(b"\0" * 100)
+    pathlib.Path(mlx, "model.safetensors").write_bytes(b"\0" * 100)
     found = {m.id: m for m in by_source(list_models(settings), "hf-cache")}
     assert found["llamacpp:tiny-Q8_0"].quantization == "Q8_0"
     assert found["mlx:Tiny-4bit"].format == "mlx"
@@ -64,7 +65,7 @@ def test_lmstudio_models_folder(settings, make_gguf, isolated_home):
 def test_ollama_manifest_points_at_a_gguf_blob(settings, make_gguf):
     root = os.environ["OLLAMA_MODELS"]
     digest = "sha256:" + "ab" * 32
-    make_gguf(__import__("pathlib").Path(root, "blobs", digest.replace(":", "-")), name="llama3.2")
+    make_gguf(pathlib.Path(root, "blobs", digest.replace(":", "-")), name="llama3.2")
     manifest = os.path.join(root, "manifests", "registry.ollama.ai", "library", "llama3.2")
     os.makedirs(manifest)
     with open(os.path.join(manifest, "3b"), "w") as f:

@@ -61,14 +61,13 @@ def _answers(port: int) -> bool:
 def start_server(model_path: str, log_dir, timeout: float = 180) -> Server:
     port = free_port()
     log_path = log_dir / f"server-{port}.log"
-    log = open(log_path, "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--model_alias", ALIAS,
-         "--host", "127.0.0.1", "--port", str(port), "--api_key", API_KEY,
-         "--n_ctx", str(N_CTX), "--n_threads", "2", "--verbose", "false"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-    )
-    log.close()
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--model_alias", ALIAS,
+             "--host", "127.0.0.1", "--port", str(port), "--api_key", API_KEY,
+             "--n_ctx", str(N_CTX), "--n_threads", "2", "--verbose", "false"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
     server = Server(process, port, log_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -27,6 +27,8 @@ class Scripted:
     "forever"  stream words until the client goes (``client_left`` is set then);
     "empty"    stream events without text until the client goes;
     "die"      two words, then the connection is cut (no [DONE]);
+    "error"    two words, a keep-alive comment, then llama.cpp's ``error: {…}`` line (its
+               message echoes ``error_text``), and nothing more until the client goes;
     "freeze"   two words, then nothing (until the server stops);
     "trickle"  the response head, then one byte every 0.05 s, never a whole event;
     "hang"     nothing at all: no response head;
@@ -36,8 +38,9 @@ class Scripted:
     After the first chat request the server is ``frozen``: with ``freeze_after_chat``,
     every later request hangs too (a server that locked up mid-answer)."""
 
-    def __init__(self, chat="forever", tokenize=False, freeze_after_chat=False, model="scripted"):
+    def __init__(self, chat="forever", tokenize=False, freeze_after_chat=False, model="scripted", error_text=""):
         self.chat, self.tokenize, self.freeze_after_chat, self.model = chat, tokenize, freeze_after_chat, model
+        self.error_text = error_text
         self.requests: list[tuple[str, str]] = []
         self.client_left = threading.Event()
         self.frozen = threading.Event()
@@ -136,6 +139,11 @@ class Scripted:
                     self.close_connection = True
                     return
                 if server.chat == "freeze":
+                    return server._hold()
+                if server.chat == "error":
+                    error = {"code": 500, "message": f"decode failed {server.error_text}", "type": "server_error"}
+                    self.wfile.write(b": ping\n\nerror: " + json.dumps(error).encode() + b"\n\n")
+                    self.wfile.flush()
                     return server._hold()
                 self._forever(delta(" and"))
 

@@ -8,7 +8,7 @@ import pytest
 
 from jupyter_tinyai.types import Stats
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.model, pytest.mark.timeout(300)]
 
 FRANCE = "What is the capital of France?"
 LONG = "Write a long story about a dragon who learns to cook. Use many paragraphs."

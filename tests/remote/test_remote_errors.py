@@ -9,10 +9,9 @@ import threading
 import pytest
 
 from jupyter_tinyai import models
-from jupyter_tinyai.backends.remote import RemoteError
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
-from jupyter_tinyai.errors import ModelNotFound, TinyAIError
+from jupyter_tinyai.errors import ModelNotFound, RemoteError, TinyAIError
 from jupyter_tinyai.models.spec import ModelSpec
 
 from .conftest import API_KEY, KEY_ENV, free_port, start_server
@@ -24,6 +23,7 @@ def _settings(url, **entry):
     return load_settings(host="inprocess", remotes={"lab": {"url": url, "api_key_env": KEY_ENV, **entry}})
 
 
+@pytest.mark.model
 def test_wrong_key_gives_401_naming_the_variable(server, monkeypatch):
     monkeypatch.setenv(KEY_ENV, "not-the-key")
     with pytest.raises(RemoteError) as info:
@@ -33,12 +33,14 @@ def test_wrong_key_gives_401_naming_the_variable(server, monkeypatch):
     assert "not-the-key" not in message and API_KEY not in message
 
 
+@pytest.mark.model
 def test_missing_key_variable_says_to_set_it(server, monkeypatch):
     monkeypatch.delenv(KEY_ENV, raising=False)
     with pytest.raises(RemoteError, match=f"{KEY_ENV} is not set"):
         models.resolve("lab:smollm2", _settings(server.url))
 
 
+@pytest.mark.model
 def test_unknown_model_lists_what_the_server_has(remote_settings):
     with pytest.raises(ModelNotFound) as info:
         Engine(remote_settings).load("lab:qwen2.5-7b")
@@ -46,12 +48,13 @@ def test_unknown_model_lists_what_the_server_has(remote_settings):
     assert "'lab'" in message and "qwen2.5-7b" in message and "smollm2" in message
 
 
+@pytest.mark.model
 def test_backend_refuses_a_model_the_server_does_not_serve(remote_settings):
     """A spec built elsewhere (e.g. from an old listing) is checked again when loading:
     llama_cpp.server would otherwise answer with its default model."""
     from jupyter_tinyai.backends import backend_class
     from jupyter_tinyai.backends.base import LoadSettings
-    from jupyter_tinyai.backends.remote import Remote
+    from jupyter_tinyai.remotes.config import Remote
 
     remote = Remote.from_config("lab", remote_settings.remotes["lab"])
     spec = ModelSpec(id="lab:gone", name="gone", backend="remote", format="remote", path=remote.url,
@@ -112,6 +115,7 @@ def test_config_with_a_key_in_it_is_refused(monkeypatch):
     assert "sk-secret" not in repr([m.to_dict() for m in listed])
 
 
+@pytest.mark.model
 def test_server_killed_mid_answer_keeps_the_partial_text(model_path, tmp_path, monkeypatch):
     own = start_server(model_path, tmp_path)
     try:

@@ -13,9 +13,10 @@ import os
 import pytest
 
 from jupyter_tinyai import cli
-from jupyter_tinyai.backends.remote import RemoteError
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
+from jupyter_tinyai.errors import RemoteError
+from jupyter_tinyai.status import status_lines
 
 from .conftest import API_KEY, KEY_ENV
 from .scripted import Scripted
@@ -119,6 +120,20 @@ def _write_config(remotes):
         json.dump({"TinyAI": {"remotes": remotes}}, f)
 
 
+def test_an_error_line_mid_answer_ends_it_with_the_servers_message_and_keeps_the_text(monkeypatch):
+    key = "sk-scripted-0123456789"
+    monkeypatch.setenv(KEY_ENV, key)
+    with Scripted(chat="error", error_text=f"(key {key})") as server:
+        engine = Engine(_settings(server.url, timeout=5))
+        chunks = list(engine.chat("Tell me a story.", model="lab:scripted", conversation="error"))
+    assert "".join(c.text for c in chunks) == "Once upon"
+    assert chunks[-1].stats.finish_reason == "error"
+    (notice,) = [c.notice for c in chunks if c.notice and "estimated" not in c.notice]
+    assert "'lab'" in notice and "the server reported an error mid-answer" in notice
+    assert "decode failed (key ***)" in notice and key not in notice
+    assert "The partial answer above is kept." in notice
+
+
 def test_cli_ask_exits_1_when_the_remote_dies_mid_answer(capsys):
     with Scripted(chat="die") as server:
         _write_config({"lab": {"url": server.url, "timeout": 5}})
@@ -132,7 +147,7 @@ def test_cli_ask_exits_1_when_the_remote_dies_mid_answer(capsys):
 @pytest.mark.model
 def test_status_of_a_remote_model_names_the_remote(remote_engine, server):
     remote_engine.load("lab:smollm2")
-    lines = cli.status_lines(remote_engine.status())
+    lines = status_lines(remote_engine.status())
     text = "\n".join(lines)
     assert f"model:    lab:smollm2 (on remote 'lab': {server.url})" in lines
     assert "remote ," not in text and "0 B model" not in text

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from jupyter_tinyai import cli, models
-from jupyter_tinyai.backends import remote as remote_backend
 from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.engine import Engine
+from jupyter_tinyai.remotes.connection import Connection
 from jupyter_tinyai.types import Message
 
 from .conftest import ALIAS, API_KEY, KEY_ENV, N_CTX, free_port
@@ -27,10 +27,11 @@ def no_remote_calls(monkeypatch):
         calls.append(url)
         raise AssertionError(f"a remote was contacted: {method} {url}")
 
-    monkeypatch.setattr(remote_backend.Connection, "open", refuse)
+    monkeypatch.setattr(Connection, "open", refuse)
     return calls
 
 
+@pytest.mark.model
 def test_lists_the_remote_models_beside_local_ones(remote_settings, server):
     specs = models.list_models(remote_settings)
     remote = [m for m in specs if m.remote]
@@ -41,14 +42,15 @@ def test_lists_the_remote_models_beside_local_ones(remote_settings, server):
     assert any(m.backend == "llamacpp" for m in specs), "local models are still listed"
 
 
+@pytest.mark.model
 def test_a_down_remote_is_one_warning_not_a_crash(remote_settings, monkeypatch):
     remotes = dict(remote_settings.remotes)
     remotes["down"] = {"url": f"http://127.0.0.1:{free_port()}", "api_key_env": KEY_ENV}
     settings = load_settings(host="inprocess", remotes=remotes)
     specs = models.list_models(settings)
-    warnings = [m for m in specs if m.extra.get("warning")]
+    warnings = [m for m in specs if m.warning]
     assert len(warnings) == 1 and warnings[0].source == "down"
-    message = warnings[0].extra["warning"]
+    message = warnings[0].warning
     assert "'down'" in message and "cannot reach" in message and "\n" not in message
     assert f"lab:{ALIAS}" in [m.id for m in specs]
 
@@ -60,6 +62,7 @@ def test_nothing_is_contacted_without_remotes(no_remote_calls):
     assert no_remote_calls == []
 
 
+@pytest.mark.model
 def test_local_names_never_pick_a_remote_model(remote_settings, no_remote_calls):
     """With a remote configured, a local name resolves locally without contacting it, and a
     remote model's bare name does not match: remote models are chosen by their full id."""
@@ -69,10 +72,12 @@ def test_local_names_never_pick_a_remote_model(remote_settings, no_remote_calls)
     assert no_remote_calls == []
 
 
+@pytest.mark.model
 def test_short_remote_id_resolves(remote_settings):
     assert models.resolve("lab:smol", remote_settings).id == f"lab:{ALIAS}"
 
 
+@pytest.mark.model
 def test_token_counts_use_the_servers_tokenizer(remote_settings, model_path):
     import llama_cpp
 
@@ -88,6 +93,7 @@ def test_token_counts_use_the_servers_tokenizer(remote_settings, model_path):
     assert longer > short > backend.count_text("Hi")
 
 
+@pytest.mark.model
 def test_without_a_tokenize_endpoint_counts_are_marked_estimated(remote_engine):
     remote_engine.load(f"lab:{ALIAS}")
     remote_engine._backend._tokenizer = None  # as on a server without a tokenize endpoint (Ollama)
@@ -99,6 +105,7 @@ def test_without_a_tokenize_endpoint_counts_are_marked_estimated(remote_engine):
     assert last.stats.prompt_tokens > 0 and last.stats.generated_tokens > 0
 
 
+@pytest.mark.model
 def test_the_key_never_shows_in_status_listing_stats_or_history(remote_engine):
     text, stats = remote_engine.ask("What is the capital of France?", model=f"lab:{ALIAS}", conversation="k", temperature=0)
     outputs = [
@@ -122,6 +129,7 @@ def _write_config(home, remotes):
         json.dump({"TinyAI": {"remotes": remotes}}, f)
 
 
+@pytest.mark.model
 def test_cli_models_marks_remote_models_and_warns(server, isolated_home, monkeypatch, capsys):
     monkeypatch.setenv(KEY_ENV, API_KEY)
     _write_config(isolated_home, {
@@ -137,6 +145,7 @@ def test_cli_models_marks_remote_models_and_warns(server, isolated_home, monkeyp
     assert API_KEY not in out + err
 
 
+@pytest.mark.model
 def test_cli_ask_on_a_remote(server, isolated_home, monkeypatch, capsys):
     monkeypatch.setenv(KEY_ENV, API_KEY)
     _write_config(isolated_home, {"lab": {"url": server.url, "api_key_env": KEY_ENV, "n_ctx": N_CTX}})

@@ -8,7 +8,7 @@ import asyncio
 import json
 
 import pytest
-from pytest_jupyter.jupyter_server import *
+from pytest_jupyter.jupyter_server import *  # noqa: F403 - its fixtures (jp_serverapp, jp_fetch, …)
 
 TIMEOUT = 120  # seconds for any one WebSocket message; a test fails instead of hanging
 

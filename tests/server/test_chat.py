@@ -115,20 +115,29 @@ async def test_out_of_range_numbers_get_an_error_naming_the_field(tinyai, jp_ws_
 
 
 async def test_requests_queue_one_at_a_time(tinyai, jp_ws_fetch, wire):
+    """The in-process engine's queue (c.TinyAI.host = "inprocess"): one answer at a time,
+    each waiting request told its place, a stop while waiting ends it at once."""
     ws = await jp_ws_fetch("tinyai", "chat")
-    ws.write_message(wire.chat("a", "Count from one to ten.", conversation="c-q1", max_tokens=16))
-    ws.write_message(wire.chat("b", "Say hello.", conversation="c-q2", max_tokens=8))
-    ws.write_message(wire.chat("c", "Say goodbye.", conversation="c-q3", max_tokens=8))
-    ws.write_message(json.dumps({"type": "stop", "id": "c"}))  # stopped while queued
     order, by_id = [], {"a": [], "b": [], "c": []}
-    while not all(msgs and msgs[-1]["type"] in ("done", "error") for msgs in by_id.values()):
-        msg = await wire.receive(ws)
-        by_id[msg["id"]].append(msg)
-        order.append((msg["id"], msg["type"]))
-    assert ("b", "queued") in order and by_id["b"][0] == {"type": "queued", "id": "b", "position": 1}
-    assert by_id["c"][0]["type"] == "queued" and by_id["c"][0]["position"] == 2
-    assert by_id["c"][-1]["type"] == "done" and by_id["c"][-1]["stats"]["finish_reason"] == "cancelled"
-    assert not any(m["type"] == "start" for m in by_id["c"])
+
+    async def until(rid, kind):
+        while not any(m["type"] == kind for m in by_id[rid]):
+            msg = await wire.receive(ws)
+            by_id[msg["id"]].append(msg)
+            order.append((msg["id"], msg["type"]))
+
+    ws.write_message(wire.chat("a", "Count from one to ten.", conversation="c-q1", max_tokens=16))
+    await until("a", "start")
+    ws.write_message(wire.chat("b", "Say hello.", conversation="c-q2", max_tokens=8))
+    await until("b", "queued")
+    ws.write_message(wire.chat("c", "Say goodbye.", conversation="c-q3", max_tokens=8))
+    await until("c", "queued")
+    ws.write_message(json.dumps({"type": "stop", "id": "c"}))  # stopped while queued
+    for rid in ("a", "b", "c"):
+        await until(rid, "done")
+    assert by_id["b"][0] == {"type": "queued", "id": "b", "position": 1}
+    assert by_id["c"][0] == {"type": "queued", "id": "c", "position": 2}
+    assert [m["type"] for m in by_id["c"]] == ["queued", "done"] and by_id["c"][-1]["stats"]["finish_reason"] == "cancelled"
     # b starts only after a is done
     assert order.index(("a", "done")) < order.index(("b", "start"))
     ws.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 
 import pytest
 from tornado.httpclient import HTTPClientError
@@ -62,12 +63,12 @@ def store(tmp_path):
 def test_a_damaged_file_is_set_aside_not_overwritten(store, cid):
     content, reason = DAMAGED[cid]
     path = _write(store.root, cid, content)
-    before = None if content == "dir" else open(path, "rb").read()
+    before = None if content == "dir" else pathlib.Path(path).read_bytes()
     with pytest.raises(DamagedHistory, match=reason):
         store.get(cid)
     [aside] = _aside(store.root, cid)
     if before is not None:
-        assert open(os.path.join(store.root, aside), "rb").read() == before  # kept as it was
+        assert pathlib.Path(store.root, aside).read_bytes() == before  # kept as it was
     # the next turn starts a new conversation and leaves the damaged one alone
     store.add_user(cid, NOTEBOOK, "again", [])
     assert [m["content"] for m in store.get(cid)["messages"]] == ["again"]
@@ -86,7 +87,7 @@ def test_an_unreadable_file_is_left_in_place_and_never_written_over(store, monke
     from jupyter_tinyai.server import history
 
     store.add_user("locked", NOTEBOOK, "mine", [])
-    before = open(store.path("locked"), "rb").read()
+    before = pathlib.Path(store.path("locked")).read_bytes()
 
     def refused(path, *args, **kwargs):
         raise PermissionError(13, "Permission denied", path)
@@ -98,7 +99,7 @@ def test_an_unreadable_file_is_left_in_place_and_never_written_over(store, monke
     with pytest.raises(DamagedHistory):
         store.add_user("locked", NOTEBOOK, "again", [])
     monkeypatch.undo()
-    assert open(store.path("locked"), "rb").read() == before and _aside(store.root, "locked") == []
+    assert pathlib.Path(store.path("locked")).read_bytes() == before and _aside(store.root, "locked") == []
 
 
 def test_the_list_skips_damaged_files_with_one_notice_each(store):
@@ -194,3 +195,36 @@ async def test_a_failed_history_write_after_the_answer_is_an_error(tinyai, jp_se
     ws.close()
     assert messages[-1]["type"] == "error" and "No space left" in messages[-1]["message"]
     assert wire.tokens(messages)  # the answer was streamed before the write failed
+
+
+def test_deleting_a_folder_where_a_file_should_be_sets_it_aside(store):
+    _write(store.root, "dir-c", "dir")
+    with pytest.raises(DamagedHistory, match="a folder") as error:
+        store.delete("dir-c")
+    assert error.value.set_aside and len(_aside(store.root, "dir-c")) == 1
+    assert store.delete("dir-c") is False  # nothing left to delete
+
+
+def test_a_file_that_cannot_be_deleted_is_left_and_said_so(store, monkeypatch):
+    from jupyter_tinyai.server import history
+
+    store.add_user("kept", NOTEBOOK, "mine", [])
+
+    def refused(path):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(history.os, "remove", refused)
+    with pytest.raises(DamagedHistory, match="cannot be deleted") as error:
+        store.delete("kept")
+    monkeypatch.undo()
+    assert not error.value.set_aside and store.get("kept") is not None
+
+
+async def test_deleting_a_conversation_that_is_a_folder_is_a_404_saying_so(jp_serverapp, jp_fetch):
+    root = _root(jp_serverapp)
+    _write(root, "folder-c", "dir")
+    with pytest.raises(HTTPClientError) as error:
+        await jp_fetch("tinyai", "conversations", "folder-c", method="DELETE")
+    assert error.value.code == 404  # was 500
+    assert "set aside as" in json.loads(error.value.response.body)["message"]
+    assert len(_aside(root, "folder-c")) == 1 and not os.path.lexists(os.path.join(root, "folder-c.json"))

@@ -4,6 +4,7 @@ partial answer, and the next chat gets a new host."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -13,7 +14,7 @@ import pytest
 
 from jupyter_tinyai import api
 from jupyter_tinyai.config import load_settings
-from jupyter_tinyai.host import lifecycle
+from jupyter_tinyai.host import liveness, runtime
 from jupyter_tinyai.host.client import HostClient
 
 pytestmark = pytest.mark.timeout(300)
@@ -48,9 +49,16 @@ def release(pid) -> None:
 
 
 async def test_rest_status_of_a_stopped_host_answers_with_the_problem(host_client, jp_serverapp, jp_fetch):
-    pid = host_client.host_info()["pid"]
+    info = host_client.host_info()
+    pid = info["pid"]
     os.kill(pid, signal.SIGSTOP)
     try:
+        # the signal is delivered when the process is next scheduled: on a busy machine,
+        # not yet when kill() returns
+        for _ in range(1000):
+            if liveness.is_stopped(info):
+                break
+            await asyncio.sleep(0.01)
         status = json.loads((await jp_fetch("tinyai", "status")).body)  # before: a 500 after 60 s
         assert status["host"]["responding"] is False and status["host"]["pid"] == pid
         assert f"pid {pid} is not responding: stopped" in status["host"]["problem"]
@@ -72,7 +80,7 @@ async def test_a_chat_with_a_host_stopped_mid_answer(host_client, jp_serverapp, 
             if msg.get("id") == "s1" and msg["type"] == "token":
                 tokens.append(msg["text"])
                 if pid is None and "".join(tokens).strip():
-                    pid = lifecycle.read_info()["pid"]
+                    pid = runtime.read_info()["pid"]
                     os.kill(pid, signal.SIGSTOP)
             if msg.get("id") == "s1" and msg["type"] in ("done", "error"):
                 break
@@ -86,7 +94,7 @@ async def test_a_chat_with_a_host_stopped_mid_answer(host_client, jp_serverapp, 
         ws.write_message(wire.chat("s2", "Say hello.", conversation="c-other", max_tokens=8))
         second = await wire.until(ws, "s2")
         assert second[-1]["type"] == "done", second[-1]
-        assert lifecycle.read_info()["pid"] != pid
+        assert runtime.read_info()["pid"] != pid
     finally:
         ws.close()
         release(pid)

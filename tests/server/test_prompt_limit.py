@@ -20,5 +20,5 @@ async def test_a_huge_prompt_is_refused_before_it_is_queued(jp_serverapp, jp_ws_
     ws.write_message(wire.chat("ctx", "Explain.", conversation="c-huge", context=[{"label": "df", "text": "y" * limit}]))
     assert (await wire.receive(ws))["kind"] == "prompt_too_long"
     ws.close()
-    assert not service.waiting and service.running is None
+    assert not service.active
     assert not os.path.exists(os.path.join(service.store.root, "c-huge.json"))

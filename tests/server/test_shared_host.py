@@ -3,8 +3,10 @@ share one loaded model, and a host that crashed gets the saved turns back."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import threading
 
 import psutil
 import pytest
@@ -64,3 +66,38 @@ async def test_sidebar_and_kernel_share_the_host_model(host_client, jp_serverapp
     turns = kernel.history("lab:c-host")
     assert [m.content for m in turns[:2]] == ["My favourite colour is blue.", first[-1]["text"]]
     assert len(turns) == 4
+
+
+async def test_a_request_waiting_for_the_host_is_told_its_place_once_and_can_be_stopped(
+        host_client, jp_serverapp, jp_ws_fetch, wire):
+    """The place comes from the host's queue (the server keeps none): one `queued` message,
+    not a queue notice besides; a stop while waiting ends the request at once."""
+    kernel = HostClient(load_settings(host="auto"))  # a notebook's %%ask holds the model
+    answering, answered = threading.Event(), []
+
+    def ask():
+        for chunk in kernel.chat("Write a long story about a dragon.", conversation="kernel", max_tokens=300):
+            answering.set()
+            answered.append(chunk)
+
+    thread = threading.Thread(target=ask)
+    thread.start()
+    try:
+        assert await asyncio.get_running_loop().run_in_executor(None, answering.wait, 120)
+        ws = await jp_ws_fetch("tinyai", "chat")
+        ws.write_message(wire.chat("gone", "Say goodbye.", conversation="c-gone", max_tokens=8))
+        assert await wire.receive(ws) == {"type": "queued", "id": "gone", "position": 1}
+        ws.write_message(json.dumps({"type": "stop", "id": "gone"}))
+        stopped = await wire.until(ws, "gone")
+        assert [m["type"] for m in stopped] == ["done"] and stopped[0]["stats"]["finish_reason"] == "cancelled"
+
+        ws.write_message(wire.chat("w", "Say hello.", conversation="c-wait", max_tokens=8))
+        messages = await wire.until(ws, "w")
+        ws.close()
+    finally:
+        thread.join(120)
+    kinds = [m["type"] for m in messages]
+    assert messages[0] == {"type": "queued", "id": "w", "position": 1}
+    assert not any("waiting" in m.get("text", "") for m in messages if m["type"] == "notice")
+    assert kinds.index("start") > 0 and kinds[-1] == "done" and messages[-1]["text"]
+    assert answered[-1].stats.finish_reason in ("stop", "length")  # the kernel's answer went on

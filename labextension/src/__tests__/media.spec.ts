@@ -22,15 +22,23 @@ describe('classifyUrl', () => {
   });
 
   it('resolves a remote URL as the browser would fetch it', () => {
-    expect(classifyUrl('ht\ttp://evil.example/leak?secret=1').url).toBe('http://evil.example/leak?secret=1');
+    expect(classifyUrl('ht\ttp://evil.example/leak?secret=1').url).toBe(
+      'http://evil.example/leak?secret=1'
+    );
   });
 });
 
 describe('placeholderLabel', () => {
   it('names the host, and the alt text when there is one', () => {
-    expect(placeholderLabel('image', 'chart', 'http://127.0.0.1:8123/md-image?secret=s3cr3t')).toBe(
-      'chart (image from 127.0.0.1:8123 — click to open)'
+    expect(
+      placeholderLabel(
+        'image',
+        'chart',
+        'http://127.0.0.1:8123/md-image?secret=s3cr3t'
+      )
+    ).toBe('chart (image from 127.0.0.1:8123 — click to open)');
+    expect(placeholderLabel('image', '', 'https://evil.example/x.png')).toBe(
+      'image from evil.example — click to open'
     );
-    expect(placeholderLabel('image', '', 'https://evil.example/x.png')).toBe('image from evil.example — click to open');
   });
 });

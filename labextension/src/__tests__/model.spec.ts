@@ -1,44 +1,16 @@
-import { Signal } from '@lumino/signaling';
-
-import { ChatModel, IChatConnection } from '../model';
-import { ClientMessage, ServerMessage } from '../tokens';
-
-/** A chat connection that records what is sent and lets the test play the server. */
-class MockConnection implements IChatConnection {
-  sent: ClientMessage[] = [];
-  failNext: Error | null = null;
-  messageReceived: Signal<IChatConnection, ServerMessage> = new Signal<IChatConnection, ServerMessage>(this);
-  disconnected: Signal<IChatConnection, string> = new Signal<IChatConnection, string>(this);
-  send(message: ClientMessage): void {
-    if (this.failNext) {
-      const error = this.failNext;
-      this.failNext = null;
-      throw error;
-    }
-    this.sent.push(message);
-  }
-  server(message: ServerMessage): void {
-    this.messageReceived.emit(message);
-  }
-}
-
-/** A frame scheduler the test advances by hand. */
-class Frames {
-  queue: (() => void)[] = [];
-  schedule = (callback: () => void) => {
-    this.queue.push(callback);
-  };
-  run(): void {
-    const due = this.queue.splice(0);
-    due.forEach(cb => cb());
-  }
-}
+import { ChatModel } from '../model';
+import { ServerMessage } from '../tokens';
+import { Frames, MockConnection } from './fakes';
 
 function setup() {
   const connection = new MockConnection();
   const frames = new Frames();
   let n = 0;
-  const model = new ChatModel({ connection, schedule: frames.schedule, newId: () => `id${++n}` });
+  const model = new ChatModel({
+    connection,
+    schedule: frames.schedule,
+    newId: () => `id${++n}`
+  });
   let changes = 0;
   model.changed.connect(() => changes++);
   return { connection, frames, model, changes: () => changes };
@@ -47,13 +19,15 @@ function setup() {
 describe('ChatModel', () => {
   it('sends a chat request with the conversation, notebook, context and options', () => {
     const { connection, model } = setup();
-    expect(model.send('  What does this do?  ', {
-      context: [{ label: 'Code (cell 1)', text: 'x = 1' }],
-      notebook: 'analysis.ipynb',
-      model: 'llamacpp:tiny',
-      temperature: 0,
-      maxTokens: 64
-    })).toBe(true);
+    expect(
+      model.send('  What does this do?  ', {
+        context: [{ label: 'Code (cell 1)', text: 'x = 1' }],
+        notebook: 'analysis.ipynb',
+        model: 'llamacpp:tiny',
+        temperature: 0,
+        maxTokens: 64
+      })
+    ).toBe(true);
     expect(connection.sent).toEqual([
       {
         type: 'chat',
@@ -119,9 +93,18 @@ describe('ChatModel', () => {
     model.send('q');
     const id = (connection.sent[0] as any).id;
     connection.server({ type: 'token', id, text: 'Par' });
-    const stats = { model: 'm', generated_tokens: 2, tokens_per_s: 50, finish_reason: 'stop' };
+    const stats = {
+      model: 'm',
+      generated_tokens: 2,
+      tokens_per_s: 50,
+      finish_reason: 'stop'
+    };
     connection.server({ type: 'done', id, stats, text: 'Paris' });
-    expect(model.messages[1]).toMatchObject({ content: 'Paris', streaming: false, stats });
+    expect(model.messages[1]).toMatchObject({
+      content: 'Paris',
+      streaming: false,
+      stats
+    });
     expect(model.busy).toBe(false);
     expect(model.phase).toBe('idle');
     expect(model.lastStats).toEqual(stats);
@@ -151,7 +134,11 @@ describe('ChatModel', () => {
     expect(connection.sent).toHaveLength(2);
     connection.server({ type: 'token', id, text: 'b' });
     expect(model.phase).toBe('stopping');
-    connection.server({ type: 'done', id, stats: { finish_reason: 'cancelled' } });
+    connection.server({
+      type: 'done',
+      id,
+      stats: { finish_reason: 'cancelled' }
+    });
     frames.run();
     expect(model.busy).toBe(false);
     expect(model.messages[1].content).toBe('ab');
@@ -169,19 +156,33 @@ describe('ChatModel', () => {
   });
 
   it.each([
-    ['busy', 'The model is busy.'],
-    ['crashed', 'The TinyAI host crashed.'],
-    ['down', 'The TinyAI host is not running.'],
+    ['host', 'The model host failed.'],
+    ['model_not_found', 'The model was not found.'],
+    ['prompt_too_long', 'The prompt is too long.'],
+    ['internal', 'TinyAI failed unexpectedly.'],
+    ['a-kind-from-a-newer-server', 'TinyAI could not answer.'],
     [undefined, 'TinyAI could not answer.']
   ])('shows a clear error for kind %s', (kind, title) => {
     const { connection, model } = setup();
     model.send('q');
     const id = (connection.sent[0] as any).id;
     connection.server({ type: 'token', id, text: 'half' });
-    connection.server({ type: 'error', id, kind, message: 'Restart it with `jupyter tinyai serve`.' } as ServerMessage);
-    expect(model.banner).toEqual({ level: 'error', text: `${title} Restart it with \`jupyter tinyai serve\`.` });
+    connection.server({
+      type: 'error',
+      id,
+      kind,
+      message: 'Restart it with `jupyter tinyai serve`.'
+    } as ServerMessage);
+    expect(model.banner).toEqual({
+      level: 'error',
+      text: `${title} Restart it with \`jupyter tinyai serve\`.`
+    });
     expect(model.busy).toBe(false);
-    expect(model.messages[1]).toMatchObject({ content: 'half', failed: true, streaming: false });
+    expect(model.messages[1]).toMatchObject({
+      content: 'half',
+      failed: true,
+      streaming: false
+    });
   });
 
   it('reports a lost connection during an answer, and not when idle', () => {
@@ -192,7 +193,9 @@ describe('ChatModel', () => {
     connection.disconnected.emit('code 1006');
     expect(model.busy).toBe(false);
     expect(model.banner?.level).toBe('error');
-    expect(model.banner?.text).toContain('Lost the connection to the Jupyter server (code 1006)');
+    expect(model.banner?.text).toContain(
+      'Lost the connection to the Jupyter server (code 1006)'
+    );
   });
 
   it('keeps the tokens received before the connection was lost', () => {
@@ -202,7 +205,11 @@ describe('ChatModel', () => {
     connection.server({ type: 'token', id, text: 'Half an ans' });
     connection.disconnected.emit('code 1011');
     frames.run();
-    expect(model.messages[1]).toMatchObject({ content: 'Half an ans', failed: true, streaming: false });
+    expect(model.messages[1]).toMatchObject({
+      content: 'Half an ans',
+      failed: true,
+      streaming: false
+    });
   });
 
   it('turns a failing send into an error instead of hanging', () => {
@@ -220,7 +227,12 @@ describe('ChatModel', () => {
     connection.server({ type: 'queued', id, position: 2 });
     expect(model.phase).toBe('queued');
     expect(model.banner?.text).toContain('number 2 in the queue');
-    connection.server({ type: 'progress', id, fraction: 0.5, message: 'Loading SmolLM2' });
+    connection.server({
+      type: 'progress',
+      id,
+      fraction: 0.5,
+      message: 'Loading SmolLM2'
+    });
     expect(model.phase).toBe('loading');
     expect(model.banner?.text).toBe('Loading SmolLM2 50%');
     connection.server({ type: 'start', id });
@@ -250,14 +262,20 @@ describe('ChatModel', () => {
     });
     expect(model.messages.map(m => m.content)).toEqual(['a', 'b']);
     model.send('c');
-    expect(connection.sent[0]).toMatchObject({ conversation: 'saved', notebook: 'nb.ipynb' });
+    expect(connection.sent[0]).toMatchObject({
+      conversation: 'saved',
+      notebook: 'nb.ipynb'
+    });
     const id = (connection.sent[0] as any).id;
     connection.server({ type: 'done', id, text: 'd' });
     model.newChat('other.ipynb');
     expect(model.messages).toHaveLength(0);
     expect(model.conversationId).not.toBe('saved');
     model.send('e');
-    expect(connection.sent[1]).toMatchObject({ notebook: 'other.ipynb', conversation: model.conversationId });
+    expect(connection.sent[1]).toMatchObject({
+      notebook: 'other.ipynb',
+      conversation: model.conversationId
+    });
   });
 
   it('stops the running answer when a new chat starts', () => {

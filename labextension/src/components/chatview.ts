@@ -32,8 +32,12 @@ export class ChatView extends Panel {
   /** Make the views match the model's messages. */
   sync(): void {
     const { model, rendermime, actions, trans } = this._options;
-    const messages = model.messages.filter(m => this._options.showPrompts !== false || m.role !== 'user');
-    const stick = this.node.scrollHeight - this.node.scrollTop - this.node.clientHeight < 40;
+    const messages = model.messages.filter(
+      m => this._options.showPrompts !== false || m.role !== 'user'
+    );
+    const stick =
+      this.node.scrollHeight - this.node.scrollTop - this.node.clientHeight <
+      40;
     const views = this.widgets as ReadonlyArray<MessageView>;
     let i = 0;
     for (; i < messages.length; i++) {

@@ -24,10 +24,26 @@ export const REMOTE_MEDIA_REL = 'noopener noreferrer';
 export type UrlKind = 'data' | 'relative' | 'remote' | 'unsafe';
 
 const LINK_PROTOCOLS = ['http:', 'https:', 'ftp:', 'mailto:', 'tel:'];
-const REMOVED = 'script, style, link, meta, base, iframe, frame, frameset, object, embed, applet, portal, noscript, template, svg, math';
+const REMOVED =
+  'script, style, link, meta, base, iframe, frame, frameset, object, embed, applet, portal, noscript, template, svg, math';
 const URL_ATTRIBUTES = [
-  'src', 'srcset', 'poster', 'background', 'lowsrc', 'dynsrc', 'data', 'ping', 'action', 'formaction',
-  'icon', 'manifest', 'codebase', 'archive', 'longdesc', 'imagesrcset', 'xlink:href'
+  'src',
+  'srcset',
+  'poster',
+  'background',
+  'lowsrc',
+  'dynsrc',
+  'data',
+  'ping',
+  'action',
+  'formaction',
+  'icon',
+  'manifest',
+  'codebase',
+  'archive',
+  'longdesc',
+  'imagesrcset',
+  'xlink:href'
 ];
 
 /**
@@ -46,21 +62,38 @@ export function classifyUrl(value: string): { kind: UrlKind; url: string } {
   if (one.protocol === 'data:') {
     return { kind: 'data', url: one.href };
   }
-  if (one.origin === 'http://one.invalid' && two.origin === 'https://two.invalid') {
+  if (
+    one.origin === 'http://one.invalid' &&
+    two.origin === 'https://two.invalid'
+  ) {
     return { kind: 'relative', url: value };
   }
   if (LINK_PROTOCOLS.includes(one.protocol) && one.href === two.href) {
     return { kind: 'remote', url: one.href };
   }
-  if (one.protocol === 'http:' && two.protocol === 'https:' && one.host === two.host) {
+  if (
+    one.protocol === 'http:' &&
+    two.protocol === 'https:' &&
+    one.host === two.host
+  ) {
     // //host/path: the page's scheme
-    return { kind: 'remote', url: typeof document === 'undefined' ? one.href : new URL(value, document.baseURI).href };
+    return {
+      kind: 'remote',
+      url:
+        typeof document === 'undefined'
+          ? one.href
+          : new URL(value, document.baseURI).href
+    };
   }
   return { kind: 'unsafe', url: one.href };
 }
 
 /** The text shown instead: `alt (image from HOST — click to open)`. */
-export function placeholderLabel(what: string, alt: string, url: string): string {
+export function placeholderLabel(
+  what: string,
+  alt: string,
+  url: string
+): string {
   let host = '';
   try {
     host = new URL(url).host;
@@ -79,7 +112,13 @@ function mayLoad(value: string | null): boolean {
   return kind === 'data' || kind === 'relative';
 }
 
-function placeholder(doc: Document, what: string, alt: string, url: string, inLink: boolean): HTMLElement {
+function placeholder(
+  doc: Document,
+  what: string,
+  alt: string,
+  url: string,
+  inLink: boolean
+): HTMLElement {
   const text = placeholderLabel(what, alt, url);
   const { kind } = classifyUrl(url);
   if (kind !== 'remote' || inLink) {
@@ -89,7 +128,9 @@ function placeholder(doc: Document, what: string, alt: string, url: string, inLi
     if (kind === 'remote') {
       span.textContent = text.replace(' — click to open', ', not loaded');
     } else {
-      span.textContent = alt.trim() ? `${alt.trim()} (${what} not shown)` : `(${what} not shown)`;
+      span.textContent = alt.trim()
+        ? `${alt.trim()} (${what} not shown)`
+        : `(${what} not shown)`;
     }
     return span;
   }
@@ -108,14 +149,21 @@ function cssLoadsRemote(value: string): boolean {
   if (/image-set\(|cross-fade\(|element\(/i.test(value)) {
     return true;
   }
-  const urls = value.matchAll(/url\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^)]*))\s*\)/gi);
+  const urls = value.matchAll(
+    /url\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^)]*))\s*\)/gi
+  );
   for (const m of urls) {
     const url = (m[1] ?? m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1').trim();
     if (!mayLoad(url)) {
       return true;
     }
   }
-  return /url\(/i.test(value.replace(/url\(\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^)]*)\s*\)/gi, ''));
+  return /url\(/i.test(
+    value.replace(
+      /url\(\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^)]*)\s*\)/gi,
+      ''
+    )
+  );
 }
 
 /** The style attribute as the browser parsed it, without declarations that load remote URLs. */
@@ -142,7 +190,9 @@ function mediaSource(el: Element): string | null {
       return value;
     }
   }
-  for (const child of Array.from(el.querySelectorAll('source[src], track[src]'))) {
+  for (const child of Array.from(
+    el.querySelectorAll('source[src], track[src]')
+  )) {
     const value = child.getAttribute('src');
     if (!mayLoad(value)) {
       return value;
@@ -153,32 +203,54 @@ function mediaSource(el: Element): string | null {
 
 /** Sanitized HTML with every remote load taken out (see the module's comment). */
 export function withoutRemoteMedia(html: string): string {
-  const doc = new DOMParser().parseFromString(`<!DOCTYPE html><html><body>${html}</body></html>`, 'text/html');
+  const doc = new DOMParser().parseFromString(
+    `<!DOCTYPE html><html><body>${html}</body></html>`,
+    'text/html'
+  );
   for (const el of Array.from(doc.body.querySelectorAll(REMOVED))) {
     el.remove();
   }
-  for (const el of Array.from(doc.body.querySelectorAll('img, input, video, audio'))) {
+  for (const el of Array.from(
+    doc.body.querySelectorAll('img, input, video, audio')
+  )) {
     const tag = el.localName;
     const inLink = !!el.parentElement?.closest('a');
     let source: string | null = null;
-    if (tag === 'img' || (tag === 'input' && (el.getAttribute('type') ?? '').toLowerCase() === 'image')) {
+    if (
+      tag === 'img' ||
+      (tag === 'input' &&
+        (el.getAttribute('type') ?? '').toLowerCase() === 'image')
+    ) {
       source = mayLoad(el.getAttribute('src')) ? null : el.getAttribute('src');
     } else if (tag === 'video' || tag === 'audio') {
       source = mediaSource(el);
     }
     if (source !== null) {
       const what = tag === 'video' || tag === 'audio' ? tag : 'image';
-      el.replaceWith(placeholder(doc, what, el.getAttribute('alt') ?? '', source, inLink));
+      el.replaceWith(
+        placeholder(doc, what, el.getAttribute('alt') ?? '', source, inLink)
+      );
     }
   }
   for (const el of Array.from(doc.body.querySelectorAll('*'))) {
     for (const attr of URL_ATTRIBUTES) {
       const value = el.getAttribute(attr);
-      if (value !== null && (attr === 'srcset' || attr === 'imagesrcset' || attr === 'ping' || !mayLoad(value))) {
+      if (
+        value !== null &&
+        (attr === 'srcset' ||
+          attr === 'imagesrcset' ||
+          attr === 'ping' ||
+          !mayLoad(value))
+      ) {
         el.removeAttribute(attr);
       }
     }
-    if (el.localName !== 'a' && el.localName !== 'area' && el.hasAttribute('href') && !mayLoad(el.getAttribute('href'))) {
+    if (
+      el.localName !== 'a' &&
+      el.localName !== 'area' &&
+      el.hasAttribute('href') &&
+      !mayLoad(el.getAttribute('href'))
+    ) {
       el.removeAttribute('href');
     }
     if (el.hasAttribute('style')) {
@@ -212,10 +284,14 @@ export class MediaGuardSanitizer implements IRenderMime.ISanitizer {
 const guarded = new WeakMap<IRenderMimeRegistry, IRenderMimeRegistry>();
 
 /** `rendermime` with the media guard after its sanitizer (one clone per registry). */
-export function guardedRendermime(rendermime: IRenderMimeRegistry): IRenderMimeRegistry {
+export function guardedRendermime(
+  rendermime: IRenderMimeRegistry
+): IRenderMimeRegistry {
   let clone = guarded.get(rendermime);
   if (!clone) {
-    clone = rendermime.clone({ sanitizer: new MediaGuardSanitizer(rendermime.sanitizer) });
+    clone = rendermime.clone({
+      sanitizer: new MediaGuardSanitizer(rendermime.sanitizer)
+    });
     guarded.set(rendermime, clone);
   }
   return clone;
@@ -227,14 +303,21 @@ export function guardedRendermime(rendermime: IRenderMimeRegistry): IRenderMimeR
  */
 export function keepPlaceholderRel(node: HTMLElement): IDisposable {
   const fix = (): void => {
-    for (const a of Array.from(node.querySelectorAll<HTMLAnchorElement>(`a.${REMOTE_MEDIA_CLASS}`))) {
+    for (const a of Array.from(
+      node.querySelectorAll<HTMLAnchorElement>(`a.${REMOTE_MEDIA_CLASS}`)
+    )) {
       if (a.rel !== REMOTE_MEDIA_REL) {
         a.rel = REMOTE_MEDIA_REL;
       }
     }
   };
   const observer = new MutationObserver(fix);
-  observer.observe(node, { subtree: true, childList: true, attributes: true, attributeFilter: ['rel'] });
+  observer.observe(node, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    attributeFilter: ['rel']
+  });
   let disposed = false;
   return {
     get isDisposed() {

@@ -17,7 +17,10 @@ import { guardedRendermime, keepPlaceholderRel } from './media';
 /** The name of the User Timing measure of each Markdown render of an answer. */
 export const RENDER_MEASURE = 'jupyter-tinyai:render';
 
-export function formatStats(stats: IChatMessage['stats'], trans: TranslationBundle): string {
+export function formatStats(
+  stats: IChatMessage['stats'],
+  trans: TranslationBundle
+): string {
   if (!stats) {
     return '';
   }
@@ -56,7 +59,9 @@ export class MessageView extends Widget {
     this._footer.className = 'jp-TinyAI-message-footer';
     if (message.role === 'assistant') {
       performance.clearMeasures?.(RENDER_MEASURE);
-      this._renderer = guardedRendermime(this._rendermime).createRenderer('text/markdown');
+      this._renderer = guardedRendermime(this._rendermime).createRenderer(
+        'text/markdown'
+      );
       this._renderer.addClass('jp-TinyAI-markdown');
       this._relGuard = keepPlaceholderRel(this._renderer.node);
       this._body.appendChild(this._renderer.node);
@@ -128,19 +133,27 @@ export class MessageView extends Widget {
         if (content === this._rendered) {
           continue;
         }
-        const model = new MimeModel({ data: { 'text/markdown': content }, trusted: false });
+        const model = new MimeModel({
+          data: { 'text/markdown': content },
+          trusted: false
+        });
         const start = performance.now();
         await this._renderer.renderModel(model);
         this._rendered = content;
         this._decorateCode();
         // User Timing entries (seen in the browser's performance tools), one answer's worth
-        performance.measure?.(RENDER_MEASURE, { start, end: performance.now() });
+        performance.measure?.(RENDER_MEASURE, {
+          start,
+          end: performance.now()
+        });
       } while (this._dirty);
     } finally {
       this._rendering = false;
       this.removeClass('jp-mod-rendering');
     }
-    this.node.dispatchEvent(new CustomEvent('tinyai-rendered', { bubbles: true }));
+    this.node.dispatchEvent(
+      new CustomEvent('tinyai-rendered', { bubbles: true })
+    );
   }
 
   private _decorateCode(): void {
@@ -158,7 +171,12 @@ export class MessageView extends Widget {
       const bar = document.createElement('div');
       bar.className = 'jp-TinyAI-code-toolbar';
       const code = () => (pre.textContent ?? '').replace(/\n$/, '');
-      const button = (label: string, title: string, cls: string, run: () => void) => {
+      const button = (
+        label: string,
+        title: string,
+        cls: string,
+        run: () => void
+      ) => {
         const b = document.createElement('button');
         b.className = `jp-TinyAI-code-button ${cls}`;
         b.textContent = label;
@@ -170,18 +188,25 @@ export class MessageView extends Widget {
         });
         bar.appendChild(b);
       };
-      button(this._trans.__('Copy'), this._trans.__('Copy the code'), 'jp-TinyAI-copy', () =>
-        actions.copy(code())
+      button(
+        this._trans.__('Copy'),
+        this._trans.__('Copy the code'),
+        'jp-TinyAI-copy',
+        () => actions.copy(code())
       );
       button(
         this._trans.__('Insert below'),
-        this._trans.__('Insert the code in a new cell below the active cell (it is not run)'),
+        this._trans.__(
+          'Insert the code in a new cell below the active cell (it is not run)'
+        ),
         'jp-TinyAI-insert',
         () => actions.insertBelow(code())
       );
       button(
         this._trans.__('Replace selection'),
-        this._trans.__('Replace the selection in the active cell with the code (it is not run)'),
+        this._trans.__(
+          'Replace the selection in the active cell with the code (it is not run)'
+        ),
         'jp-TinyAI-replace',
         () => actions.replaceSelection(code())
       );
@@ -202,7 +227,11 @@ export class MessageView extends Widget {
       n.textContent = notice;
       this._footer.appendChild(n);
     }
-    if (m.role === 'assistant' && m.stats && formatStats(m.stats, this._trans)) {
+    if (
+      m.role === 'assistant' &&
+      m.stats &&
+      formatStats(m.stats, this._trans)
+    ) {
       const s = document.createElement('div');
       s.className = 'jp-TinyAI-stats';
       s.textContent = formatStats(m.stats, this._trans);

@@ -41,12 +41,22 @@ export class InlineExplanation extends Panel {
     const title = document.createElement('span');
     title.className = 'jp-TinyAI-inline-title';
     title.textContent = _o.title;
-    this._stop = this._button(trans.__('Stop'), 'jp-TinyAI-inline-stop', () => this.model.stop());
-    this._continue = this._button(trans.__('Continue in sidebar'), 'jp-TinyAI-inline-continue', () =>
-      this._continueInSidebar()
+    this._stop = this._button(trans.__('Stop'), 'jp-TinyAI-inline-stop', () =>
+      this.model.stop()
     );
-    const dismiss = this._button(trans.__('Dismiss'), 'jp-TinyAI-inline-dismiss', () => this.dispose());
-    dismiss.title = trans.__('Remove this explanation (it was never part of the notebook)');
+    this._continue = this._button(
+      trans.__('Continue in sidebar'),
+      'jp-TinyAI-inline-continue',
+      () => this._continueInSidebar()
+    );
+    const dismiss = this._button(
+      trans.__('Dismiss'),
+      'jp-TinyAI-inline-dismiss',
+      () => this.dispose()
+    );
+    dismiss.title = trans.__(
+      'Remove this explanation (it was never part of the notebook)'
+    );
     header.node.append(title, this._stop, this._continue, dismiss);
     this.addWidget(header);
 
@@ -56,7 +66,13 @@ export class InlineExplanation extends Panel {
     header.node.appendChild(this._banner);
 
     this.addWidget(
-      new ChatView({ model: this.model, rendermime: _o.rendermime, actions: _o.actions, trans, showPrompts: false })
+      new ChatView({
+        model: this.model,
+        rendermime: _o.rendermime,
+        actions: _o.actions,
+        trans,
+        showPrompts: false
+      })
     );
     this.model.changed.connect(this._onChanged, this);
     this.model.send(_o.prompt, {
@@ -91,7 +107,11 @@ export class InlineExplanation extends Panel {
     super.dispose();
   }
 
-  private _button(label: string, cls: string, run: () => void): HTMLButtonElement {
+  private _button(
+    label: string,
+    cls: string,
+    run: () => void
+  ): HTMLButtonElement {
     const b = document.createElement('button');
     b.className = `jp-TinyAI-inline-button jp-mod-styled ${cls}`;
     b.type = 'button';

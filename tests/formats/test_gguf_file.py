@@ -2,11 +2,10 @@ import os
 import shutil
 
 import pytest
+from helpers.gguf_files import tiny_model_metadata, write_gguf
 
 from jupyter_tinyai.errors import ModelFileError
-from jupyter_tinyai.models.gguf import read_gguf
-
-from helpers.gguf_files import tiny_model_metadata, write_gguf
+from jupyter_tinyai.formats.gguf_file import read_gguf
 
 
 def test_bundled_model_header(model_path):
@@ -74,3 +73,13 @@ def test_a_header_is_parsed_once_per_file_version(tmp_path):
     assert read_gguf(str(path)) is first
     write_gguf(path, tiny_model_metadata(context=4096, name="a-longer-name"))
     assert read_gguf(str(path)).context_length == 4096
+
+
+def test_tokenizer_strings_are_kept_and_its_long_arrays_skipped(tmp_path, model_path):
+    # MLX's choice reads tokenizer.ggml.model from the header: only long arrays are left out
+    info = read_gguf(model_path)
+    assert info.metadata["tokenizer.ggml.model"] == "gpt2"
+    assert "tokenizer.ggml.tokens" not in info.metadata and "tokenizer.ggml.merges" not in info.metadata
+    small = write_gguf(tmp_path / "t.gguf", {**tiny_model_metadata(), "tokenizer.ggml.model": "llama",
+                                              "tokenizer.ggml.tokens": ["a", "b"]})
+    assert read_gguf(small).metadata["tokenizer.ggml.model"] == "llama"

@@ -1,4 +1,4 @@
-"""Pure tests of notebook context: no kernel, no model."""
+"""Notebook context (context.py): no kernel, no model."""
 
 from __future__ import annotations
 

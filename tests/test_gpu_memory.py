@@ -42,9 +42,7 @@ def test_memory_budget_without_a_gpu():
 def test_apple_working_set_without_mlx_uses_the_wired_limit_then_the_default_share(monkeypatch):
     import sys
 
-    import jupyter_tinyai.backends as backends
-
-    monkeypatch.setattr(backends, "is_apple_silicon", lambda: True)
+    monkeypatch.setattr(hardware, "is_apple_silicon", lambda: True)
     monkeypatch.setitem(sys.modules, "mlx.core", None)  # MLX not importable
     monkeypatch.setattr(hardware, "sysctl_int", {"iogpu.wired_limit_mb": 28000}.get)
     budget = memory.memory_budget()
