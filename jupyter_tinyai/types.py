@@ -197,6 +197,11 @@ class Client(Protocol):
     def ask(self, prompt: str, **kwargs) -> tuple[str, Stats | None]:
         """The whole answer at once: (text, stats)."""
 
+    def edit(self, code: str, *, instruction: str | None = None, error: str | None = None,
+             selection: tuple[int, int] | None = None, **kwargs):
+        """A proposed rewrite of the cell ``code`` (a :class:`~jupyter_tinyai.edits.EditStream`:
+        the answer's chunks, then its ``result``)."""
+
     def cancel(self) -> bool:
         """Stop this client's answer in progress; False when there is none."""
 
