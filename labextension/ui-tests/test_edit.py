@@ -183,6 +183,24 @@ def test_a_selection_edit_changes_only_the_selection(browser, lab):
         page.context.close()
 
 
+def test_apply_code_to_cell_shows_the_diff_first(browser, lab):
+    """The command the sidebar's "Apply to cell" runs, with the code of a code block."""
+    make_notebook(lab, "apply.ipynb", [LOOP])
+    page = open_notebook(browser, lab, "apply.ipynb", None)
+    try:
+        cell(page).locator(".cm-content").click()
+        new = "total = sum([1, 2, 3])\nprint(total)"
+        page.evaluate("code => window.jupyterapp.commands.execute('tinyai:apply-code-to-cell', { code })", new)
+        edit = cell(page).locator(".jp-TinyAI-edit")
+        wait_for_diff(edit)
+        assert source(page) == LOOP, "nothing changes before Accept"
+        edit.locator(".jp-TinyAI-edit-accept").click()
+        page.wait_for_function(f"() => !document.querySelector('{PANEL} .jp-TinyAI-edit')")
+        assert source(page) == new
+    finally:
+        page.context.close()
+
+
 def _luminance(css: str) -> tuple[float, float]:
     """The luminance (0-255) and alpha of a computed CSS colour: rgb(), rgba() or color(srgb ...)."""
     numbers = [float(v) for v in re.findall(r"[\d.]+", css)]
