@@ -88,3 +88,38 @@ async def test_a_bad_edit_is_a_400_saying_what_to_do(jp_serverapp, jp_fetch, bod
     assert refused.value.code == 400
     error = json.loads(refused.value.response.body)
     assert words in error["message"] and "\n" not in error["message"]
+
+
+async def test_closing_the_connection_stops_the_answer(jp_serverapp, http_server_client, jp_auth_header, jp_base_url):
+    """A browser that leaves (Reject, Stop, a closed tab) stops the model within a token."""
+    import asyncio
+
+    from remote.scripted import Scripted
+
+    with Scripted(chat="forever") as server:  # streams words until its client goes
+        engine = Engine(load_settings(host="inprocess", remotes={"lab": {"url": server.url}}, model="lab:scripted"))
+        before = api._client
+        api.set_default_client(engine)
+        try:
+            body = json.dumps({"code": CELL, "instruction": "use sum", "max_tokens": 100_000}).encode()
+            headers = "".join(f"{k}: {v}\r\n" for k, v in jp_auth_header.items())
+            reader, writer = await asyncio.open_connection("127.0.0.1", http_server_client.get_http_port())
+            writer.write(
+                f"POST {jp_base_url}tinyai/edit HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+            )
+            tokens = 0
+            while tokens < 2:
+                line = await asyncio.wait_for(reader.readline(), 60)
+                assert line, "the server closed the stream"
+                tokens += b'"type": "token"' in line
+            writer.close()
+            await asyncio.get_running_loop().run_in_executor(None, server.client_left.wait, 60)
+            assert server.client_left.is_set()
+            for _ in range(600):  # the engine records the stopped answer once its turn ends
+                if engine.last_stats is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert engine.last_stats.finish_reason == "cancelled"
+        finally:
+            api.set_default_client(before)
