@@ -41,6 +41,11 @@ class GenerationParams:
     top_k: int = 40
     repeat_penalty: float = 1.1
     thinking: bool = True  # the chat template's enable_thinking (c.TinyAI.thinking)
+    #: speculative decoding for this request: "" none, "prompt_lookup" n-gram drafts from the
+    #: prompt (edits, which copy most of their input). A backend that cannot do it decodes plainly.
+    draft: str = ""
+    #: only where it pays and keeps greedy text identical to plain decoding (else decode plainly)
+    draft_exact: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -197,6 +202,11 @@ class Client(Protocol):
 
     def ask(self, prompt: str, **kwargs) -> tuple[str, Stats | None]:
         """The whole answer at once: (text, stats)."""
+
+    def edit(self, code: str, *, instruction: str | None = None, error: str | None = None,
+             selection: tuple[int, int] | None = None, **kwargs):
+        """A proposed rewrite of the cell ``code`` (a :class:`~jupyter_tinyai.edits.EditStream`:
+        the answer's chunks, then its ``result``)."""
 
     def cancel(self) -> bool:
         """Stop this client's answer in progress; False when there is none."""

@@ -22,7 +22,7 @@ from ..errors import BackendUnavailable, GenerationError, ModelFileError
 from ..formats.gguf_file import KV_CACHE_TYPES, read_gguf, tensor_index
 from ..reasoning import opens_reasoning
 from ..types import Chunk, GenerationParams, Message, ProgressCallback
-from . import offload
+from . import offload, prompt_lookup
 from .base import Backend
 from .chat_template import render
 
@@ -82,6 +82,8 @@ class LlamaCppBackend(Backend):
         self._add_bos = False
         self._plan: offload.Plan | None = None
         self._loaded_ctx = self._weights_bytes = 0
+        self.last_lookup: prompt_lookup.Figures | None = None  # the last prompt-lookup request's figures
+        self.lookup_check = prompt_lookup.Suitability()  # where prompt lookup suits this model
 
     def _gguf(self):
         if self._info is None:
@@ -176,6 +178,7 @@ class LlamaCppBackend(Backend):
 
     def unload(self) -> None:
         llm, self._llm = self._llm, None
+        self.lookup_check = prompt_lookup.Suitability()
         if llm is not None:
             llm.close()
 
@@ -217,14 +220,7 @@ class LlamaCppBackend(Backend):
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         max_new = min(params.max_tokens, n_ctx - len(tokens))
         generated, first_at, finish = 0, None, "length"
-        generator = llm.generate(
-            tokens,
-            temp=params.temperature,
-            top_k=params.top_k,
-            top_p=params.top_p,
-            repeat_penalty=params.repeat_penalty,
-            reset=True,
-        )
+        generator = self._tokens(llm, tokens, params, max_new)
         try:
             for token in generator:
                 if first_at is None:
@@ -249,6 +245,19 @@ class LlamaCppBackend(Backend):
             generated=generated, cached=cached, finish=finish,
         )
         yield Chunk(text=tail, stats=stats)
+
+    def _tokens(self, llm, tokens: list[int], params: GenerationParams, max_new: int):
+        """The answer's tokens: plain decoding, or prompt lookup when ``params.draft`` asks
+        (with ``draft_exact``, only where it pays and as far as this model's batches are exact)."""
+        sampling = dict(temp=params.temperature, top_k=params.top_k, top_p=params.top_p, repeat_penalty=params.repeat_penalty)
+        if params.draft == "prompt_lookup" and prompt_lookup.supported(llm):
+            until = self.lookup_check.exact_to_for(llm, tokens) if params.draft_exact else llm.n_ctx()
+            if until:
+                self.last_lookup = prompt_lookup.Figures()
+                return prompt_lookup.generate(
+                    llm, tokens, llm._init_sampler(**sampling), prompt_lookup.drafter(), max_new, self.last_lookup, until
+                )
+        return llm.generate(tokens, reset=True, **sampling)
 
     def _is_eog_fn(self):
         import llama_cpp

@@ -1,4 +1,5 @@
-"""IPython magics: ``%%ask``, ``%ask``, ``%explain``, ``%%explain`` and ``%tinyai``.
+"""IPython magics: ``%%ask``, ``%ask``, ``%explain``, ``%%explain``, ``%tinyai``, and
+``%fix`` / ``%%edit`` (proposed edits, :mod:`.edit`).
 
 Load them with ``%load_ext jupyter_tinyai`` or in ``ipython_config.py``::
 
@@ -285,6 +286,9 @@ def load_ipython_extension(shell) -> None:
     session = Session(shell)
     shell.configurables.append(session.settings)
     shell.register_magics(TinyAIMagics(shell, session))
+    from .edit import EditMagics
+
+    shell.register_magics(EditMagics(shell, session))
     hook = _hooks[id(shell)] = _post_run_cell(shell)
     shell.events.register("post_run_cell", hook)
     asynccell.install(shell)
@@ -296,8 +300,9 @@ def unload_ipython_extension(shell) -> None:
     magics = shell.magics_manager.registry.pop("TinyAIMagics", None)
     if magics is None:
         return
+    shell.magics_manager.registry.pop("EditMagics", None)
     for kind in ("line", "cell"):
-        for name in ("ask", "explain", "tinyai"):
+        for name in ("ask", "explain", "tinyai", "fix", "edit"):
             shell.magics_manager.magics[kind].pop(name, None)
     if magics.session.settings in shell.configurables:
         shell.configurables.remove(magics.session.settings)

@@ -54,11 +54,13 @@ class Generation:
 
     # -- worker thread ------------------------------------------------------------------
 
+    def _chunks(self):
+        """The answer's chunks (``client.chat``; an edit's generation asks ``client.edit``)."""
+        return self.client.chat(self.prompt, cancel=self.cancel_event, progress=self._on_progress, **self.kwargs)
+
     def _run(self) -> None:
         try:
-            for chunk in self.client.chat(
-                self.prompt, cancel=self.cancel_event, progress=self._on_progress, **self.kwargs
-            ):
+            for chunk in self._chunks():
                 self.events.put(("chunk", chunk))
         except TinyAIError as error:
             self.events.put(("error", error))

@@ -9,6 +9,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -17,6 +18,10 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { registerCommands } from './commands';
 import { notebookCodeActions } from './components/codeactions';
 import { gatherContext } from './context';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the commands are registered at activation; their view loads lazily
+import { EditCommandIDs, registerEditCommands } from './edits/commands';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- a few lines, used by the commands registered at activation
+import { restEditTransport } from './edits/transport';
 import { tinyaiIcon } from './icons';
 import { ChatModel } from './model';
 import { registerCatalog } from './catalog';
@@ -37,7 +42,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     'A chat sidebar and inline code explanation backed by a local language model.',
   autoStart: true,
   requires: [INotebookTracker, IRenderMimeRegistry],
-  optional: [ICommandPalette, ISettingRegistry, ITranslator, ILayoutRestorer],
+  optional: [
+    ICommandPalette,
+    ISettingRegistry,
+    ITranslator,
+    ILayoutRestorer,
+    IEditorLanguageRegistry
+  ],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
@@ -45,7 +56,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    languages: IEditorLanguageRegistry | null
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_tinyai');
     let settings: ISettings = { ...DEFAULT_SETTINGS };
@@ -92,6 +104,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
       trans,
       settings: () => settings
     });
+    registerEditCommands({
+      app,
+      tracker,
+      transport: restEditTransport(),
+      trans,
+      settings: () => settings,
+      languages
+    });
 
     if (palette) {
       const category = trans.__('TinyAI');
@@ -100,7 +120,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.newChat,
         CommandIDs.explainCode,
         CommandIDs.explainError,
-        CommandIDs.getMoreModels
+        CommandIDs.getMoreModels,
+        EditCommandIDs.fixError,
+        EditCommandIDs.editCell
       ]) {
         palette.addItem({ command, category });
       }
