@@ -95,6 +95,13 @@ class TinyAI(Configurable):
         it answer nonsense).""",
     ).tag(config=True)
 
+    thinking = Bool(
+        True,
+        help="""Let models that reason before answering (Qwen3, R1 distills) do so: the reasoning
+        is shown folded ("Thinking…") and never sent back to the model. False asks the chat
+        template not to (its enable_thinking), where the template supports that.""",
+    ).tag(config=True)
+
     threads = Int(
         0,
         help="""CPU threads for generation; 0 chooses: the performance cores on a hybrid CPU

@@ -24,6 +24,7 @@ from .edits import EditRequest, EditStream
 from .errors import EmptyPrompt, PromptTooLong
 from .memory import check_fits, process_rss
 from .prompts import build, check_prompt_size, fit
+from .reasoning import split_reasoning
 from .scheduler import Cancelled, Request, Scheduler, queued_chunk
 from .types import (
     Chunk,
@@ -201,7 +202,7 @@ class Engine:
             temperature=s.temperature if temperature is None else temperature,
             max_tokens=s.max_tokens if max_tokens is None else max_tokens,
             seed=(None if s.seed < 0 else s.seed) if seed is None else seed,
-            **extra,
+            **{"thinking": s.thinking, **extra},
         )
         params.max_tokens = max(1, min(params.max_tokens, backend.n_ctx // 2))
         return params
@@ -218,7 +219,9 @@ class Engine:
         answer: list[str] = []
         stats = None
         try:
-            for chunk in backend.stream(messages, params, cancel):
+            # reasoning (<think>…</think>) moves to chunk.reasoning: never recorded as the answer
+            opened = lambda: getattr(backend, "opened_reasoning", False)  # noqa: E731
+            for chunk in split_reasoning(backend.stream(messages, params, cancel), opened):
                 if chunk.text:
                     answer.append(chunk.text)
                 if chunk.stats is not None:

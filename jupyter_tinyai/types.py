@@ -40,6 +40,7 @@ class GenerationParams:
     top_p: float = 0.95
     top_k: int = 40
     repeat_penalty: float = 1.1
+    thinking: bool = True  # the chat template's enable_thinking (c.TinyAI.thinking)
     #: speculative decoding for this request: "" none, "prompt_lookup" n-gram drafts from the
     #: prompt (edits, which copy most of their input). A backend that cannot do it decodes plainly.
     draft: str = ""
@@ -100,7 +101,8 @@ ENDINGS = {"cancelled": "stopped", "length": "cut at --max-tokens", "error": "br
 class Chunk:
     """One piece of a streamed answer.
 
-    ``text`` is a delta of the answer; ``notice`` is a one-line message about the answer
+    ``text`` is a delta of the answer; ``reasoning`` a delta of the model's reasoning before
+    it (a ``<think>`` block: shown folded, never sent back to the model); ``notice`` is a one-line message about the answer
     (e.g. that context was trimmed) shown apart from it; ``stats`` is set on the last chunk.
     While the request waits for the model, chunks carry ``queued``, the number of requests
     ahead of it (and a notice saying so); ``model`` is set on the chunk that begins the
@@ -112,11 +114,14 @@ class Chunk:
     stats: Stats | None = None
     queued: int | None = None
     model: str | None = None
+    reasoning: str = ""
 
     def to_dict(self) -> dict:
         data: dict = {}
         if self.text:
             data["text"] = self.text
+        if self.reasoning:
+            data["reasoning"] = self.reasoning
         if self.notice:
             data["notice"] = self.notice
         if self.stats is not None:
@@ -136,6 +141,7 @@ class Chunk:
             stats=Stats.from_dict(stats) if stats else None,
             queued=data.get("queued"),
             model=data.get("model"),
+            reasoning=data.get("reasoning", ""),
         )
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import BackendUnavailable, GenerationError, ModelFileError
 from ..formats.gguf_file import KV_CACHE_TYPES, read_gguf, tensor_index
+from ..reasoning import opens_reasoning
 from ..types import Chunk, GenerationParams, Message, ProgressCallback
 from . import offload, prompt_lookup
 from .base import Backend
@@ -192,8 +193,9 @@ class LlamaCppBackend(Backend):
 
     # -- tokens -------------------------------------------------------------------------
 
-    def _prompt_tokens(self, messages: list[Message]) -> list[int]:
-        text = render(self._template, [m.to_dict() for m in messages], self._bos, self._eos)
+    def _prompt_tokens(self, messages: list[Message], thinking: bool = True) -> list[int]:
+        text = render(self._template, [m.to_dict() for m in messages], self._bos, self._eos, thinking)
+        self.opened_reasoning = opens_reasoning(text)  # the template began a <think> block
         add_bos = self._add_bos and not (self._bos and text.startswith(self._bos))
         return self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
 
@@ -207,7 +209,7 @@ class LlamaCppBackend(Backend):
         if llm is None:
             raise GenerationError("no model is loaded.")
         start = time.perf_counter()
-        tokens = self._prompt_tokens(messages)
+        tokens = self._prompt_tokens(messages, params.thinking)
         n_ctx = llm.n_ctx()
         if len(tokens) >= n_ctx:
             raise GenerationError(f"the prompt has {len(tokens)} tokens, more than the {n_ctx}-token context window.")

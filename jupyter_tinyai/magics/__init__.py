@@ -202,6 +202,7 @@ class TinyAIMagics(Magics):
         if outcome.error is not None and not outcome.text:
             view.clear()
         else:
+            view.hint = self.session.first_answer_hint(outcome.stats)
             view.finish(outcome.text, footer(outcome.stats, outcome.stopped), meta)
         if job.throwaway:
             try:
@@ -233,6 +234,8 @@ class TinyAIMagics(Magics):
             %tinyai unload            # free the model's memory (loaded again on the next question)
             %tinyai config            # the settings in effect (change them with %config TinyAI.NAME = ...)
             %tinyai autoexplain on    # offer "Explain this error" under every traceback (off to stop)
+            %tinyai catalog           # models to download for this machine, with fit badges
+            %tinyai pull NAME         # download one (progress bar, Cancel; --quant Q8_0, --force)
         """
         from . import commands
 

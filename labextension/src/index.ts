@@ -24,6 +24,7 @@ import { EditCommandIDs, registerEditCommands } from './edits/commands';
 import { restEditTransport } from './edits/transport';
 import { tinyaiIcon } from './icons';
 import { ChatModel } from './model';
+import { registerCatalog } from './catalog';
 import { ChatSocket, api } from './request';
 import { SidebarModel } from './state/sidebar';
 import {
@@ -71,12 +72,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
       settings: () => settings,
       trans
     });
+    // "Get more models…": the catalog in the main area; a finished pull refreshes the picker
+    const openCatalog = registerCatalog({
+      app,
+      restorer,
+      trans,
+      onPulled: () => void model.refresh()
+    });
+
     const sidebar = new TinyAISidebar({
       model,
       tracker,
       rendermime,
       actions,
-      trans
+      trans,
+      onGetMoreModels: openCatalog
     });
     sidebar.id = SIDEBAR_ID;
     sidebar.title.icon = tinyaiIcon;
@@ -110,6 +120,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.newChat,
         CommandIDs.explainCode,
         CommandIDs.explainError,
+        CommandIDs.getMoreModels,
         EditCommandIDs.fixError,
         EditCommandIDs.editCell
       ]) {
