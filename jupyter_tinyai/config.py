@@ -77,11 +77,29 @@ class TinyAI(Configurable):
         -1, help="Random seed for sampling when temperature > 0; -1 picks a new seed each time."
     ).tag(config=True)
 
+    prompt_lookup = CaselessStrEnum(
+        ["auto", "on", "off"],
+        "auto",
+        help="""Prompt-lookup decoding for edits and fixes on llama.cpp: the tokens that follow
+        in the cell are proposed and checked in one pass. 'auto': where it pays (a pass over
+        many tokens costs little more than over one, as on a GPU) and llama.cpp computes a
+        batch exactly as single tokens, so the text is the same as without it (both checked
+        once per model); 'on': always (where two tokens are nearly tied, the text may then
+        differ); 'off': never.""",
+    ).tag(config=True)
+
     system_prompt = Unicode(
         DEFAULT_SYSTEM_PROMPT,
         help="""The system prompt sent before every conversation. Keep it short and plain:
         small models follow short prompts best (the SmolLM2 file's built-in prompt makes
         it answer nonsense).""",
+    ).tag(config=True)
+
+    thinking = Bool(
+        True,
+        help="""Let models that reason before answering (Qwen3, R1 distills) do so: the reasoning
+        is shown folded ("Thinking…") and never sent back to the model. False asks the chat
+        template not to (its enable_thinking), where the template supports that.""",
     ).tag(config=True)
 
     threads = Int(

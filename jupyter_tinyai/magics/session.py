@@ -36,6 +36,7 @@ class Session:
         self.temperature: float | None = None  # chosen in the panel
         self.autoexplain = False
         self.last_prompt: str | None = None
+        self.hinted = False  # the tiny-model hint was considered (under this kernel's first answer)
         self._client = None
 
     @property
@@ -68,6 +69,19 @@ class Session:
         try:
             return resolve(self.model, self.settings).id
         except TinyAIError:
+            return None
+
+    def first_answer_hint(self, stats) -> dict | None:
+        """The tiny-model hint for this kernel's first answer (while only the bundled model is
+        present), None for every later one."""
+        if self.hinted or stats is None:
+            return None
+        self.hinted = True
+        from ..models.hint import tiny_model_hint
+
+        try:
+            return tiny_model_hint(self.settings, answered_by=stats.model)
+        except Exception:  # noqa: BLE001 - a hint never spoils an answer
             return None
 
     def new_conversation(self) -> str:

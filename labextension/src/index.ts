@@ -9,6 +9,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -18,8 +19,13 @@ import { registerCommands } from './commands';
 import { completionPlugin } from './completion/plugin';
 import { notebookCodeActions } from './components/codeactions';
 import { gatherContext } from './context';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the commands are registered at activation; their view loads lazily
+import { EditCommandIDs, registerEditCommands } from './edits/commands';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- a few lines, used by the commands registered at activation
+import { restEditTransport } from './edits/transport';
 import { tinyaiIcon } from './icons';
 import { ChatModel } from './model';
+import { registerCatalog } from './catalog';
 import { ChatSocket, api } from './request';
 import { SidebarModel } from './state/sidebar';
 import {
@@ -37,7 +43,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     'A chat sidebar and inline code explanation backed by a local language model.',
   autoStart: true,
   requires: [INotebookTracker, IRenderMimeRegistry],
-  optional: [ICommandPalette, ISettingRegistry, ITranslator, ILayoutRestorer],
+  optional: [
+    ICommandPalette,
+    ISettingRegistry,
+    ITranslator,
+    ILayoutRestorer,
+    IEditorLanguageRegistry
+  ],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
@@ -45,7 +57,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    languages: IEditorLanguageRegistry | null
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_tinyai');
     let settings: ISettings = { ...DEFAULT_SETTINGS };
@@ -60,12 +73,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
       settings: () => settings,
       trans
     });
+    // "Get more models…": the catalog in the main area; a finished pull refreshes the picker
+    const openCatalog = registerCatalog({
+      app,
+      restorer,
+      trans,
+      onPulled: () => void model.refresh()
+    });
+
     const sidebar = new TinyAISidebar({
       model,
       tracker,
       rendermime,
       actions,
-      trans
+      trans,
+      onGetMoreModels: openCatalog
     });
     sidebar.id = SIDEBAR_ID;
     sidebar.title.icon = tinyaiIcon;
@@ -83,6 +105,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
       trans,
       settings: () => settings
     });
+    registerEditCommands({
+      app,
+      tracker,
+      transport: restEditTransport(),
+      trans,
+      settings: () => settings,
+      languages
+    });
 
     if (palette) {
       const category = trans.__('TinyAI');
@@ -90,7 +120,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.openSidebar,
         CommandIDs.newChat,
         CommandIDs.explainCode,
-        CommandIDs.explainError
+        CommandIDs.explainError,
+        CommandIDs.getMoreModels,
+        EditCommandIDs.fixError,
+        EditCommandIDs.editCell
       ]) {
         palette.addItem({ command, category });
       }
