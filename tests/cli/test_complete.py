@@ -8,9 +8,8 @@ import subprocess
 import sys
 
 import pytest
+from helpers.completions import fresh_completion
 from helpers.hosts import kill_hosts_of
-
-from jupyter_tinyai.types import collect
 
 CLI = [sys.executable, "-m", "jupyter_tinyai.cli", "complete"]
 PREFIX = 'def mean(xs):\n    """The mean of xs."""\n    ret'
@@ -28,12 +27,11 @@ def no_host_left():
 
 
 @pytest.mark.model
-def test_prints_the_completion_alone_from_stdin_and_a_suffix_file(tmp_path, engine, no_host_left):
+def test_prints_the_completion_alone_from_stdin_and_a_suffix_file(tmp_path, no_host_left):
     (tmp_path / "after.py").write_text(SUFFIX)
     out = run("-", "--suffix", str(tmp_path / "after.py"), "--max-tokens", "16", "--time-budget", "120", stdin=PREFIX)
     assert out.returncode == 0, out.stderr
-    engine.completion.recent.clear()
-    wanted, _ = collect(engine.complete(PREFIX, SUFFIX, max_tokens=16, time_budget=120))
+    wanted = fresh_completion(PREFIX, SUFFIX, max_tokens=16, time_budget=120)
     assert out.stdout == wanted and wanted.strip(), "the completion and nothing else"
     assert out.stderr == ""
 

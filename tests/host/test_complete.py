@@ -8,6 +8,7 @@ import threading
 import uuid
 
 import pytest
+from helpers.completions import fresh_completion
 
 from jupyter_tinyai.errors import EmptyPrompt, HostError, InvalidRequest, ModelNotFound
 from jupyter_tinyai.host.client import HostClient
@@ -29,10 +30,9 @@ def complete(client, prefix=PREFIX, suffix=SUFFIX, **kwargs):
     return collect(client.complete(prefix, suffix, **kwargs))
 
 
-def test_the_host_completes_as_the_engine_does(client, engine):
+def test_the_host_completes_as_the_engine_does(client):
     text, stats = complete(client, max_tokens=16)
-    engine.completion.recent.clear()
-    alone, _ = collect(engine.complete(PREFIX, SUFFIX, max_tokens=16, time_budget=SLOW_OK))
+    alone = fresh_completion(PREFIX, SUFFIX, max_tokens=16, time_budget=SLOW_OK)
     assert text.strip() and text == alone
     assert stats.finish_reason in ("stop", "length") and stats.prompt_tokens > 40
     again, cached = complete(client, max_tokens=16)
@@ -95,7 +95,7 @@ def test_bad_requests_say_what_to_do(client):
     assert stats.prompt_tokens <= client.settings.completion_n_ctx
 
 
-def test_the_openai_port_answers_completions_with_a_suffix(client, engine, capsys):
+def test_the_openai_port_answers_completions_with_a_suffix(client, capsys):
     import re
 
     import openai
@@ -106,8 +106,7 @@ def test_the_openai_port_answers_completions_with_a_suffix(client, engine, capsy
     out = capsys.readouterr().out
     url, token = re.search(r"API: (\S+)", out).group(1), re.search(r"shown once: (\S+)", out).group(1)
     api = openai.OpenAI(base_url=url, api_key=token, max_retries=0, timeout=300)
-    engine.completion.recent.clear()
-    wanted, _ = collect(engine.complete(PREFIX, SUFFIX, max_tokens=16, time_budget=SLOW_OK))
+    wanted = fresh_completion(PREFIX, SUFFIX, max_tokens=16, time_budget=SLOW_OK)
     reply = api.completions.create(model="default", prompt=PREFIX, suffix=SUFFIX, max_tokens=16,
                                    extra_body={"time_budget": SLOW_OK})
     assert reply.choices[0].text == wanted and wanted.strip()

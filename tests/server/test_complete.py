@@ -8,10 +8,10 @@ import json
 
 import pytest
 import tornado.httpclient
+from helpers.completions import fresh_completion
 from tornado.httpclient import HTTPClientError
 
 from jupyter_tinyai.completion.wire import notebook_kwargs
-from jupyter_tinyai.types import collect
 
 pytestmark = pytest.mark.model
 
@@ -44,8 +44,7 @@ async def test_a_notebook_cursor_gets_the_models_completion_as_json_lines(tinyai
     stats = events[-1]["stats"]
     assert stats["finish_reason"] in ("stop", "length", "cached") and stats["model"] == tinyai.model.id
     # the same request made to the engine directly (the server adds nothing of its own)
-    tinyai.completion.recent.clear()
-    wanted, _ = collect(tinyai.complete(**{**notebook_kwargs(NOTEBOOK), "session": "direct"}))
+    wanted = fresh_completion(**notebook_kwargs(NOTEBOOK))
     assert text == wanted
 
 
