@@ -186,3 +186,25 @@ def test_manual_trigger_and_off(browser, lab, page):
     finally:
         off.context.close()
         set_settings(lab, completionEnabled=True, completionTrigger="automatic", completionDebounce=150)
+
+
+def test_ghost_text_in_notebook_7(browser, lab, page):
+    make_notebook(lab, "nb7-completion.ipynb", ["x = 1", CODE])
+    nb7 = new_page(browser, lab)
+    nb7.context.add_init_script(PROBE)
+    try:
+        nb7.goto(f"{lab.url}/notebooks/nb7-completion.ipynb?token={lab.token}")
+        nb7.wait_for_selector(f"#main-panel {CELL}", timeout=120_000)
+        assert nb7.locator(".jp-LabShell").count() == 0, "this is Notebook 7's shell, not JupyterLab's"
+        edit_at_end(nb7)
+        nb7.keyboard.type("ret", delay=30)
+        answer = wait_for_answer(nb7, CODE + "ret")
+        ghost = nb7.locator(GHOST)
+        ghost.wait_for(state="visible", timeout=120_000)
+        nb7.locator(".jp-GhostText-streamingIndicator").wait_for(state="detached", timeout=120_000)
+        assert answer.startswith(ghost_line(ghost.inner_text()))
+        nb7.keyboard.press("Tab")
+        nb7.wait_for_function("() => !document.querySelector('.jp-GhostText')")
+        assert cell_text(nb7) == CODE + "ret" + answer
+    finally:
+        nb7.context.close()
