@@ -10,6 +10,7 @@ import uuid
 import pytest
 from helpers.completions import fresh_completion
 
+from jupyter_tinyai.config import load_settings
 from jupyter_tinyai.errors import EmptyPrompt, HostError, InvalidRequest, ModelNotFound
 from jupyter_tinyai.host.client import HostClient
 from jupyter_tinyai.types import collect
@@ -90,6 +91,9 @@ def test_bad_requests_say_what_to_do(client):
         complete(client, max_lines=0)
     with pytest.raises(ModelNotFound):
         complete(client, model="no-such-model-anywhere")
+    chosen = HostClient(load_settings(host="auto", completion_model="no-such-coder-anywhere"))
+    with pytest.raises(ModelNotFound, match="no-such-coder-anywhere"):  # the client's own completion model
+        complete(chosen)
     huge = "\n".join(f"x{i} = {i}" for i in range(20_000))  # far beyond the completion context
     text, stats = complete(client, suffix="\n" + huge, max_tokens=4)
     assert stats.prompt_tokens <= client.settings.completion_n_ctx
