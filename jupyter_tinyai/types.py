@@ -94,7 +94,8 @@ class Stats:
 
 
 #: how an answer ended, as the figures line says it (a full stop says nothing)
-ENDINGS = {"cancelled": "stopped", "length": "cut at --max-tokens", "error": "broke off"}
+ENDINGS = {"cancelled": "stopped", "length": "cut at --max-tokens", "error": "broke off",
+           "time": "cut at the time budget", "cached": "from recent completions"}
 
 
 @dataclass

@@ -333,6 +333,8 @@ class CompletionLane:
         stats.finish_reason = finish
         stats.ttft_s = (first_at or end) - job.started
         stats.total_s = end - job.started
+        if first_at is not None and stats.generated_tokens > 1 and end > first_at:
+            stats.tokens_per_s = (stats.generated_tokens - 1) / (end - first_at)
         if finish != "cancelled" and self.reuse:
             self.recent.put(self._cache_model(request), request.prefix, request.suffix, "".join(shown))
         yield Chunk(stats=stats)

@@ -220,3 +220,11 @@ def test_the_callers_cancel_event_is_left_alone_when_the_completion_ends(engine)
     next(stream)
     stream.close()  # a reader that stops early ends the generation
     assert cancel.is_set()
+
+
+def test_the_figures_of_a_completion(engine):
+    _, stats = complete(engine, max_tokens=16)
+    assert stats.generated_tokens > 1 and stats.tokens_per_s > 0
+    assert stats.summary().startswith(f"{stats.model} · {stats.prompt_tokens} prompt + {stats.generated_tokens} tokens")
+    _, cached = complete(engine, max_tokens=16)
+    assert cached.summary().endswith("from recent completions")
