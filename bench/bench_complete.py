@@ -1,6 +1,7 @@
 """Inline completion: replay a typing session and measure what a user waits for.
 
     python bench/bench_complete.py [--debounce 150] [--naive-every 10] [--segment 30]
+    python bench/bench_complete.py --through-host [--pause-cap 1.0]
 
 Replays bench/typing_session.json (a notebook and the keystrokes that write four cells of
 it): after every keystroke followed by a pause of at least ``--debounce`` ms (as the editor's
@@ -16,7 +17,10 @@ waits for the lane to go idle (what the pause gives it in real life). Prints, in
   * the latency of the same run of requests while 300-token chat answers stream, against
     idle (goal <= 2 x)
 
-Figures come from a real model (the bundled one unless ``--model``) in this process.
+Figures come from a real model (the bundled one unless ``--model``) in this process. With
+``--through-host`` the same replay goes through the background host (``HostClient.complete``,
+as JupyterLab's requests do), the typist's pauses slept, and only latency and prompt tokens
+are printed.
 """
 
 from __future__ import annotations
@@ -118,6 +122,34 @@ def replay_through(lane: CompletionLane, points: list[Point], idle: bool = True,
     return results
 
 
+def replay_through_host(points: list[Point], pause_cap_s: float) -> list[Result]:
+    """Each point's request through the background host (``HostClient.complete``: its socket,
+    its completion lane), the typist's pauses slept (at most ``pause_cap_s``)."""
+    from jupyter_tinyai.host.client import HostClient
+
+    client = HostClient(load_settings(host="auto"))
+
+    def through(request: CompletionRequest) -> Result:
+        start = time.perf_counter()
+        first, parts, stats = None, [], None
+        for chunk in client.complete(request.prefix, request.suffix, extra=request.extra, language=request.language,
+                                     session="bench"):
+            if chunk.text:
+                first = first or time.perf_counter()
+                parts.append(chunk.text)
+            stats = chunk.stats or stats
+        end = time.perf_counter()
+        return Result(((first or end) - start) * 1000, (end - start) * 1000,
+                      stats.prompt_tokens - stats.cached_tokens, stats.finish_reason == "cached", "".join(parts))
+
+    through(CompletionRequest("import numpy as np\n"))  # warm up: the host started, the model loaded
+    results = []
+    for point in points:
+        results.append(through(point.request))
+        time.sleep(min(point.pause_ms / 1000, pause_cap_s))
+    return results
+
+
 class Chat:
     """300-token chat answers, one after another, on the engine's main context."""
 
@@ -157,7 +189,22 @@ def main() -> None:
     parser.add_argument("--segment", type=int, default=30, help="requests replayed idle and during a chat answer")
     parser.add_argument("--model", default=None, help="completion model (default: as c.TinyAI.completion_model)")
     parser.add_argument("--session", default=SESSION)
+    parser.add_argument("--through-host", action="store_true",
+                        help="replay the typing session through the background host instead (latency and tokens only)")
+    parser.add_argument("--pause-cap", type=float, default=1.0, help="with --through-host: longest pause slept, in s")
     args = parser.parse_args()
+    if args.through_host:
+        points = replay(args.session, args.debounce)
+        results = replay_through_host(points, args.pause_cap)
+        shown = [r for r in results if r.text]
+        model_work = [r for r in shown if not r.cached]
+        print(f"through the host: {len(points)} requests (debounce {args.debounce} ms, pauses slept up to {args.pause_cap} s)")
+        print(f"latency to the first suggestion: p50 {percentile([r.first_ms for r in shown], .5):.0f} ms ·"
+              f" p95 {percentile([r.first_ms for r in shown], .95):.0f} ms   (goal: p50 <= 150 ms; {len(shown)} suggestions)")
+        print(f"  the model's: {len(model_work)}, p50 {percentile([r.first_ms for r in model_work], .5):.0f} ms ·"
+              f" p95 {percentile([r.first_ms for r in model_work], .95):.0f} ms; from the cache: {len(shown) - len(model_work)}")
+        print(f"prompt tokens evaluated per request: mean {statistics.mean(r.evaluated for r in results):.1f}")
+        return
 
     settings = load_settings(host="inprocess", completion_model=args.model or None)
     engine = Engine(settings)
