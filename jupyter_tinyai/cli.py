@@ -1,4 +1,4 @@
-"""``jupyter tinyai``: ask the local model, list models, show status.
+"""``jupyter tinyai``: ask the local model, complete code, list models, show status.
 
     jupyter tinyai ask "What is the capital of France?"
     echo "Summarise this" | jupyter tinyai ask -
@@ -6,6 +6,7 @@
     jupyter tinyai models --recommend
     jupyter tinyai pull qwen2.5-coder-1.5b
     jupyter tinyai status
+    jupyter tinyai complete before.py --suffix after.py
 """
 
 from __future__ import annotations
@@ -221,8 +222,10 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=cmd_status, in_process=False)
 
+    from .completion.command import add_complete
     from .host.commands import add_serve
 
+    add_complete(sub)
     add_serve(sub)
     from .models.commands import add_commands
 

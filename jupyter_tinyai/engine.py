@@ -65,6 +65,8 @@ class Engine:
         self.conversations = Conversations(self.settings.conversation_cache_mb * 1024 * 1024)
         self.last_stats: Stats | None = None
         self.load_seconds = 0.0
+        self._completion = None  # completion.lane.CompletionLane, made on first use
+        self._completion_lock = threading.Lock()
 
     # -- models -------------------------------------------------------------------------
 
@@ -107,10 +109,12 @@ class Engine:
     def unload(self) -> None:
         with self._lock:
             if self._backend is not None:
-                self._backend.unload()
+                self._backend.unload()  # also closes a completion context on its model
                 self._backend = None
             self._choice = None
             self.conversations.clear_states()
+            if self._completion is not None:
+                self._completion.unload()
 
     # -- generation ---------------------------------------------------------------------
 
@@ -228,6 +232,8 @@ class Engine:
                     stats = chunk.stats
                     stats.adapter = backend.settings.adapter or ""
                 yield chunk
+                if self._completion is not None:  # a completion in progress has the CPU first
+                    self._completion.step_aside()
         finally:
             # recorded even when the consumer stops early (Ctrl-C, a closed connection)
             self.conversations.append(cid, messages[-1].content, "".join(answer))
@@ -247,6 +253,43 @@ class Engine:
         if state is not None:
             backend.restore_state(state)
         convs.live = cid
+
+    # -- completion -----------------------------------------------------------------------
+
+    @property
+    def completion(self):
+        """The completion lane (:class:`~jupyter_tinyai.completion.lane.CompletionLane`), made
+        on first use: it borrows the loaded chat model when it is the completion model."""
+        with self._completion_lock:  # not the engine's lock: a chat answer may hold that one
+            if self._completion is None:
+                from .completion.lane import CompletionLane
+
+                self._completion = CompletionLane(self.settings, lambda: self._backend)
+        return self._completion
+
+    def complete(
+        self,
+        prefix: str,
+        suffix: str = "",
+        *,
+        extra: Iterable[ContextPiece] = (),
+        model: str | None = None,
+        language: str = "python",
+        max_tokens: int | None = None,
+        max_lines: int | None = None,
+        time_budget: float | None = None,
+        session: str = "default",
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Chunk]:
+        """Stream the code to insert between ``prefix`` and ``suffix`` (text chunks, then one
+        with stats). Never waits behind a chat answer; a new request of the same ``session``
+        ends this one. ``extra``: more context (recently edited cells); ``time_budget``:
+        seconds until generation stops (default ``c.TinyAI.completion_time_budget``)."""
+        from .completion.lane import CompletionRequest
+
+        request = CompletionRequest(prefix, suffix, tuple(extra), model, language, max_tokens, max_lines,
+                                    time_budget, session)
+        yield from self.completion.complete(request, cancel)
 
     def ask(self, prompt: str, **kwargs) -> tuple[str, Stats]:
         """The whole answer at once: (text, stats)."""
@@ -353,6 +396,7 @@ class Engine:
             "load_seconds": self.load_seconds,
             "busy": self._cancel is not None,
             "last": self.last_stats.to_dict() if self.last_stats else None,
+            "completion": self._completion.status() if self._completion is not None else None,
         }
 
 

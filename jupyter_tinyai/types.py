@@ -94,7 +94,8 @@ class Stats:
 
 
 #: how an answer ended, as the figures line says it (a full stop says nothing)
-ENDINGS = {"cancelled": "stopped", "length": "cut at --max-tokens", "error": "broke off"}
+ENDINGS = {"cancelled": "stopped", "length": "cut at --max-tokens", "error": "broke off",
+           "time": "cut at the time budget", "cached": "from recent completions"}
 
 
 @dataclass
@@ -202,6 +203,23 @@ class Client(Protocol):
 
     def ask(self, prompt: str, **kwargs) -> tuple[str, Stats | None]:
         """The whole answer at once: (text, stats)."""
+
+    def complete(
+        self,
+        prefix: str,
+        suffix: str = "",
+        *,
+        extra: Iterable[ContextPiece] = (),
+        model: str | None = None,
+        language: str = "python",
+        max_tokens: int | None = None,
+        max_lines: int | None = None,
+        time_budget: float | None = None,
+        session: str = "default",
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Chunk]:
+        """Stream the code to insert between ``prefix`` and ``suffix`` (``c.TinyAI.completion_*``
+        settings), never behind a chat answer; a new request of the same ``session`` ends this one."""
 
     def edit(self, code: str, *, instruction: str | None = None, error: str | None = None,
              selection: tuple[int, int] | None = None, **kwargs):

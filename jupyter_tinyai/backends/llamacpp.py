@@ -82,6 +82,8 @@ class LlamaCppBackend(Backend):
         self._add_bos = False
         self._plan: offload.Plan | None = None
         self._loaded_ctx = self._weights_bytes = 0
+        self._side = None  # the completion context on this model (llamacpp_side.SideContext)
+        self._side_lock = threading.Lock()
         self.last_lookup: prompt_lookup.Figures | None = None  # the last prompt-lookup request's figures
         self.lookup_check = prompt_lookup.Suitability()  # where prompt lookup suits this model
 
@@ -177,10 +179,32 @@ class LlamaCppBackend(Backend):
             progress(1.0, f"loaded {self.spec.name}")
 
     def unload(self) -> None:
-        llm, self._llm = self._llm, None
+        with self._side_lock:
+            llm, self._llm = self._llm, None
+            side, self._side = self._side, None
         self.lookup_check = prompt_lookup.Suitability()
+        if side is not None:
+            side.close()  # waits for a completion using it to stop
         if llm is not None:
             llm.close()
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._llm is not None
+
+    def side_context(self, n_ctx: int):
+        """The second context on this model that completions use (its own KV cache, the same
+        weights), made on first use with at most ``n_ctx`` tokens; closed by :meth:`unload`."""
+        from .llamacpp_side import SideContext
+
+        with self._side_lock:
+            if self._llm is None:
+                raise GenerationError("no model is loaded.")
+            if self._side is None or self._side.closed:
+                trained = self._gguf().context_length
+                self._side = SideContext(self._llm, min(n_ctx, trained) if trained else n_ctx, self.plan.threads)
+                self._side.template, self._side.bos_text, self._side.eos_text = self._template, self._bos, self._eos
+            return self._side
 
     @property
     def n_ctx(self) -> int:

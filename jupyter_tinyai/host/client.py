@@ -218,6 +218,40 @@ class HostClient:
         }
         return self._chat(call, body, progress)
 
+    def complete(
+        self,
+        prefix: str,
+        suffix: str = "",
+        *,
+        extra: Iterable[ContextPiece] = (),
+        model: str | None = None,
+        language: str = "python",
+        max_tokens: int | None = None,
+        max_lines: int | None = None,
+        time_budget: float | None = None,
+        session: str = "default",
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Chunk]:
+        """Stream the code to insert between ``prefix`` and ``suffix`` (see ``Engine.complete``):
+        served at once on the host's completion lane, never behind a chat answer; a new
+        request of the same ``session`` ends this one."""
+        s = self.settings
+        call = _Call(cancel)
+        body = {
+            "id": call.id,
+            "prefix": prefix,
+            "suffix": suffix,
+            "extra": [{"label": c.label, "text": c.text} for c in extra],
+            "model": model or None,
+            "language": language,
+            "max_tokens": s.completion_max_tokens if max_tokens is None else max_tokens,
+            "max_lines": s.completion_max_lines if max_lines is None else max_lines,
+            "time_budget": s.completion_time_budget if time_budget is None else time_budget,
+            "session": session,
+            "settings": {**self._settings_body(), "completion_model": s.completion_model},
+        }
+        return self._chat(call, body, None, "/tinyai/complete")
+
     def edit(
         self,
         code: str,

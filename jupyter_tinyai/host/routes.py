@@ -5,15 +5,16 @@
     GET  /tinyai/history?conversation=ID ; POST /tinyai/history {"conversation", "messages"}
     POST /tinyai/count_tokens {"text"}
     POST /tinyai/chat                 SSE: queue, progress, chunk…, done | error
+    POST /tinyai/complete             SSE: chunk…, done | error (beside the queue: see :mod:`.complete`)
     POST /tinyai/edit                 {"code", "instruction"?, "error"?, "selection"?, …}: SSE as chat
     POST /tinyai/load                 SSE: queue, progress…, done {"model": spec} | error
     POST /tinyai/unload | /tinyai/reset {"conversation"} | /tinyai/cancel {"id"}
     POST /tinyai/listen {"port"}      also listen on 127.0.0.1:port; answers the token
     POST /tinyai/shutdown
-    GET  /v1/models ; POST /v1/chat/completions (stream true or false)
+    GET  /v1/models ; POST /v1/chat/completions (stream true or false) ; POST /v1/completions (suffix)
 
 Requests that use the model go through the host's one :class:`~jupyter_tinyai.scheduler.Scheduler`:
-one at a time, in order.
+one at a time, in order; completions alone run beside it, on the completion lane.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..prompts import check_prompt_size
 from ..types import Message
 from ..validation import chat_request, check_settings, field, generation
 from .compat import handle_v1_chat, handle_v1_models
+from .complete import handle_complete, handle_v1_completions
 from .handler import Handler
 from .listeners import listen_tcp
 from .protocol import BadRequest
@@ -182,6 +184,7 @@ ROUTES = {
     ("POST", "/tinyai/history"): handle_set_history,
     ("POST", "/tinyai/count_tokens"): handle_count_tokens,
     ("POST", "/tinyai/chat"): handle_chat,
+    ("POST", "/tinyai/complete"): handle_complete,
     ("POST", "/tinyai/edit"): handle_edit,
     ("POST", "/tinyai/load"): handle_load,
     ("POST", "/tinyai/unload"): handle_unload,
@@ -191,4 +194,5 @@ ROUTES = {
     ("POST", "/tinyai/shutdown"): handle_shutdown,
     ("GET", "/v1/models"): handle_v1_models,
     ("POST", "/v1/chat/completions"): handle_v1_chat,
+    ("POST", "/v1/completions"): handle_v1_completions,
 }

@@ -202,6 +202,12 @@ async def _ensure(value):
     return await value if asyncio.iscoroutine(value) else value
 
 
+def _complete_handler():
+    from .complete import CompleteHandler  # its own module (it imports this one)
+
+    return CompleteHandler
+
+
 def setup_handlers(web_app, service: ChatService, client) -> None:
     base = url_path_join(web_app.settings["base_url"], "tinyai")
     web_app.settings["tinyai_chat"] = service
@@ -215,6 +221,7 @@ def setup_handlers(web_app, service: ChatService, client) -> None:
             (url_path_join(base, "conversations"), ConversationsHandler),
             (url_path_join(base, "conversations", f"({ID_PATTERN})"), ConversationHandler),
             (url_path_join(base, "chat"), ChatWebSocket),
+            (url_path_join(base, "complete"), _complete_handler()),
             *catalog_handlers(web_app, base),  # tinyai/catalog and tinyai/pulls (server/catalog.py)
         ],
     )

@@ -16,6 +16,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { registerCommands } from './commands';
+import { completionPlugin } from './completion/plugin';
 import { notebookCodeActions } from './components/codeactions';
 import { gatherContext } from './context';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the commands are registered at activation; their view loads lazily
@@ -149,4 +150,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, completionPlugin];
