@@ -104,7 +104,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
               ...DEFAULT_SETTINGS,
               ...(loaded.composite as unknown as Partial<ISettings>)
             };
-            model.include.setSource(settings.includeContext);
+            model.include.setDefault(settings.includeContext);
           };
           apply();
           loaded.changed.connect(apply);

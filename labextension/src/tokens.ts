@@ -135,5 +135,5 @@ export const DEFAULT_SETTINGS: ISettings = {
   defaultModel: '',
   temperature: null,
   maxTokens: null,
-  includeContext: 'cell'
+  includeContext: 'none'
 };

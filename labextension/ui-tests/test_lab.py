@@ -75,11 +75,10 @@ def test_shortcut_opens_the_sidebar_with_models_and_status(page):
     options.first.wait_for(state="attached")
     assert any("SmolLM2" in t for t in options.all_text_contents())
     cells(page).first.click()
-    preview = page.locator(f"{SIDEBAR} .jp-TinyAI-context-summary")
-    page.wait_for_function(
-        "() => document.querySelector('#jupyter-tinyai-sidebar .jp-TinyAI-context-summary').textContent.includes('Will send')"
-    )
-    assert "cell 1" in preview.text_content()
+    page.locator(f"{SIDEBAR} .jp-TinyAI-context-select").select_option("cell")
+    chip = page.locator(f"{SIDEBAR} .jp-TinyAI-chip")
+    chip.wait_for()
+    assert chip.text_content().startswith("Code (cell 1)")
 
 
 # Noted in the page, not polled from here: each length of the answer's text on screen while

@@ -76,7 +76,8 @@ describe('SidebarModel', () => {
   it('sends the picked model, what Include gives now, the notebook and the settings', async () => {
     const { api, env, model, requests } = setup({
       temperature: 0.2,
-      maxTokens: 64
+      maxTokens: 64,
+      includeContext: 'cell'
     });
     await model.refresh();
     env.context.cell = [{ label: 'Code (cell 2)', text: 'y = 2' }]; // moved since the preview
@@ -109,6 +110,13 @@ describe('SidebarModel', () => {
     expect(model.picker.chosen).toBe('llamacpp:a');
     model.send('hi');
     expect(requests()[0].model).toBe('llamacpp:a');
+  });
+
+  it('attaches nothing by default', () => {
+    const { model, requests } = setup();
+    expect(model.include.source).toBe('none');
+    model.send('hi');
+    expect(requests()[0].context).toEqual([]);
   });
 
   it('includes nothing when the choice is nothing', () => {
@@ -223,7 +231,7 @@ describe('SidebarModel', () => {
   });
 
   it('on a notebook switch, shows that notebook’s last conversation', async () => {
-    const { api, env, model, chat } = setup();
+    const { api, env, model, chat } = setup({ includeContext: 'cell' });
     api.add('in-a', 'a.ipynb', 1);
     api.add('in-b', 'b.ipynb', 1);
     await model.refresh();

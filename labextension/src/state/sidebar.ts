@@ -59,7 +59,8 @@ export class SidebarModel {
     this.include = new IncludeChoice(
       options.gather,
       options.settings().includeContext,
-      trans
+      trans,
+      options.storage ?? browserStorage
     );
     this.history = new ConversationList();
     this.notices = new Notices();

@@ -7,6 +7,7 @@
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
+import { ISignal } from '@lumino/signaling';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { ChatView } from '../components/chatview';
@@ -31,6 +32,7 @@ export class TinyAISidebar extends Panel {
     super();
     const { model, trans, tracker } = options;
     this.model = model;
+    this._trans = trans;
     this.addClass('jp-TinyAI-sidebar');
 
     // Header: model picker, history, new chat; then the History list, banner, notices.
@@ -87,7 +89,7 @@ export class TinyAISidebar extends Panel {
       'jp-TinyAI-context-select jp-mod-styled'
     );
     const choices: [ContextSource, string][] = [
-      ['none', trans.__('nothing')],
+      ['none', trans.__('nothing (or the selection)')],
       ['cell', trans.__('the active cell')],
       ['selection', trans.__('the selection')],
       ['error', trans.__('the last error')]
@@ -101,8 +103,11 @@ export class TinyAISidebar extends Panel {
       model.include.setSource(this._contextSelect.value as ContextSource)
     );
     contextLabel.appendChild(this._contextSelect);
-    this._preview = el('details', 'jp-TinyAI-context-preview');
-    contextRow.append(contextLabel, this._preview);
+    this._summary = el('span', 'jp-TinyAI-context-summary');
+    contextRow.append(contextLabel, this._summary);
+    // what will be attached: one removable chip per piece
+    this._chips = el('div', 'jp-TinyAI-chips');
+    this._chips.setAttribute('aria-label', trans.__('Attached to the prompt'));
 
     this._input = el('textarea', 'jp-TinyAI-input');
     this._input.rows = 3;
@@ -132,7 +137,13 @@ export class TinyAISidebar extends Panel {
     this._stopButton.addEventListener('click', () => model.chat.stop());
     buttons.append(this._sendButton, this._stopButton);
     this._status = el('div', 'jp-TinyAI-status');
-    bottom.node.append(contextRow, this._input, buttons, this._status);
+    bottom.node.append(
+      contextRow,
+      this._chips,
+      this._input,
+      buttons,
+      this._status
+    );
     this.addWidget(bottom);
 
     model.chat.changed.connect(this._onChatChanged, this);
@@ -144,7 +155,7 @@ export class TinyAISidebar extends Panel {
     this._tracker = tracker;
     this._parts = [picker, history, notices];
     this._onChatChanged();
-    model.include.refresh();
+    this._onCellChanged();
   }
 
   readonly model: SidebarModel;
@@ -172,6 +183,7 @@ export class TinyAISidebar extends Panel {
     this._tracker.currentChanged.disconnect(this._onNotebookChanged, this);
     this._tracker.activeCellChanged.disconnect(this._onCellChanged, this);
     this._tracker.selectionChanged.disconnect(this._onCellChanged, this);
+    this._selections?.changed.disconnect(this._onSelection, this);
     this._parts.forEach(part => part.dispose());
     super.dispose();
   }
@@ -191,6 +203,25 @@ export class TinyAISidebar extends Panel {
 
   private _onCellChanged(): void {
     this.model.include.refresh();
+    // a selection made in the cell's editor attaches it (Include "nothing" or "the selection")
+    const selections =
+      this._tracker.activeCell?.editor?.model.selections ?? null;
+    if (selections !== this._selections) {
+      this._selections?.changed.disconnect(this._onSelection, this);
+      this._selections = selections;
+      selections?.changed.connect(this._onSelection, this);
+    }
+  }
+
+  private _onSelection(): void {
+    if (this._selectionTimer === null) {
+      this._selectionTimer = window.setTimeout(() => {
+        this._selectionTimer = null;
+        if (!this.isDisposed) {
+          this.model.include.refresh();
+        }
+      }, 100);
+    }
   }
 
   private _onChatChanged(): void {
@@ -210,14 +241,23 @@ export class TinyAISidebar extends Panel {
   private _onIncludeChanged(): void {
     const include = this.model.include;
     this._contextSelect.value = include.source;
-    this._preview.textContent = '';
-    this._preview.appendChild(
-      el('summary', 'jp-TinyAI-context-summary', include.summary)
-    );
+    this._summary.textContent = include.pieces.length ? '' : include.summary;
+    this._chips.textContent = '';
+    this._chips.hidden = include.pieces.length === 0;
     for (const piece of include.pieces) {
-      this._preview.appendChild(
-        el('pre', 'jp-TinyAI-context-text', piece.text)
-      );
+      const chip = el('span', 'jp-TinyAI-chip');
+      chip.title = piece.text.slice(0, 400);
+      chip.append(el('span', 'jp-TinyAI-chip-label', piece.label));
+      const remove = el('button', 'jp-TinyAI-chip-remove', '×');
+      remove.type = 'button';
+      remove.title = this._trans.__('Do not send %1', piece.label);
+      remove.setAttribute('aria-label', remove.title);
+      remove.addEventListener('click', () => {
+        this.model.include.remove(piece);
+        this._input.focus();
+      });
+      chip.append(remove);
+      this._chips.appendChild(chip);
     }
   }
 
@@ -228,10 +268,14 @@ export class TinyAISidebar extends Panel {
   }
 
   private _tracker: INotebookTracker;
+  private _selections: { changed: ISignal<any, any> } | null = null;
+  private _selectionTimer: number | null = null;
   private _parts: { dispose(): void }[];
   private _banner: HTMLDivElement;
   private _contextSelect: HTMLSelectElement;
-  private _preview: HTMLDetailsElement;
+  private _summary: HTMLSpanElement;
+  private _chips: HTMLDivElement;
+  private _trans: TranslationBundle;
   private _input: HTMLTextAreaElement;
   private _sendButton: HTMLButtonElement;
   private _stopButton: HTMLButtonElement;

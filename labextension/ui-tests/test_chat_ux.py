@@ -1,0 +1,135 @@
+"""The sidebar's chat behaviour (issue 13): what is attached to a prompt, scrolling, code
+blocks, keys, queue and errors. The chat WebSocket is scripted with Playwright's
+route_web_socket: the model is not under test here (test_lab.py runs the real one)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from ui_helpers import new_page, open_lab
+
+pytestmark = pytest.mark.timeout(300)
+SIDEBAR = "#jupyter-tinyai-sidebar"
+NOTEBOOK_PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+
+
+def make_notebook(lab, name, cells):
+    """`cells`: (cell_type, source) pairs."""
+    content = {
+        "cells": [
+            {"cell_type": t, "metadata": {}, "source": s, **({"outputs": [], "execution_count": None} if t == "code" else {})}
+            for t, s in cells
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    lab.api("PUT", f"/api/contents/{name}", {"type": "notebook", "format": "json", "content": content})
+
+
+class Server:
+    """A scripted chat WebSocket: records what the sidebar sends; `answer(msg, ws)` replies
+    (default: the text of `reply`, in one token, then done)."""
+
+    def __init__(self, reply="Fine.", answer=None):
+        self.received = []
+        self.reply = reply
+        self.answer = answer or self._answer
+        self.sockets = []
+
+    def _answer(self, msg, ws):
+        ws.send(json.dumps({"type": "start", "id": msg["id"]}))
+        ws.send(json.dumps({"type": "token", "id": msg["id"], "text": self.reply}))
+        ws.send(json.dumps({"type": "done", "id": msg["id"], "text": self.reply,
+                            "stats": {"finish_reason": "stop", "generated_tokens": 3}}))
+
+    def __call__(self, ws):
+        self.sockets.append(ws)
+
+        def on_message(raw):
+            msg = json.loads(raw)
+            self.received.append(msg)
+            if msg.get("type") == "chat":
+                self.answer(msg, ws)
+        ws.on_message(on_message)
+
+    @property
+    def chats(self):
+        return [m for m in self.received if m.get("type") == "chat"]
+
+
+def open_sidebar(page):
+    if not page.locator(SIDEBAR).is_visible():
+        page.keyboard.press("Control+Shift+Y")
+    page.locator(SIDEBAR).wait_for(state="visible")
+
+
+def start(browser, lab, server, path=""):
+    page = new_page(browser, lab)
+    page.route_web_socket(re.compile(r".*/tinyai/chat.*"), server)
+    open_lab(page, lab, path)
+    open_sidebar(page)
+    page.locator(f"{SIDEBAR} .jp-TinyAI-new-chat").click()
+    return page
+
+
+def ask(page, prompt):
+    box = page.locator(f"{SIDEBAR} .jp-TinyAI-input")
+    box.fill(prompt)
+    box.press("Enter")
+
+
+def wait_idle(page):
+    page.wait_for_function(
+        """() => document.querySelector('#jupyter-tinyai-sidebar').dataset.phase === 'idle'
+                 && !document.querySelector('#jupyter-tinyai-sidebar .jp-TinyAI-message.jp-mod-rendering')"""
+    )
+
+
+def chips(page):
+    return page.locator(f"{SIDEBAR} .jp-TinyAI-chip .jp-TinyAI-chip-label")
+
+
+# Item 1: context is explicit.
+def test_nothing_is_attached_unless_chosen_and_the_choice_survives_a_reload(browser, lab):
+    make_notebook(lab, "context.ipynb", [("markdown", "# Sales report"), ("code", "values = [1, 2]\ntotal = sum(values)")])
+    server = Server()
+    page = start(browser, lab, server, "context.ipynb")
+    try:
+        select = page.locator(f"{SIDEBAR} .jp-TinyAI-context-select")
+        assert select.input_value() == "none"
+        page.locator(f"{NOTEBOOK_PANEL} .jp-Cell").nth(1).click()
+        ask(page, "what is numpy?")
+        wait_idle(page)
+        assert server.chats[-1]["context"] == []  # no silent context
+        assert chips(page).count() == 0
+
+        select.select_option("cell")
+        page.locator(f"{NOTEBOOK_PANEL} .jp-MarkdownCell").click()
+        chips(page).filter(has_text="Markdown (cell 1)").wait_for()  # a Markdown cell is not called Code
+        page.locator(f"{NOTEBOOK_PANEL} .jp-Cell .cm-line", has_text="total").click()
+        chips(page).filter(has_text="Code (cell 2)").wait_for()
+        page.locator(f"{SIDEBAR} .jp-TinyAI-chip-remove").click()  # taken off: not sent
+        assert chips(page).count() == 0
+        ask(page, "and now?")
+        wait_idle(page)
+        assert server.chats[-1]["context"] == []
+
+        page.reload()
+        page.locator(".jp-LabShell").wait_for()
+        open_sidebar(page)
+        select = page.locator(f"{SIDEBAR} .jp-TinyAI-context-select")
+        page.wait_for_function(
+            "() => document.querySelector('#jupyter-tinyai-sidebar .jp-TinyAI-context-select').value === 'cell'")
+
+        select.select_option("none")  # nothing, or the selection when there is one
+        page.locator(f"{NOTEBOOK_PANEL} .jp-Cell .cm-line", has_text="total").click()
+        page.keyboard.press("Home")
+        page.keyboard.press("Shift+End")  # selects the line
+        chips(page).filter(has_text="Selection (cell 2)").wait_for()
+        ask(page, "explain")
+        wait_idle(page)
+        assert server.chats[-1]["context"] == [{"label": "Selection (cell 2)", "text": "total = sum(values)"}]
+    finally:
+        page.context.close()
