@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
-from ui_helpers import new_page, open_lab
+from ui_helpers import new_page, open_lab, wait_until_idle
 
 pytestmark = pytest.mark.timeout(300)
 SIDEBAR = "#jupyter-tinyai-sidebar"
@@ -131,5 +132,81 @@ def test_nothing_is_attached_unless_chosen_and_the_choice_survives_a_reload(brow
         ask(page, "explain")
         wait_idle(page)
         assert server.chats[-1]["context"] == [{"label": "Selection (cell 2)", "text": "total = sum(values)"}]
+    finally:
+        page.context.close()
+
+
+AT_BOTTOM = """() => { const n = document.querySelector('#jupyter-tinyai-sidebar .jp-TinyAI-messages');
+  return n.scrollHeight > n.clientHeight && n.scrollHeight - n.scrollTop - n.clientHeight < 24; }"""
+SCROLL_UP = "() => { const n = document.querySelector('#jupyter-tinyai-sidebar .jp-TinyAI-messages'); n.scrollTop = 0; }"
+LONG = "\n\n".join(f"Paragraph {i}: the answer goes on for a while." for i in range(12))
+
+
+def store_conversation(lab, cid, notebook, turns, updated="2026-11-28T10:00:00+00:00"):
+    """A conversation in the server's history folder, as the server writes them."""
+    root = Path(lab.env["JUPYTER_DATA_DIR"]) / "tinyai" / "history"
+    root.mkdir(parents=True, exist_ok=True)
+    messages = []
+    for prompt, answer in turns:
+        messages += [{"role": "user", "content": prompt, "context": []},
+                     {"role": "assistant", "content": answer, "stats": {"finish_reason": "stop"}}]
+    (root / f"{cid}.json").write_text(json.dumps({
+        "id": cid, "notebook": notebook, "title": turns[0][0], "created": updated, "updated": updated,
+        "model": None, "messages": messages}))
+
+
+# Item 2: the newest message is in view.
+def test_the_chat_opens_at_its_newest_message_follows_sends_and_offers_new_messages(browser, lab):
+    make_notebook(lab, "scroll.ipynb", [("code", "x = 1")])
+    store_conversation(lab, "scrollconv", "scroll.ipynb", [(f"question {i}", LONG) for i in range(6)])
+    streaming = {}
+
+    def answer(msg, ws):
+        ws.send(json.dumps({"type": "start", "id": msg["id"]}))
+        ws.send(json.dumps({"type": "token", "id": msg["id"], "text": "First words. "}))
+        if msg["prompt"] == "stream":
+            streaming["id"] = msg["id"]  # the test sends the rest
+            return
+        ws.send(json.dumps({"type": "token", "id": msg["id"], "text": LONG}))
+        ws.send(json.dumps({"type": "done", "id": msg["id"], "stats": {"finish_reason": "stop"}}))
+
+    server = Server(answer=answer)
+    page = new_page(browser, lab)
+    page.route_web_socket(re.compile(r".*/tinyai/chat.*"), server)
+    try:
+        open_lab(page, lab, "scroll.ipynb")
+        open_sidebar(page)
+        page.locator(f"{SIDEBAR} .jp-TinyAI-message-user", has_text="question 5").wait_for()
+        page.wait_for_function(AT_BOTTOM)  # opened at its newest message, not its first
+
+        page.evaluate(SCROLL_UP)
+        ask(page, "next")
+        wait_idle(page)
+        page.wait_for_function(AT_BOTTOM)  # a send shows the new question and its answer
+        jump = page.locator(f"{SIDEBAR} .jp-TinyAI-jump")
+        assert not jump.is_visible()
+
+        ask(page, "stream")
+        page.locator(f"{SIDEBAR} .jp-TinyAI-message-assistant", has_text="First words.").last.wait_for()
+        page.wait_for_function("() => !document.querySelector('#jupyter-tinyai-sidebar .jp-mod-rendering')")
+        wait_until_idle(page)
+        page.evaluate(SCROLL_UP)
+        wait_until_idle(page)  # the scroll event
+        ws = server.sockets[-1]
+        ws.send(json.dumps({"type": "token", "id": streaming["id"], "text": LONG}))
+        jump.wait_for()  # text arrived below the user's view
+        assert page.evaluate(AT_BOTTOM) is False  # and the view was left where the user put it
+        jump.click()
+        page.wait_for_function(AT_BOTTOM)
+        jump.wait_for(state="hidden")
+        ws.send(json.dumps({"type": "token", "id": streaming["id"], "text": "\n\nMore. " * 10}))
+        ws.send(json.dumps({"type": "done", "id": streaming["id"], "stats": {"finish_reason": "stop"}}))
+        wait_idle(page)
+        page.wait_for_function(AT_BOTTOM)  # followed to the end
+
+        page.locator(f"{SIDEBAR} .jp-TinyAI-context-select").select_option("cell")
+        page.locator(f"{NOTEBOOK_PANEL} .jp-Cell .cm-line", has_text="x = 1").click()
+        chips(page).first.wait_for()  # the attachments take room above the input
+        page.wait_for_function(AT_BOTTOM)  # the answer stays in view
     finally:
         page.context.close()

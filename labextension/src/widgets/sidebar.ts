@@ -65,19 +65,28 @@ export class TinyAISidebar extends Panel {
     top.node.append(header, history.node, this._banner, notices.node);
     this.addWidget(top);
 
-    this.addWidget(
-      new ChatView({
-        model: model.chat,
-        rendermime: options.rendermime,
-        actions: options.actions,
-        trans,
-        showPrompts: true
-      })
-    );
+    this._chatView = new ChatView({
+      model: model.chat,
+      rendermime: options.rendermime,
+      actions: options.actions,
+      trans,
+      showPrompts: true
+    });
+    this.addWidget(this._chatView);
 
     // Bottom: Include and its preview, prompt, buttons, status line.
     const bottom = new Widget();
     bottom.addClass('jp-TinyAI-bottom');
+    // shown over the end of the messages while text arrives below the user's view
+    this._jump = el(
+      'button',
+      'jp-TinyAI-jump jp-mod-styled',
+      trans.__('↓ New messages')
+    );
+    this._jump.type = 'button';
+    this._jump.title = trans.__('Scroll to the newest message');
+    this._jump.hidden = true;
+    this._jump.addEventListener('click', () => this._chatView.scrollToLatest());
     const contextRow = el('div', 'jp-TinyAI-context');
     const contextLabel = el(
       'label',
@@ -138,6 +147,7 @@ export class TinyAISidebar extends Panel {
     buttons.append(this._sendButton, this._stopButton);
     this._status = el('div', 'jp-TinyAI-status');
     bottom.node.append(
+      this._jump,
       contextRow,
       this._chips,
       this._input,
@@ -148,6 +158,7 @@ export class TinyAISidebar extends Panel {
 
     model.chat.changed.connect(this._onChatChanged, this);
     model.include.changed.connect(this._onIncludeChanged, this);
+    this._chatView.follow.changed.connect(this._onFollowChanged, this);
     model.status.changed.connect(this._onStatusChanged, this);
     tracker.currentChanged.connect(this._onNotebookChanged, this);
     tracker.activeCellChanged.connect(this._onCellChanged, this);
@@ -164,6 +175,7 @@ export class TinyAISidebar extends Panel {
   send(): void {
     if (this.model.send(this._input.value)) {
       this._input.value = '';
+      this._chatView.scrollToLatest();
     }
   }
 
@@ -261,6 +273,10 @@ export class TinyAISidebar extends Panel {
     }
   }
 
+  private _onFollowChanged(): void {
+    this._jump.hidden = !this._chatView.follow.unseen;
+  }
+
   private _onStatusChanged(): void {
     const status = this.model.status;
     this._status.textContent = status.text;
@@ -268,6 +284,8 @@ export class TinyAISidebar extends Panel {
   }
 
   private _tracker: INotebookTracker;
+  private _chatView: ChatView;
+  private _jump: HTMLButtonElement;
   private _selections: { changed: ISignal<any, any> } | null = null;
   private _selectionTimer: number | null = null;
   private _parts: { dispose(): void }[];
