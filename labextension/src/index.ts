@@ -49,7 +49,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const trans = (translator ?? nullTranslator).load('jupyter_tinyai');
     let settings: ISettings = { ...DEFAULT_SETTINGS };
     const connection = new ChatSocket();
-    const actions = notebookCodeActions(tracker);
+    const actions = notebookCodeActions(tracker, app.commands);
     const chat = new ChatModel({ connection, trans });
     const model = new SidebarModel({
       chat,

@@ -66,6 +66,7 @@ def lab(tmp_path_factory):
                     "news_url": None,
                     "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
                     "extension_manager": "readonly",
+                    "expose_app_in_browser": True,  # window.jupyterapp: tests register commands
                 },
             }
         )

@@ -210,3 +210,77 @@ def test_the_chat_opens_at_its_newest_message_follows_sends_and_offers_new_messa
         page.wait_for_function(AT_BOTTOM)  # the answer stays in view
     finally:
         page.context.close()
+
+
+def code_answer(code):
+    return f"Here:\n\n```python\n{code}\n```\n"
+
+
+# Item 3: Replace selection needs a selection.
+def test_replace_selection_is_disabled_without_a_selection_and_never_glues_code(browser, lab):
+    make_notebook(lab, "glue.ipynb", [("code", "%load_ext jupyter_tinyai\nOLD")])
+    server = Server(reply=code_answer("import numpy as np"))
+    page = start(browser, lab, server, "glue.ipynb")
+    try:
+        line = page.locator(f"{NOTEBOOK_PANEL} .jp-Cell .cm-line", has_text="load_ext")
+        line.click()
+        page.keyboard.press("End")  # a cursor, nothing selected
+        ask(page, "import numpy")
+        wait_idle(page)
+        replace = page.locator(f"{SIDEBAR} .jp-TinyAI-message-assistant .jp-TinyAI-replace")
+        assert replace.is_disabled()
+        replace.click(force=True)  # a click on the disabled button changes nothing
+        lines = page.locator(f"{NOTEBOOK_PANEL} .jp-Cell .cm-line").all_text_contents()
+        assert lines == ["%load_ext jupyter_tinyai", "OLD"]
+        page.locator(f"{NOTEBOOK_PANEL} .jp-Cell .cm-line", has_text="OLD").click()
+        page.keyboard.press("Home")
+        page.keyboard.press("Shift+End")
+        page.wait_for_function("() => !document.querySelector('#jupyter-tinyai-sidebar .jp-TinyAI-replace').disabled")
+        replace.click()
+        page.wait_for_function(
+            "() => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .cm-content').textContent.includes('numpy')")
+        lines = page.locator(f"{NOTEBOOK_PANEL} .jp-Cell .cm-line").all_text_contents()
+        assert lines == ["%load_ext jupyter_tinyai", "import numpy as np"]
+    finally:
+        page.context.close()
+
+
+# Item 10: code blocks.
+LONG_LINE = "result = " + " + ".join(f"values[{i}]" for i in range(30))
+LONG_CODE = "\n".join([LONG_LINE] + [f"step_{i} = {i}" for i in range(80)])
+
+
+def test_code_blocks_scroll_sideways_with_icon_buttons_that_stay_in_view(browser, lab):
+    server = Server(reply=code_answer(LONG_CODE))
+    page = start(browser, lab, server)
+    try:
+        page.wait_for_function("() => !!window.jupyterapp")
+        page.evaluate("""() => window.jupyterapp.commands.addCommand('tinyai:apply-code-to-cell', {
+            label: 'Apply', execute: args => { window.__applied = args.code; } })""")
+        ask(page, "long code")
+        wait_idle(page)
+        block = page.locator(f"{SIDEBAR} .jp-TinyAI-message-assistant .jp-TinyAI-code").last
+        pre = block.locator("pre")
+        # one line per statement: scrolls sideways instead of wrapping
+        assert pre.evaluate("p => p.scrollWidth > p.clientWidth + 50")
+        assert pre.evaluate("p => getComputedStyle(p).whiteSpace") == "pre"
+        buttons = block.locator(".jp-TinyAI-code-toolbar button")
+        assert buttons.count() == 4  # copy, insert below, replace selection, apply to cell
+        assert all(not t.strip() for t in buttons.all_text_contents())  # icons, named by their titles
+        tops = {round(b["y"]) for b in (buttons.nth(i).bounding_box() for i in range(4))}
+        assert len(tops) == 1, "the buttons sit in one row"
+        # scrolled to the middle of the long code, the buttons are still at the top of the view
+        page.evaluate("""() => { const n = document.querySelector('#jupyter-tinyai-sidebar .jp-TinyAI-messages');
+            const b = n.querySelector('.jp-TinyAI-code'); n.scrollTop = b.offsetTop + b.offsetHeight / 2; }""")
+        wait_until_idle(page)
+        view = page.locator(f"{SIDEBAR} .jp-TinyAI-messages").bounding_box()
+        bar = block.locator(".jp-TinyAI-code-toolbar").bounding_box()
+        assert view["y"] - 1 <= bar["y"] <= view["y"] + 30
+        copy = block.locator(".jp-TinyAI-copy")
+        copy.click()
+        copy.filter(has_text="Copied ✓").wait_for()
+        block.locator(".jp-TinyAI-apply").click()
+        page.wait_for_function("() => window.__applied !== undefined")
+        assert page.evaluate("() => window.__applied") == LONG_CODE
+    finally:
+        page.context.close()

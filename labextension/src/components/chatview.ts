@@ -5,7 +5,6 @@
  */
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
-import { Message } from '@lumino/messaging';
 import { Panel } from '@lumino/widgets';
 
 import { ChatModel } from '../model';
@@ -100,8 +99,7 @@ export class ChatView extends Panel {
     super.dispose();
   }
 
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
+  protected onAfterShow(): void {
     this._stick();
   }
 

@@ -7,6 +7,13 @@
 import { MimeModel, IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { TranslationBundle } from '@jupyterlab/translation';
+import {
+  LabIcon,
+  addBelowIcon,
+  copyIcon,
+  editIcon,
+  pasteIcon
+} from '@jupyterlab/ui-components';
 import { IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
@@ -40,6 +47,34 @@ export function formatStats(
     parts.push(trans.__('cut at max tokens'));
   }
   return parts.join(' · ');
+}
+
+/** Say `text` on button `b` for a moment (e.g. "Copied ✓"). */
+function flash(b: HTMLButtonElement, text: string): void {
+  const label = b.querySelector('.jp-TinyAI-code-feedback');
+  if (!label) {
+    return;
+  }
+  label.textContent = text;
+  b.classList.add('jp-mod-done');
+  window.setTimeout(() => {
+    label.textContent = '';
+    b.classList.remove('jp-mod-done');
+  }, 1500);
+}
+
+/**
+ * Enable "Replace selection" of the code blocks under `node` only while text is selected.
+ */
+export function updateReplaceButtons(
+  node: HTMLElement,
+  selected: boolean
+): void {
+  for (const b of Array.from(
+    node.querySelectorAll<HTMLButtonElement>('.jp-TinyAI-replace')
+  )) {
+    b.disabled = !selected;
+  }
 }
 
 export class MessageView extends Widget {
@@ -161,6 +196,7 @@ export class MessageView extends Widget {
       return;
     }
     const actions = this._actions;
+    const trans = this._trans;
     for (const pre of Array.from(this._renderer.node.querySelectorAll('pre'))) {
       if (pre.parentElement?.classList.contains('jp-TinyAI-code')) {
         continue;
@@ -172,44 +208,65 @@ export class MessageView extends Widget {
       bar.className = 'jp-TinyAI-code-toolbar';
       const code = () => (pre.textContent ?? '').replace(/\n$/, '');
       const button = (
-        label: string,
+        icon: LabIcon,
         title: string,
         cls: string,
-        run: () => void
+        run: (b: HTMLButtonElement) => void
       ) => {
         const b = document.createElement('button');
         b.className = `jp-TinyAI-code-button ${cls}`;
-        b.textContent = label;
         b.title = title;
+        b.setAttribute('aria-label', title);
         b.type = 'button';
+        const glyph = document.createElement('span');
+        glyph.className = 'jp-TinyAI-code-icon';
+        icon.element({ container: glyph });
+        b.appendChild(glyph);
+        const label = document.createElement('span');
+        label.className = 'jp-TinyAI-code-feedback';
+        b.appendChild(label);
         b.addEventListener('click', event => {
           event.preventDefault();
-          run();
+          run(b);
         });
         bar.appendChild(b);
+        return b;
       };
+      button(copyIcon, trans.__('Copy the code'), 'jp-TinyAI-copy', b => {
+        actions.copy(code());
+        flash(b, trans.__('Copied ✓'));
+      });
       button(
-        this._trans.__('Copy'),
-        this._trans.__('Copy the code'),
-        'jp-TinyAI-copy',
-        () => actions.copy(code())
-      );
-      button(
-        this._trans.__('Insert below'),
-        this._trans.__(
+        addBelowIcon,
+        trans.__(
           'Insert the code in a new cell below the active cell (it is not run)'
         ),
         'jp-TinyAI-insert',
         () => actions.insertBelow(code())
       );
-      button(
-        this._trans.__('Replace selection'),
-        this._trans.__(
+      const replace = button(
+        pasteIcon,
+        trans.__(
           'Replace the selection in the active cell with the code (it is not run)'
         ),
         'jp-TinyAI-replace',
-        () => actions.replaceSelection(code())
+        b => {
+          if (!actions.replaceSelection(code())) {
+            b.disabled = true;
+          }
+        }
       );
+      replace.disabled = !actions.hasSelection();
+      if (actions.canApply()) {
+        button(
+          editIcon,
+          trans.__(
+            'Apply the code to the active cell (you see the change first; it is not run)'
+          ),
+          'jp-TinyAI-apply',
+          () => actions.apply(code())
+        );
+      }
       wrapper.append(bar, pre);
     }
   }

@@ -14,6 +14,7 @@ import { ChatView } from '../components/chatview';
 import { ICodeActions } from '../components/codeactions';
 import { el } from '../components/dom';
 import { HistoryView } from '../components/history';
+import { updateReplaceButtons } from '../components/message';
 import { NoticesView } from '../components/notices';
 import { PickerView } from '../components/picker';
 import { SidebarModel } from '../state/sidebar';
@@ -33,6 +34,7 @@ export class TinyAISidebar extends Panel {
     const { model, trans, tracker } = options;
     this.model = model;
     this._trans = trans;
+    this._actions = options.actions;
     this.addClass('jp-TinyAI-sidebar');
 
     // Header: model picker, history, new chat; then the History list, banner, notices.
@@ -215,9 +217,9 @@ export class TinyAISidebar extends Panel {
 
   private _onCellChanged(): void {
     this.model.include.refresh();
+    updateReplaceButtons(this.node, this._actions.hasSelection());
     // a selection made in the cell's editor attaches it (Include "nothing" or "the selection")
-    const selections =
-      this._tracker.activeCell?.editor?.model.selections ?? null;
+    const selections = this._tracker.activeCell?.model.selections ?? null;
     if (selections !== this._selections) {
       this._selections?.changed.disconnect(this._onSelection, this);
       this._selections = selections;
@@ -231,6 +233,7 @@ export class TinyAISidebar extends Panel {
         this._selectionTimer = null;
         if (!this.isDisposed) {
           this.model.include.refresh();
+          updateReplaceButtons(this.node, this._actions.hasSelection());
         }
       }, 100);
     }
@@ -285,6 +288,7 @@ export class TinyAISidebar extends Panel {
 
   private _tracker: INotebookTracker;
   private _chatView: ChatView;
+  private _actions: ICodeActions;
   private _jump: HTMLButtonElement;
   private _selections: { changed: ISignal<any, any> } | null = null;
   private _selectionTimer: number | null = null;
