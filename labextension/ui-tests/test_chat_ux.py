@@ -88,6 +88,16 @@ def wait_idle(page):
     )
 
 
+def until(page, condition, tries=600):
+    """Wait until `condition()` (on what the scripted socket received) holds; Playwright
+    delivers the socket's messages while the page waits."""
+    for _ in range(tries):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("the condition never held")
+
+
 def chips(page):
     return page.locator(f"{SIDEBAR} .jp-TinyAI-chip .jp-TinyAI-chip-label")
 
@@ -282,5 +292,55 @@ def test_code_blocks_scroll_sideways_with_icon_buttons_that_stay_in_view(browser
         block.locator(".jp-TinyAI-apply").click()
         page.wait_for_function("() => window.__applied !== undefined")
         assert page.evaluate("() => window.__applied") == LONG_CODE
+    finally:
+        page.context.close()
+
+
+# Item 15: keys.
+def test_escape_stops_up_recalls_and_enter_while_streaming_says_why(browser, lab):
+    streaming = {}
+
+    def answer(msg, ws):
+        ws.send(json.dumps({"type": "start", "id": msg["id"]}))
+        ws.send(json.dumps({"type": "token", "id": msg["id"], "text": "Still writing"}))
+        streaming["id"] = msg["id"]
+
+    server = Server(answer=answer)
+
+    def on_stop():
+        for m in server.received:
+            if m.get("type") == "stop" and m["id"] == streaming.get("id") and not m.get("_answered"):
+                m["_answered"] = True
+                server.sockets[-1].send(json.dumps({"type": "done", "id": m["id"], "stats": {"finish_reason": "cancelled"}}))
+
+    page = start(browser, lab, server)
+    try:
+        box = page.locator(f"{SIDEBAR} .jp-TinyAI-input")
+        ask(page, "tell me a long story")
+        page.locator(f"{SIDEBAR} .jp-TinyAI-message-assistant", has_text="Still writing").wait_for()
+        box.fill("a second question")
+        box.press("Enter")  # not sent while the answer is coming: says why, keeps the text
+        hint = page.locator(f"{SIDEBAR} .jp-TinyAI-hint")
+        hint.wait_for()
+        assert "Esc to stop" in hint.text_content()
+        assert box.input_value() == "a second question"
+        assert len(server.chats) == 1
+        box.press("Escape")
+        until(page, lambda: any(m.get("type") == "stop" for m in server.received))
+        on_stop()
+        wait_idle(page)
+        assert hint.is_hidden()
+
+        # Stop by the button: the focus comes back to the prompt box
+        box.fill("")
+        box.press("ArrowUp")  # recalls the last prompt
+        assert box.input_value() == "tell me a long story"
+        box.press("Enter")
+        page.locator(f"{SIDEBAR} .jp-TinyAI-stop").click()
+        page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('jp-TinyAI-input')")
+        until(page, lambda: sum(m.get("type") == "stop" for m in server.received) == 2)
+        on_stop()
+        wait_idle(page)
+        assert len(server.chats) == 2 and server.chats[1]["prompt"] == "tell me a long story"
     finally:
         page.context.close()

@@ -112,6 +112,18 @@ describe('SidebarModel', () => {
     expect(requests()[0].model).toBe('llamacpp:a');
   });
 
+  it('recalls the last prompt of the chat shown', () => {
+    const { model, answer } = setup();
+    expect(model.lastPrompt).toBeNull();
+    model.send('first');
+    answer();
+    model.send('  second  ');
+    answer();
+    expect(model.lastPrompt).toBe('second');
+    model.newChat();
+    expect(model.lastPrompt).toBeNull();
+  });
+
   it('attaches nothing by default', () => {
     const { model, requests } = setup();
     expect(model.include.source).toBe('none');

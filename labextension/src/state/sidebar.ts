@@ -80,6 +80,12 @@ export class SidebarModel {
     return this._o.notebook();
   }
 
+  /** The last prompt of the chat shown (↑ in an empty prompt box recalls it). */
+  get lastPrompt(): string | null {
+    const prompts = this.chat.messages.filter(m => m.role === 'user');
+    return prompts.length ? prompts[prompts.length - 1].content : null;
+  }
+
   /** Read the models, the status and the conversation list again. */
   async refresh(): Promise<void> {
     await Promise.all([

@@ -123,13 +123,31 @@ export class TinyAISidebar extends Panel {
     this._input = el('textarea', 'jp-TinyAI-input');
     this._input.rows = 3;
     this._input.placeholder = trans.__(
-      'Ask about your notebook (Enter to send, Shift+Enter for a new line)'
+      'Ask about your notebook (Enter to send, Shift+Enter for a new line, ↑ for the last prompt)'
     );
     this._input.setAttribute('aria-label', trans.__('Prompt'));
     this._input.addEventListener('keydown', event => {
-      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      if (event.isComposing) {
+        return;
+      }
+      if (event.key === 'Enter' && !event.shiftKey) {
         event.preventDefault();
         this.send();
+      } else if (event.key === 'ArrowUp' && !this._input.value) {
+        const last = model.lastPrompt;
+        if (last) {
+          event.preventDefault();
+          this._input.value = last;
+          this._input.setSelectionRange(last.length, last.length);
+        }
+      }
+    });
+    // Escape stops an answer from anywhere in the sidebar
+    this.node.addEventListener('keydown', event => {
+      if (event.key === 'Escape' && model.chat.busy) {
+        event.preventDefault();
+        event.stopPropagation();
+        this.stop();
       }
     });
     this._input.addEventListener('focus', () => model.include.refresh());
@@ -145,8 +163,12 @@ export class TinyAISidebar extends Panel {
       'jp-TinyAI-stop jp-mod-styled jp-mod-warn',
       trans.__('Stop')
     );
-    this._stopButton.addEventListener('click', () => model.chat.stop());
-    buttons.append(this._sendButton, this._stopButton);
+    this._stopButton.title = trans.__('Stop the answer (Esc)');
+    this._stopButton.addEventListener('click', () => this.stop());
+    this._hint = el('span', 'jp-TinyAI-hint');
+    this._hint.setAttribute('role', 'status');
+    this._hint.hidden = true;
+    buttons.append(this._hint, this._sendButton, this._stopButton);
     this._status = el('div', 'jp-TinyAI-status');
     bottom.node.append(
       this._jump,
@@ -175,10 +197,24 @@ export class TinyAISidebar extends Panel {
 
   /** Ask what is in the prompt box, with what Include gives. */
   send(): void {
+    if (this.model.chat.busy && this._input.value.trim()) {
+      // kept in the box, and said why it was not sent
+      this._hint.textContent = this._trans.__(
+        'An answer is still coming — Esc to stop it'
+      );
+      this._hint.hidden = false;
+      return;
+    }
     if (this.model.send(this._input.value)) {
       this._input.value = '';
       this._chatView.scrollToLatest();
     }
+  }
+
+  /** Stop the answer; the prompt box gets the focus back. */
+  stop(): void {
+    this.model.chat.stop();
+    this._input.focus();
   }
 
   newChat(): void {
@@ -246,6 +282,9 @@ export class TinyAISidebar extends Panel {
     this._stopButton.hidden = !busy;
     this._stopButton.disabled = chat.phase === 'stopping';
     this.toggleClass('jp-mod-busy', busy);
+    if (!busy) {
+      this._hint.hidden = true;
+    }
     this.node.dataset.phase = chat.phase;
     const banner = chat.banner;
     this._banner.hidden = !banner;
@@ -300,6 +339,7 @@ export class TinyAISidebar extends Panel {
   private _trans: TranslationBundle;
   private _input: HTMLTextAreaElement;
   private _sendButton: HTMLButtonElement;
+  private _hint: HTMLSpanElement;
   private _stopButton: HTMLButtonElement;
   private _status: HTMLDivElement;
 }
