@@ -36,6 +36,19 @@ export interface IChatMessage {
   streaming?: boolean;
   /** Set when the answer ended with an error (the banner says which). */
   failed?: boolean;
+  /** While the answer waits for the model: how many requests are ahead of it. */
+  queued?: number;
+  /** Seconds the answer waited in the model's queue before it started. */
+  waited_s?: number;
+}
+
+/** What an answer waiting in the model's queue says, for `ahead` requests before it. */
+export function queueText(ahead: number, trans: ITrans): string {
+  return ahead > 1
+    ? trans.__('Waiting for the model: %1 requests ahead of yours…', ahead)
+    : trans.__(
+        'Waiting for the model: it is answering another request (a notebook or another chat); yours is next…'
+      );
 }
 
 export type ChatPhase =
@@ -52,6 +65,8 @@ export interface IChatModelOptions {
   schedule?: (callback: () => void) => void;
   /** New ids for requests and conversations; default: crypto.randomUUID-like. */
   newId?: () => string;
+  /** The clock, in milliseconds; default: Date.now. */
+  now?: () => number;
   trans?: ITrans;
 }
 
@@ -153,6 +168,7 @@ export class ChatModel {
     this._schedule = options.schedule ?? defaultSchedule;
     this._newId = options.newId ?? defaultNewId;
     this._trans = options.trans ?? plainTrans;
+    this._now = options.now ?? (() => Date.now());
     this._conversationId = this._newId();
     this._connection.messageReceived.connect(this._onMessage, this);
     this._connection.disconnected.connect(this._onDisconnected, this);
@@ -213,6 +229,7 @@ export class ChatModel {
     this._messages.push({ role: 'user', content: text, context });
     this._messages.push({ role: 'assistant', content: '', streaming: true });
     this._requestId = this._newId();
+    this._sentAt = this._now();
     this._phase = 'sending';
     this._banner = null;
     const request: ClientMessage = {
@@ -319,27 +336,27 @@ export class ChatModel {
       return;
     }
     switch (message.type) {
-      case 'start':
+      case 'start': {
         this._phase = this._phase === 'stopping' ? 'stopping' : 'streaming';
         this._banner = null;
+        const answer = this._answer;
+        if (answer && answer.queued !== undefined) {
+          answer.waited_s = (this._now() - this._sentAt) / 1000;
+          delete answer.queued;
+        }
         this._changed.emit();
         break;
-      case 'queued':
-        this._phase = 'queued';
-        this._banner = {
-          level: 'info',
-          text:
-            message.position && message.position > 0
-              ? this._trans.__(
-                  'The model is busy with another answer: yours is number %1 in the queue.',
-                  message.position
-                )
-              : this._trans.__(
-                  'The model is busy with another answer: yours is next.'
-                )
-        };
+      }
+      case 'queued': {
+        // said on the answer itself, where "Thinking…" would be
+        this._phase = this._phase === 'stopping' ? 'stopping' : 'queued';
+        const answer = this._answer;
+        if (answer) {
+          answer.queued = Math.max(1, message.position ?? 1);
+        }
         this._changed.emit();
         break;
+      }
       case 'progress': {
         this._phase = 'loading';
         const pct =
@@ -425,6 +442,7 @@ export class ChatModel {
     const answer = this._answer;
     if (answer) {
       answer.streaming = false;
+      delete answer.queued;
     }
     this._requestId = null;
     this._phase = 'idle';
@@ -464,6 +482,8 @@ export class ChatModel {
   private _connection: IChatConnection;
   private _schedule: (callback: () => void) => void;
   private _newId: () => string;
+  private _now: () => number;
+  private _sentAt = 0;
   private _trans: ITrans;
   private _messages: IChatMessage[] = [];
   private _requestId: string | null = null;

@@ -344,3 +344,32 @@ def test_escape_stops_up_recalls_and_enter_while_streaming_says_why(browser, lab
         assert len(server.chats) == 2 and server.chats[1]["prompt"] == "tell me a long story"
     finally:
         page.context.close()
+
+
+# Item 5: the wait for the model is said, and counted.
+def test_an_answer_waiting_for_the_model_says_its_place_and_the_wait_is_in_its_figures(browser, lab):
+    waiting = {}
+
+    def answer(msg, ws):  # what the server sends while a %%ask holds the host's model
+        ws.send(json.dumps({"type": "queued", "id": msg["id"], "position": 2}))
+        waiting["id"] = msg["id"]
+
+    server = Server(answer=answer)
+    page = start(browser, lab, server)
+    try:
+        ask(page, "hello")
+        note = page.locator(f"{SIDEBAR} .jp-TinyAI-message-assistant .jp-TinyAI-queued")
+        note.filter(has_text="2 requests ahead of yours").wait_for()
+        ws, rid = server.sockets[-1], waiting["id"]
+        ws.send(json.dumps({"type": "queued", "id": rid, "position": 1}))
+        note.filter(has_text="yours is next").wait_for()
+        ws.send(json.dumps({"type": "start", "id": rid}))
+        ws.send(json.dumps({"type": "token", "id": rid, "text": "Hi."}))
+        ws.send(json.dumps({"type": "done", "id": rid, "text": "Hi.",
+                            "stats": {"generated_tokens": 2, "ttft_s": 0.26, "finish_reason": "stop"}}))
+        wait_idle(page)
+        stats = page.locator(f"{SIDEBAR} .jp-TinyAI-message-assistant .jp-TinyAI-stats").text_content()
+        assert re.match(r"waited \d+\.\d s for the model · .*first token 0\.26 s", stats), stats
+        assert note.count() == 0
+    finally:
+        page.context.close()

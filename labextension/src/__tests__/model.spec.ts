@@ -6,14 +6,16 @@ function setup() {
   const connection = new MockConnection();
   const frames = new Frames();
   let n = 0;
+  const clock = { ms: 1000 };
   const model = new ChatModel({
     connection,
     schedule: frames.schedule,
-    newId: () => `id${++n}`
+    newId: () => `id${++n}`,
+    now: () => clock.ms
   });
   let changes = 0;
   model.changed.connect(() => changes++);
-  return { connection, frames, model, changes: () => changes };
+  return { connection, frames, model, clock, changes: () => changes };
 }
 
 describe('ChatModel', () => {
@@ -220,13 +222,36 @@ describe('ChatModel', () => {
     expect(model.banner?.text).toContain('socket closed');
   });
 
-  it('shows queue position and loading progress, then clears them on start', () => {
-    const { connection, model } = setup();
+  it('says on the answer how many requests are ahead, and how long it waited', () => {
+    const { connection, model, clock } = setup();
     model.send('q');
     const id = (connection.sent[0] as any).id;
     connection.server({ type: 'queued', id, position: 2 });
     expect(model.phase).toBe('queued');
-    expect(model.banner?.text).toContain('number 2 in the queue');
+    expect(model.messages[1].queued).toBe(2);
+    connection.server({ type: 'queued', id, position: 1 });
+    expect(model.messages[1].queued).toBe(1);
+    clock.ms += 3500;
+    connection.server({ type: 'start', id });
+    expect(model.messages[1].queued).toBeUndefined();
+    expect(model.messages[1].waited_s).toBe(3.5);
+    connection.server({ type: 'done', id, text: 'x' });
+    expect(model.messages[1].waited_s).toBe(3.5);
+  });
+
+  it('records no wait for an answer that did not queue', () => {
+    const { connection, model, clock } = setup();
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    clock.ms += 900; // reading the prompt is not waiting for another request
+    connection.server({ type: 'start', id });
+    expect(model.messages[1].waited_s).toBeUndefined();
+  });
+
+  it('shows loading progress, then clears it on start', () => {
+    const { connection, model } = setup();
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
     connection.server({
       type: 'progress',
       id,

@@ -17,7 +17,7 @@ import {
 import { IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
-import { IChatMessage } from '../model';
+import { IChatMessage, queueText } from '../model';
 import { ICodeActions } from './codeactions';
 import { guardedRendermime, keepPlaceholderRel } from './media';
 
@@ -26,12 +26,17 @@ export const RENDER_MEASURE = 'jupyter-tinyai:render';
 
 export function formatStats(
   stats: IChatMessage['stats'],
-  trans: TranslationBundle
+  trans: TranslationBundle,
+  waited_s?: number
 ): string {
   if (!stats) {
     return '';
   }
   const parts: string[] = [];
+  if (typeof waited_s === 'number') {
+    // the wait first: "first token 0.26 s" alone would hide it
+    parts.push(trans.__('waited %1 s for the model', waited_s.toFixed(1)));
+  }
   if (typeof stats.generated_tokens === 'number') {
     parts.push(trans.__('%1 tokens', stats.generated_tokens));
   }
@@ -112,7 +117,7 @@ export class MessageView extends Widget {
   /** Bring the view up to date with `message` (cheap when nothing changed). */
   refresh(): void {
     const m = this.message;
-    const key = `${m.content.length}|${m.streaming}|${m.failed}|${m.notices?.length}|${!!m.stats}`;
+    const key = `${m.content.length}|${m.streaming}|${m.failed}|${m.notices?.length}|${!!m.stats}|${m.queued}`;
     if (key !== this._key) {
       this._key = key;
       this._render();
@@ -287,17 +292,22 @@ export class MessageView extends Widget {
     if (
       m.role === 'assistant' &&
       m.stats &&
-      formatStats(m.stats, this._trans)
+      formatStats(m.stats, this._trans, m.waited_s)
     ) {
       const s = document.createElement('div');
       s.className = 'jp-TinyAI-stats';
-      s.textContent = formatStats(m.stats, this._trans);
+      s.textContent = formatStats(m.stats, this._trans, m.waited_s);
       this._footer.appendChild(s);
     }
     if (m.role === 'assistant' && m.streaming && !m.content) {
       const w = document.createElement('div');
       w.className = 'jp-TinyAI-waiting';
-      w.textContent = this._trans.__('Thinking…');
+      if (m.queued !== undefined) {
+        w.classList.add('jp-TinyAI-queued');
+        w.textContent = queueText(m.queued, this._trans);
+      } else {
+        w.textContent = this._trans.__('Thinking…');
+      }
       this._footer.appendChild(w);
     }
   }
