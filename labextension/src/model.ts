@@ -56,7 +56,10 @@ export type ChatPhase =
 
 export interface IBanner {
   level: 'info' | 'warning' | 'error';
+  /** One short line. */
   text: string;
+  /** The whole message, behind a Details toggle (log paths, settings to check…). */
+  details?: string;
 }
 
 export interface IChatModelOptions {
@@ -419,11 +422,13 @@ export class ChatModel {
       this._trans.__(
         'Lost the connection to the Jupyter server (%1). Check that it is still running, then ask again.',
         reason
-      )
+      ),
+      this._trans.__('Lost the connection to the Jupyter server.')
     );
   }
 
-  private _fail(kind: string | undefined, text: string): void {
+  /** End the answer with an error: its title on one line, the message as details. */
+  private _fail(kind: string | undefined, text: string, title?: string): void {
     this._flush();
     const answer = this._answer;
     if (answer) {
@@ -432,7 +437,8 @@ export class ChatModel {
     }
     this._banner = {
       level: 'error',
-      text: `${errorTitle(kind, this._trans)} ${text ?? ''}`.trim()
+      text: title ?? errorTitle(kind, this._trans),
+      details: (text ?? '').trim() || undefined
     };
     this._finish(null);
   }

@@ -177,7 +177,8 @@ describe('ChatModel', () => {
     } as ServerMessage);
     expect(model.banner).toEqual({
       level: 'error',
-      text: `${title} Restart it with \`jupyter tinyai serve\`.`
+      text: title,
+      details: 'Restart it with `jupyter tinyai serve`.'
     });
     expect(model.busy).toBe(false);
     expect(model.messages[1]).toMatchObject({
@@ -195,9 +196,26 @@ describe('ChatModel', () => {
     connection.disconnected.emit('code 1006');
     expect(model.busy).toBe(false);
     expect(model.banner?.level).toBe('error');
-    expect(model.banner?.text).toContain(
+    expect(model.banner?.text).toBe(
+      'Lost the connection to the Jupyter server.'
+    );
+    expect(model.banner?.details).toContain(
       'Lost the connection to the Jupyter server (code 1006)'
     );
+  });
+
+  it('gives an error a short title and keeps the message as its details', () => {
+    const { connection, model } = setup();
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    const message =
+      'the model host crashed with SIGILL; its log is ~/.local/share/jupyter/tinyai/host.log (setting c.TinyAI.host).';
+    connection.server({ type: 'error', id, kind: 'host', message });
+    expect(model.banner).toEqual({
+      level: 'error',
+      text: 'The model host failed.',
+      details: message
+    });
   });
 
   it('keeps the tokens received before the connection was lost', () => {
@@ -219,7 +237,7 @@ describe('ChatModel', () => {
     connection.failNext = new Error('socket closed');
     model.send('q');
     expect(model.busy).toBe(false);
-    expect(model.banner?.text).toContain('socket closed');
+    expect(model.banner?.details).toContain('socket closed');
   });
 
   it('says on the answer how many requests are ahead, and how long it waited', () => {

@@ -10,7 +10,8 @@ import { PanelLayout, Widget, Panel } from '@lumino/widgets';
 
 import { ChatView } from '../components/chatview';
 import { ICodeActions } from '../components/codeactions';
-import { ChatModel, IChatConnection } from '../model';
+import { renderBanner } from '../components/notices';
+import { ChatModel, IBanner, IChatConnection } from '../model';
 import { IContextPiece, IConversation } from '../tokens';
 
 export interface IInlineOptions {
@@ -130,9 +131,12 @@ export class InlineExplanation extends Panel {
     this._continue.disabled = busy;
     this.toggleClass('jp-mod-busy', busy);
     const banner = this.model.banner;
-    this._banner.hidden = !banner;
-    this._banner.className = `jp-TinyAI-banner jp-TinyAI-banner-${banner?.level ?? 'info'}`;
-    this._banner.textContent = banner?.text ?? '';
+    if (banner !== this._shownBanner) {
+      this._shownBanner = banner;
+      renderBanner(this._banner, banner, this._o.trans, () =>
+        this.model.setBanner(null)
+      );
+    }
   }
 
   private _continueInSidebar(): void {
@@ -154,4 +158,5 @@ export class InlineExplanation extends Panel {
   private _stop: HTMLButtonElement;
   private _continue: HTMLButtonElement;
   private _banner: HTMLDivElement;
+  private _shownBanner: IBanner | null = null;
 }

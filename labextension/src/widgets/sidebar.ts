@@ -15,7 +15,8 @@ import { ICodeActions } from '../components/codeactions';
 import { el } from '../components/dom';
 import { HistoryView } from '../components/history';
 import { updateReplaceButtons } from '../components/message';
-import { NoticesView } from '../components/notices';
+import { NoticesView, renderBanner } from '../components/notices';
+import { IBanner } from '../model';
 import { PickerView } from '../components/picker';
 import { SidebarModel } from '../state/sidebar';
 import { ContextSource } from '../tokens';
@@ -286,10 +287,12 @@ export class TinyAISidebar extends Panel {
       this._hint.hidden = true;
     }
     this.node.dataset.phase = chat.phase;
-    const banner = chat.banner;
-    this._banner.hidden = !banner;
-    this._banner.className = `jp-TinyAI-banner jp-TinyAI-banner-${banner?.level ?? 'info'}`;
-    this._banner.textContent = banner?.text ?? '';
+    if (chat.banner !== this._shownBanner) {
+      this._shownBanner = chat.banner;
+      renderBanner(this._banner, chat.banner, this._trans, () =>
+        chat.setBanner(null)
+      );
+    }
   }
 
   private _onIncludeChanged(): void {
@@ -333,6 +336,7 @@ export class TinyAISidebar extends Panel {
   private _selectionTimer: number | null = null;
   private _parts: { dispose(): void }[];
   private _banner: HTMLDivElement;
+  private _shownBanner: IBanner | null = null;
   private _contextSelect: HTMLSelectElement;
   private _summary: HTMLSpanElement;
   private _chips: HTMLDivElement;
