@@ -79,6 +79,8 @@ export interface ISendOptions {
   model?: string;
   temperature?: number | null;
   maxTokens?: number | null;
+  /** An inline explanation's turn (kept out of History until continued). */
+  inline?: boolean;
 }
 
 function defaultSchedule(callback: () => void): void {
@@ -251,6 +253,9 @@ export class ChatModel {
     }
     if (options.maxTokens !== undefined && options.maxTokens !== null) {
       request.max_tokens = options.maxTokens;
+    }
+    if (options.inline) {
+      request.inline = true;
     }
     this._changed.emit();
     try {

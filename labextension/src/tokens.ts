@@ -66,9 +66,12 @@ export interface IConversationSummary {
   id: string;
   notebook: string | null;
   title: string;
+  created?: string;
   updated: string | number;
   model?: string | null;
   message_count: number;
+  /** The last prompt, when there is more than one ("" otherwise). */
+  last_prompt?: string;
 }
 
 export interface IConversationList {
@@ -102,6 +105,8 @@ export interface IChatRequest {
   model?: string;
   temperature?: number;
   max_tokens?: number;
+  /** An inline explanation's turn: kept out of History until continued in the sidebar. */
+  inline?: boolean;
 }
 
 export interface IStopRequest {

@@ -152,9 +152,14 @@ SCROLL_UP = "() => { const n = document.querySelector('#jupyter-tinyai-sidebar .
 LONG = "\n\n".join(f"Paragraph {i}: the answer goes on for a while." for i in range(12))
 
 
-def store_conversation(lab, cid, notebook, turns, updated="2026-11-28T10:00:00+00:00"):
-    """A conversation in the server's history folder, as the server writes them."""
-    root = Path(lab.env["JUPYTER_DATA_DIR"]) / "tinyai" / "history"
+def history_root(lab):
+    return Path(lab.env["JUPYTER_DATA_DIR"]) / "tinyai" / "history"
+
+
+def store_conversation(lab, cid, notebook, turns, updated="2026-11-28T10:00:00+00:00", **extra):
+    """A conversation in the server's history folder, as the server writes them (the
+    scripted socket stands in for the server's chat, which would have written it)."""
+    root = history_root(lab)
     root.mkdir(parents=True, exist_ok=True)
     messages = []
     for prompt, answer in turns:
@@ -162,7 +167,7 @@ def store_conversation(lab, cid, notebook, turns, updated="2026-11-28T10:00:00+0
                      {"role": "assistant", "content": answer, "stats": {"finish_reason": "stop"}}]
     (root / f"{cid}.json").write_text(json.dumps({
         "id": cid, "notebook": notebook, "title": turns[0][0], "created": updated, "updated": updated,
-        "model": None, "messages": messages}))
+        "model": None, "messages": messages, **extra}))
 
 
 # Item 2: the newest message is in view.
@@ -371,5 +376,81 @@ def test_an_answer_waiting_for_the_model_says_its_place_and_the_wait_is_in_its_f
         stats = page.locator(f"{SIDEBAR} .jp-TinyAI-message-assistant .jp-TinyAI-stats").text_content()
         assert re.match(r"waited \d+\.\d s for the model · .*first token 0\.26 s", stats), stats
         assert note.count() == 0
+    finally:
+        page.context.close()
+
+
+def open_file(page, path):
+    """Open `path` in this page's JupyterLab (its command, as the file browser does)."""
+    page.wait_for_function("() => !!window.jupyterapp")
+    page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', { path })", path)
+    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current", has_text=path).wait_for()
+
+
+def ago(**delta):
+    from datetime import datetime, timedelta, timezone
+
+    return (datetime.now(timezone.utc) - timedelta(**delta)).isoformat()
+
+
+# Item 6: a chat started with no notebook open is kept, and listed under its own heading.
+def test_a_chat_started_without_a_notebook_stays_when_one_opens_and_is_in_history(browser, lab):
+    make_notebook(lab, "later.ipynb", [("code", "x = 1")])
+    server = Server()
+    page = start(browser, lab, server)
+    try:
+        ask(page, "hello before any notebook")
+        wait_idle(page)
+        first = server.chats[0]
+        assert first["notebook"] is None
+        store_conversation(lab, first["conversation"], "", [("hello before any notebook", "Fine.")], updated=ago(minutes=5))
+        open_file(page, "later.ipynb")
+        page.locator(f"{NOTEBOOK_PANEL} .jp-Cell").first.wait_for()
+        prompts = page.locator(f"{SIDEBAR} .jp-TinyAI-message-user")
+        assert prompts.all_text_contents() == ["hello before any notebook"]  # still on screen
+        page.locator(f"{SIDEBAR} .jp-TinyAI-history-button").click()
+        loose = page.locator(f"{SIDEBAR} .jp-TinyAI-history-section", has_text="Without a notebook")
+        loose.locator(".jp-TinyAI-history-name", has_text="hello before any notebook").wait_for()
+        assert "5 min ago" in loose.locator(".jp-TinyAI-history-meta").first.text_content()
+        ask(page, "a follow-up")
+        wait_idle(page)
+        assert server.chats[-1]["conversation"] == first["conversation"]
+        assert server.chats[-1]["notebook"] is None  # it stays a chat of no notebook
+    finally:
+        page.context.close()
+
+
+# Item 7: History titles, dates, inline explanations left out, delete with Undo.
+def test_history_tells_conversations_apart_hides_dismissed_explanations_and_undoes_a_delete(browser, lab):
+    make_notebook(lab, "hist.ipynb", [("code", "x = 1")])
+    store_conversation(lab, "plot1", "hist.ipynb", [("plot the data", "ok"), ("now in red", "ok")], updated=ago(hours=2))
+    store_conversation(lab, "plot2", "hist.ipynb", [("plot the data", "ok")], updated=ago(days=1, hours=2))
+    store_conversation(lab, "expl1", "hist.ipynb", [("Explain what this code does.", "It adds.")], inline=True)
+    page = start(browser, lab, Server(), "hist.ipynb")
+    try:
+        page.locator(f"{SIDEBAR} .jp-TinyAI-history-button").click()
+        rows = page.locator(f"{SIDEBAR} .jp-TinyAI-history-section", has_text="This notebook").locator(".jp-TinyAI-history-item")
+        rows.first.wait_for()
+        rows.nth(1).wait_for()
+        assert [r.get_attribute("data-id") for r in rows.all()] == ["plot1", "plot2"]  # no dismissed explanation
+        assert "last: now in red" in rows.nth(0).text_content()  # same title, told apart
+        assert "2 h ago · 4 messages" in rows.nth(0).text_content()
+        assert "yesterday · 2 messages" in rows.nth(1).text_content()
+
+        rows.nth(1).locator(".jp-TinyAI-history-delete").click()
+        undo = page.locator(f"{SIDEBAR} .jp-TinyAI-history-undo")
+        undo.wait_for()
+        assert "Deleted “plot the data”." in undo.text_content()
+        assert [r.get_attribute("data-id") for r in rows.all()] == ["plot1"]
+        undo.locator("button", has_text="Undo").click()
+        undo.wait_for(state="hidden")
+        rows.nth(1).wait_for()
+        assert [r.get_attribute("data-id") for r in rows.all()] == ["plot1", "plot2"]
+        assert (history_root(lab) / "plot2.json").exists()
+
+        rows.nth(1).locator(".jp-TinyAI-history-delete").click()
+        undo.wait_for(state="hidden", timeout=30_000)  # deleted for good after a few seconds
+        assert not (history_root(lab) / "plot2.json").exists()
+        assert (history_root(lab) / "plot1.json").exists()
     finally:
         page.context.close()

@@ -81,7 +81,8 @@ export class InlineExplanation extends Panel {
       notebook: _o.notebook,
       model: _o.model,
       temperature: _o.temperature,
-      maxTokens: _o.maxTokens
+      maxTokens: _o.maxTokens,
+      inline: true
     });
     this._onChanged();
   }

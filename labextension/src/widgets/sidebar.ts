@@ -48,7 +48,9 @@ export class TinyAISidebar extends Panel {
       'jp-TinyAI-history-button jp-mod-styled',
       trans.__('History')
     );
-    historyButton.title = trans.__('Conversations of this notebook');
+    historyButton.title = trans.__(
+      'Your conversations: this notebook’s and those without one'
+    );
     historyButton.addEventListener('click', () => model.toggleHistory());
     const newChat = el(
       'button',
