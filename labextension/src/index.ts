@@ -9,6 +9,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -36,7 +37,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     'A chat sidebar and inline code explanation backed by a local language model.',
   autoStart: true,
   requires: [INotebookTracker, IRenderMimeRegistry],
-  optional: [ICommandPalette, ISettingRegistry, ITranslator, ILayoutRestorer],
+  optional: [
+    ICommandPalette,
+    ISettingRegistry,
+    ITranslator,
+    ILayoutRestorer,
+    ILauncher
+  ],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
@@ -44,7 +51,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    launcher: ILauncher | null
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_tinyai');
     let settings: ISettings = { ...DEFAULT_SETTINGS };
@@ -81,6 +89,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       sidebar,
       trans,
       settings: () => settings
+    });
+
+    // a tile in the Launcher's Notebook row: the chat is one click away from a new tab
+    launcher?.add({
+      command: CommandIDs.openSidebar,
+      category: trans.__('Notebook'),
+      rank: 100
     });
 
     if (palette) {

@@ -454,3 +454,35 @@ def test_history_tells_conversations_apart_hides_dismissed_explanations_and_undo
         assert (history_root(lab) / "plot1.json").exists()
     finally:
         page.context.close()
+
+
+# Item 8: an empty chat welcomes; a Launcher tile; a distinctive icon.
+def test_an_empty_chat_welcomes_with_examples_and_shortcuts_and_the_launcher_opens_it(browser, lab):
+    server = Server()
+    page = start(browser, lab, server)
+    try:
+        welcome = page.locator(f"{SIDEBAR} .jp-TinyAI-welcome")
+        welcome.wait_for()
+        assert welcome.locator("h2").text_content() == "TinyAI chat"
+        assert "Esc" in welcome.locator(".jp-TinyAI-shortcuts").text_content()
+        examples = welcome.locator(".jp-TinyAI-example")
+        assert examples.count() == 3
+        first = examples.first.text_content()
+        examples.first.click()
+        box = page.locator(f"{SIDEBAR} .jp-TinyAI-input")
+        assert box.input_value() == first
+        box.press("Enter")
+        page.locator(f"{SIDEBAR} .jp-TinyAI-message-user", has_text=first).wait_for()
+        assert welcome.is_hidden()
+        assert server.chats[-1]["prompt"] == first
+
+        tab = page.locator(".jp-SideBar .lm-TabBar-tab[data-id='jupyter-tinyai-sidebar']")
+        assert tab.locator("svg .jp-icon-brand1").count() == 1  # the chip with a spark
+        page.evaluate("() => window.jupyterapp.shell.collapseRight()")
+        page.locator(SIDEBAR).wait_for(state="hidden")
+        page.evaluate("() => window.jupyterapp.commands.execute('launcher:create')")
+        tile = page.locator(".jp-LauncherCard", has_text="Open the TinyAI Chat")
+        tile.click()
+        page.locator(SIDEBAR).wait_for(state="visible")
+    finally:
+        page.context.close()

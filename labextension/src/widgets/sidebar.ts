@@ -16,6 +16,7 @@ import { el } from '../components/dom';
 import { HistoryView } from '../components/history';
 import { updateReplaceButtons } from '../components/message';
 import { NoticesView, renderBanner } from '../components/notices';
+import { welcomeNode } from '../components/welcome';
 import { IBanner } from '../model';
 import { PickerView } from '../components/picker';
 import { SidebarModel } from '../state/sidebar';
@@ -77,6 +78,14 @@ export class TinyAISidebar extends Panel {
       trans,
       showPrompts: true
     });
+    const welcome = new Widget({
+      node: welcomeNode(trans, prompt => {
+        this._input.value = prompt;
+        this._input.focus();
+      })
+    });
+    this._welcome = welcome;
+    this.addWidget(welcome);
     this.addWidget(this._chatView);
 
     // Bottom: Include and its preview, prompt, buttons, status line.
@@ -285,6 +294,9 @@ export class TinyAISidebar extends Panel {
     this._stopButton.hidden = !busy;
     this._stopButton.disabled = chat.phase === 'stopping';
     this.toggleClass('jp-mod-busy', busy);
+    const empty = chat.messages.length === 0;
+    this._welcome.setHidden(!empty);
+    this._chatView.setHidden(empty);
     if (!busy) {
       this._hint.hidden = true;
     }
@@ -332,6 +344,7 @@ export class TinyAISidebar extends Panel {
 
   private _tracker: INotebookTracker;
   private _chatView: ChatView;
+  private _welcome: Widget;
   private _actions: ICodeActions;
   private _jump: HTMLButtonElement;
   private _selections: { changed: ISignal<any, any> } | null = null;
