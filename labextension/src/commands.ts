@@ -9,7 +9,13 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { activeCellContext, cellError, selectionContext } from './context';
+import {
+  activeCellContext,
+  cellError,
+  cellLabel,
+  selectionContext
+} from './context';
+import { cellKind } from './state/include';
 import { ICodeActions } from './components/codeactions';
 import { tinyaiIcon } from './icons';
 import { IChatConnection } from './model';
@@ -139,7 +145,10 @@ export function registerCommands(deps: ICommandDeps): void {
       if (!selection && !source.trim()) {
         return;
       }
-      const piece = selection ?? { label: trans.__('Code'), text: source };
+      const piece = selection ?? {
+        label: `${cellKind(cell.model.type)} (${cellLabel(panel, cell)})`,
+        text: source
+      };
       return explain(
         panel,
         cell,
@@ -190,8 +199,11 @@ export function registerCommands(deps: ICommandDeps): void {
         trans.__('Explanation of this error'),
         trans.__('Explain this error and how to fix it.'),
         [
-          { label: trans.__('Code'), text: cell.model.sharedModel.getSource() },
-          { label: trans.__('Error'), text: error }
+          {
+            label: `Code (${cellLabel(panel, cell)})`,
+            text: cell.model.sharedModel.getSource()
+          },
+          { label: `Error (${cellLabel(panel, cell)})`, text: error }
         ]
       );
     }

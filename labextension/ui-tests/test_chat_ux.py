@@ -486,3 +486,57 @@ def test_an_empty_chat_welcomes_with_examples_and_shortcuts_and_the_launcher_ope
         page.locator(SIDEBAR).wait_for(state="visible")
     finally:
         page.context.close()
+
+
+# Item 12: the explain commands lead the cell's context menu, with their shortcut.
+def test_explain_leads_the_cell_context_menu_with_its_shortcut(browser, lab):
+    make_notebook(lab, "menu.ipynb", [("code", "a = 1"), ("code", "b = 2")])
+    server = Server(reply="It sets b.")
+    page = start(browser, lab, server, "menu.ipynb")
+    try:
+        page.locator(f"{NOTEBOOK_PANEL} .jp-Cell .cm-line", has_text="a = 1").click()
+        page.locator(f"{NOTEBOOK_PANEL} .jp-Cell .jp-InputPrompt").nth(1).click(button="right")
+        items = page.locator(".lm-Menu .lm-Menu-item:not(.lm-mod-hidden):not(.lm-mod-collapsed)")
+        items.first.wait_for()
+        first = items.first
+        assert first.locator(".lm-Menu-itemLabel").text_content() == "Explain Code with TinyAI"
+        assert first.locator(".lm-Menu-itemShortcut").text_content().strip() != ""  # Ctrl+Alt+E
+        assert items.nth(1).get_attribute("data-type") == "separator"  # then the notebook's own
+        first.click()
+        inline = page.locator(f"{NOTEBOOK_PANEL} .jp-Cell").nth(1).locator(".jp-TinyAI-inline")
+        inline.locator(".jp-TinyAI-markdown", has_text="It sets b.").wait_for()  # the cell right-clicked
+        assert server.chats[-1]["context"][0]["text"] == "b = 2"
+    finally:
+        page.context.close()
+
+
+# Item 16: Continue in sidebar keeps the explanation where it is, and says which cell.
+def test_continue_in_sidebar_keeps_the_explanation_and_names_the_cell(browser, lab):
+    make_notebook(lab, "cont.ipynb", [("code", f"v{i} = {i}") for i in range(30)])
+    server = Server(reply="It sets v25.")
+    page = start(browser, lab, server, "cont.ipynb")
+    try:
+        page.locator(f"{NOTEBOOK_PANEL} .jp-Cell .cm-line", has_text="v25 = 25").click()
+        page.keyboard.press("Control+Alt+e")
+        inline = page.locator(f"{NOTEBOOK_PANEL} .jp-TinyAI-inline")
+        inline.locator(".jp-TinyAI-markdown", has_text="It sets v25.").wait_for()
+        chat = server.chats[-1]
+        assert chat["inline"] is True
+        assert [c["label"] for c in chat["context"]] == ["Code (cell 26)"]
+        # what the server would have saved for this explanation (inline: out of History)
+        store_conversation(lab, chat["conversation"], "cont.ipynb", [(chat["prompt"], "It sets v25.")], inline=True)
+        scroller = f"{NOTEBOOK_PANEL} .jp-WindowedPanel-outer"
+        wait_until_idle(page)
+        before = page.locator(scroller).evaluate("n => n.scrollTop")
+        inline.locator(".jp-TinyAI-inline-continue").click()
+        page.locator(f"{SIDEBAR} .jp-TinyAI-message-assistant", has_text="It sets v25.").wait_for()
+        wait_until_idle(page)
+        assert inline.is_visible()  # kept in the notebook
+        assert page.locator(scroller).evaluate("n => n.scrollTop") == before  # no jump
+        sent = page.locator(f"{SIDEBAR} .jp-TinyAI-message-user .jp-TinyAI-context-sent summary")
+        assert sent.text_content() == "Sent: Code (cell 26)"
+        page.locator(f"{SIDEBAR} .jp-TinyAI-history-button").click()
+        section = page.locator(f"{SIDEBAR} .jp-TinyAI-history-section", has_text="This notebook")
+        section.locator(f".jp-TinyAI-history-item[data-id='{chat['conversation']}']").wait_for()  # now in History
+    finally:
+        page.context.close()

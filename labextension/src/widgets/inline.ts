@@ -129,7 +129,7 @@ export class InlineExplanation extends Panel {
   private _onChanged(): void {
     const busy = this.model.busy;
     this._stop.hidden = !busy;
-    this._continue.disabled = busy;
+    this._continue.disabled = busy || this._continued;
     this.toggleClass('jp-mod-busy', busy);
     const banner = this.model.banner;
     if (banner !== this._shownBanner) {
@@ -153,11 +153,15 @@ export class InlineExplanation extends Panel {
         stats: msg.stats
       }))
     });
-    this.dispose();
+    // the explanation stays where it is (removing it would move the notebook)
+    this._continued = true;
+    this._continue.textContent = this._o.trans.__('Continued in the sidebar');
+    this._onChanged();
   }
 
   private _stop: HTMLButtonElement;
   private _continue: HTMLButtonElement;
+  private _continued = false;
   private _banner: HTMLDivElement;
   private _shownBanner: IBanner | null = null;
 }
