@@ -7,8 +7,8 @@ crash never leaves half a file. A conversation file::
 
     {"id": "…", "notebook": "analysis/run.ipynb", "title": "first prompt…",
      "created": "2026-11-28T16:40:00+00:00", "updated": "…", "model": "llamacpp:…",
-     "messages": [{"role": "user", "content": "…", "context": [{"label", "text"}]},
-                  {"role": "assistant", "content": "…", "stats": {…}}]}
+     "messages": [{"role": "user", "content": "…", "time": "…", "context": [{"label", "text"}]},
+                  {"role": "assistant", "content": "…", "time": "…", "stats": {…}}]}
 
 A conversation started by an inline explanation carries ``"inline": true``: it is left out
 of the list (History) until it is continued in the sidebar (:meth:`HistoryStore.keep`, or a
@@ -201,7 +201,7 @@ class HistoryStore:
         }
         if not inline:
             data.pop("inline", None)
-        message: dict = {"role": "user", "content": prompt}
+        message: dict = {"role": "user", "content": prompt, "time": now()}
         if context:
             message["context"] = context
         data["messages"].append(message)
@@ -213,7 +213,7 @@ class HistoryStore:
         data = self.get(cid)
         if data is None:
             return
-        message: dict = {"role": "assistant", "content": text}
+        message: dict = {"role": "assistant", "content": text, "time": now()}
         if stats:
             message["stats"] = stats
             data["model"] = stats.get("model") or data.get("model")

@@ -40,6 +40,23 @@ export interface IChatMessage {
   queued?: number;
   /** Seconds the answer waited in the model's queue before it started. */
   waited_s?: number;
+  /** The model that wrote an answer (its display name). */
+  model?: string;
+  /** When the message was written (ISO 8601). */
+  time?: string;
+  /** The model's reasoning before its answer, shown folded. */
+  reasoning?: string;
+}
+
+/** A model's display name from what a frame or stored message gives ("llamacpp:X" → "X"). */
+export function modelName(
+  model: string | undefined | null
+): string | undefined {
+  if (!model) {
+    return undefined;
+  }
+  const i = model.indexOf(':');
+  return i > 0 && !model.includes(' ') ? model.slice(i + 1) : model;
 }
 
 /** What an answer waiting in the model's queue says, for `ahead` requests before it. */
@@ -231,7 +248,12 @@ export class ChatModel {
     if (options.notebook !== undefined) {
       this._notebook = options.notebook;
     }
-    this._messages.push({ role: 'user', content: text, context });
+    this._messages.push({
+      role: 'user',
+      content: text,
+      context,
+      time: new Date(this._now()).toISOString()
+    });
     this._messages.push({ role: 'assistant', content: '', streaming: true });
     this._requestId = this._newId();
     this._sentAt = this._now();
@@ -309,7 +331,10 @@ export class ChatModel {
         role: m.role as Role,
         content: m.content,
         context: m.context,
-        stats: m.stats
+        stats: m.stats,
+        model: modelName(m.model ?? m.stats?.model),
+        time: m.time,
+        reasoning: m.reasoning
       }));
     this._banner = null;
     this._changed.emit();
@@ -352,7 +377,19 @@ export class ChatModel {
           answer.waited_s = (this._now() - this._sentAt) / 1000;
           delete answer.queued;
         }
+        if (answer && message.model) {
+          answer.model = modelName(message.model);
+        }
         this._changed.emit();
+        break;
+      }
+      case 'reasoning': {
+        const answer = this._answer;
+        if (answer) {
+          answer.reasoning = (answer.reasoning ?? '') + message.text;
+          this._reasoningChanged = true;
+          this._requestFlush();
+        }
         break;
       }
       case 'queued': {
@@ -405,6 +442,14 @@ export class ChatModel {
           }
           answer.stats = message.stats;
           answer.streaming = false;
+          answer.model =
+            modelName(message.model) ??
+            answer.model ??
+            modelName(message.stats?.model);
+          answer.time = message.time ?? new Date(this._now()).toISOString();
+          if (typeof message.reasoning === 'string' && message.reasoning) {
+            answer.reasoning = message.reasoning;
+          }
         }
         if (this._banner && this._banner.level === 'info') {
           this._banner = null;
@@ -480,8 +525,11 @@ export class ChatModel {
   /** Apply collected tokens to the answer; true when something changed. */
   private _flush(): boolean {
     if (!this._pending) {
-      return false;
+      const changed = this._reasoningChanged;
+      this._reasoningChanged = false;
+      return changed;
     }
+    this._reasoningChanged = false;
     const answer = this._answer;
     if (answer && this._requestId) {
       answer.content += this._pending;
@@ -505,6 +553,7 @@ export class ChatModel {
   private _lastStats: IStats | null = null;
   private _pending = '';
   private _flushScheduled = false;
+  private _reasoningChanged = false;
   private _disposed = false;
   private _changed = new Signal<ChatModel, void>(this);
   private _finished = new Signal<ChatModel, IStats | null>(this);

@@ -85,6 +85,12 @@ export interface IStoredMessage {
   content: string;
   stats?: IStats;
   context?: IContextPiece[];
+  /** The display name of the model that wrote an answer. */
+  model?: string;
+  /** When the message was written (ISO 8601). */
+  time?: string;
+  /** The model's reasoning before its answer (never sent back to it). */
+  reasoning?: string;
 }
 
 export interface IConversation {
@@ -118,12 +124,23 @@ export type ClientMessage = IChatRequest | IStopRequest;
 
 /** Messages the server sends on the chat WebSocket, all tagged with the request id. */
 export type ServerMessage =
-  | { type: 'start'; id: string }
+  | { type: 'start'; id: string; model?: string }
   | { type: 'queued'; id: string; position?: number }
   | { type: 'progress'; id: string; fraction?: number; message?: string }
   | { type: 'token'; id: string; text: string }
+  | { type: 'reasoning'; id: string; text: string }
   | { type: 'notice'; id: string; text: string }
-  | { type: 'done'; id: string; stats?: IStats; text?: string }
+  | {
+      type: 'done';
+      id: string;
+      stats?: IStats;
+      text?: string;
+      /** The display name of the model that answered. */
+      model?: string;
+      /** When the answer ended (ISO 8601). */
+      time?: string;
+      reasoning?: string;
+    }
   | { type: 'error'; id?: string; kind?: string; message: string };
 
 /** User settings (schema/plugin.json). */

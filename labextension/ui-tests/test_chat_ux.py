@@ -540,3 +540,41 @@ def test_continue_in_sidebar_keeps_the_explanation_and_names_the_cell(browser, l
         section.locator(f".jp-TinyAI-history-item[data-id='{chat['conversation']}']").wait_for()  # now in History
     finally:
         page.context.close()
+
+
+# Item 18: each answer names its model and time; reasoning is folded.
+def test_each_answer_names_its_model_and_time_and_folds_its_reasoning(browser, lab):
+    pending = {}
+
+    def answer(msg, ws):
+        ws.send(json.dumps({"type": "start", "id": msg["id"], "model": "llamacpp:Qwen3-0.6B"}))
+        ws.send(json.dumps({"type": "reasoning", "id": msg["id"], "text": "The user wants a sum; "}))
+        pending["id"] = msg["id"]
+
+    server = Server(answer=answer)
+    page = start(browser, lab, server)
+    try:
+        ask(page, "add 2 and 3")
+        answer_view = page.locator(f"{SIDEBAR} .jp-TinyAI-message-assistant").last
+        reasoning = answer_view.locator(".jp-TinyAI-reasoning")
+        reasoning.locator("summary", has_text="Thinking…").wait_for()
+        assert reasoning.get_attribute("open") is None  # folded
+        ws, rid = server.sockets[-1], pending["id"]
+        ws.send(json.dumps({"type": "reasoning", "id": rid, "text": "2 + 3 is 5."}))
+        ws.send(json.dumps({"type": "token", "id": rid, "text": "It is 5."}))
+        ws.send(json.dumps({"type": "done", "id": rid, "text": "It is 5.", "model": "Qwen3 0.6B",
+                            "time": "2026-11-29T10:42:00+00:00", "reasoning": "The user wants a sum; 2 + 3 is 5.",
+                            "stats": {"finish_reason": "stop"}}))
+        wait_idle(page)
+        meta = answer_view.locator(".jp-TinyAI-message-meta").text_content()
+        assert re.fullmatch(r"Qwen3 0\.6B · \d{1,2}:\d{2}( [AP]M)?", meta), meta
+        assert answer_view.locator(".jp-TinyAI-markdown").text_content().strip() == "It is 5."
+        summary = reasoning.locator("summary")
+        assert summary.text_content().startswith("Thinking")
+        assert not reasoning.locator(".jp-TinyAI-reasoning-text").is_visible()
+        summary.click()
+        assert reasoning.locator(".jp-TinyAI-reasoning-text").text_content() == "The user wants a sum; 2 + 3 is 5."
+        # the prompt has its time too
+        assert re.fullmatch(r"\d{1,2}:\d{2}( [AP]M)?", page.locator(f"{SIDEBAR} .jp-TinyAI-message-user .jp-TinyAI-message-meta").text_content())
+    finally:
+        page.context.close()

@@ -134,3 +134,10 @@ def test_a_summary_has_the_creation_date_and_the_last_prompt(store):
     store.add_user("c1", "a.ipynb", "now   in red", [])
     (one,) = store.list()
     assert one["title"] == "plot it" and one["last_prompt"] == "now in red"
+
+
+def test_each_message_has_its_time(store):
+    store.add_user("t1", "a.ipynb", "q", [])
+    store.add_answer("t1", "a", {"model": "llamacpp:x"})
+    user, answer = store.get("t1")["messages"]
+    assert user["time"] <= answer["time"] and answer["time"].endswith("+00:00")

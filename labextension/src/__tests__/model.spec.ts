@@ -257,6 +257,75 @@ describe('ChatModel', () => {
     expect(model.messages[1].waited_s).toBe(3.5);
   });
 
+  it('names the model and the time of each answer, and keeps its reasoning apart', () => {
+    const { connection, frames, model, clock } = setup();
+    clock.ms = Date.parse('2026-11-29T10:00:00Z');
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    connection.server({ type: 'start', id, model: 'llamacpp:SmolLM2' });
+    connection.server({ type: 'reasoning', id, text: 'The user asks ' });
+    connection.server({ type: 'reasoning', id, text: 'about q.' });
+    frames.run();
+    expect(model.messages[1].reasoning).toBe('The user asks about q.');
+    expect(model.messages[1].content).toBe(''); // reasoning is not the answer
+    expect(model.messages[1].model).toBe('SmolLM2');
+    connection.server({ type: 'token', id, text: 'A.' });
+    connection.server({
+      type: 'done',
+      id,
+      text: 'A.',
+      model: 'Qwen3 0.6B',
+      time: '2026-11-29T10:00:05Z',
+      reasoning: 'The user asks about q.'
+    });
+    expect(model.messages[0].time).toBe('2026-11-29T10:00:00.000Z');
+    expect(model.messages[1]).toMatchObject({
+      content: 'A.',
+      model: 'Qwen3 0.6B',
+      time: '2026-11-29T10:00:05Z',
+      reasoning: 'The user asks about q.'
+    });
+  });
+
+  it('falls back to the stats’ model and the clock when the done frame names neither', () => {
+    const { connection, model, clock } = setup();
+    clock.ms = Date.parse('2026-11-29T10:00:00Z');
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    connection.server({
+      type: 'done',
+      id,
+      text: 'A.',
+      stats: { model: 'llamacpp:SmolLM2-135M' }
+    });
+    expect(model.messages[1].model).toBe('SmolLM2-135M');
+    expect(model.messages[1].time).toBe('2026-11-29T10:00:00.000Z');
+  });
+
+  it('shows the model, time and reasoning of stored messages', () => {
+    const { model } = setup();
+    model.load({
+      id: 'c',
+      notebook: null,
+      title: 't',
+      messages: [
+        { role: 'user', content: 'q', time: '2026-11-29T09:00:00Z' },
+        {
+          role: 'assistant',
+          content: 'a',
+          model: 'SmolLM2',
+          time: '2026-11-29T09:00:02Z',
+          reasoning: 'hmm'
+        }
+      ]
+    });
+    expect(model.messages[1]).toMatchObject({
+      model: 'SmolLM2',
+      time: '2026-11-29T09:00:02Z',
+      reasoning: 'hmm'
+    });
+  });
+
   it('records no wait for an answer that did not queue', () => {
     const { connection, model, clock } = setup();
     model.send('q');

@@ -93,6 +93,11 @@ export class MessageView extends Widget {
     this.addClass('jp-TinyAI-message');
     this.addClass(`jp-TinyAI-message-${message.role}`);
     this.node.dataset.role = message.role;
+    this._meta = document.createElement('div');
+    this._meta.className = 'jp-TinyAI-message-meta';
+    this._reasoning = document.createElement('details');
+    this._reasoning.className = 'jp-TinyAI-reasoning';
+    this._reasoning.hidden = true;
     this._body = document.createElement('div');
     this._body.className = 'jp-TinyAI-message-body';
     this._footer = document.createElement('div');
@@ -106,6 +111,8 @@ export class MessageView extends Widget {
       this._relGuard = keepPlaceholderRel(this._renderer.node);
       this._body.appendChild(this._renderer.node);
     }
+    this.node.appendChild(this._meta);
+    this.node.appendChild(this._reasoning);
     this.node.appendChild(this._body);
     this.node.appendChild(this._footer);
     this.message = message;
@@ -117,7 +124,7 @@ export class MessageView extends Widget {
   /** Bring the view up to date with `message` (cheap when nothing changed). */
   refresh(): void {
     const m = this.message;
-    const key = `${m.content.length}|${m.streaming}|${m.failed}|${m.notices?.length}|${!!m.stats}|${m.queued}`;
+    const key = `${m.content.length}|${m.streaming}|${m.failed}|${m.notices?.length}|${!!m.stats}|${m.queued}|${m.model}|${m.time}|${m.reasoning?.length}`;
     if (key !== this._key) {
       this._key = key;
       this._render();
@@ -129,12 +136,53 @@ export class MessageView extends Widget {
     const m = this.message;
     this.toggleClass('jp-mod-streaming', !!m.streaming);
     this.toggleClass('jp-mod-failed', !!m.failed);
+    this._renderMeta(m);
     if (m.role === 'user') {
       this._renderUser(m);
     } else {
+      this._renderReasoning(m);
       void this._renderAnswer();
     }
     this._renderFooter(m);
+  }
+
+  /** Which model wrote an answer, and when. */
+  private _renderMeta(m: IChatMessage): void {
+    const parts: string[] = [];
+    if (m.role === 'assistant' && m.model) {
+      parts.push(m.model);
+    }
+    const time = m.time ? new Date(m.time) : null;
+    if (time && !isNaN(time.getTime())) {
+      parts.push(
+        time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+      );
+      this._meta.title = time.toLocaleString();
+    }
+    this._meta.textContent = parts.join(' · ');
+    this._meta.hidden = parts.length === 0;
+  }
+
+  /** The model's reasoning, folded under "Thinking…" (open it to read). */
+  private _renderReasoning(m: IChatMessage): void {
+    const text = m.reasoning ?? '';
+    this._reasoning.hidden = !text;
+    if (!text) {
+      return;
+    }
+    let summary = this._reasoning.querySelector('summary');
+    let body = this._reasoning.querySelector('div');
+    if (!summary || !body) {
+      summary = document.createElement('summary');
+      body = document.createElement('div');
+      body.className = 'jp-TinyAI-reasoning-text';
+      this._reasoning.append(summary, body);
+    }
+    summary.textContent =
+      m.streaming && !m.content
+        ? this._trans.__('Thinking…')
+        : this._trans.__('Thinking (%1 characters)', text.length);
+    body.textContent = text;
   }
 
   private _renderUser(m: IChatMessage): void {
@@ -299,7 +347,7 @@ export class MessageView extends Widget {
       s.textContent = formatStats(m.stats, this._trans, m.waited_s);
       this._footer.appendChild(s);
     }
-    if (m.role === 'assistant' && m.streaming && !m.content) {
+    if (m.role === 'assistant' && m.streaming && !m.content && !m.reasoning) {
       const w = document.createElement('div');
       w.className = 'jp-TinyAI-waiting';
       if (m.queued !== undefined) {
@@ -313,6 +361,8 @@ export class MessageView extends Widget {
   }
 
   private _body: HTMLElement;
+  private _meta: HTMLElement;
+  private _reasoning: HTMLDetailsElement;
   private _footer: HTMLElement;
   private _renderer: IRenderMime.IRenderer | null = null;
   private _relGuard: IDisposable | null = null;

@@ -150,7 +150,10 @@ export class InlineExplanation extends Panel {
         role: msg.role,
         content: msg.content,
         context: msg.context,
-        stats: msg.stats
+        stats: msg.stats,
+        model: msg.model,
+        time: msg.time,
+        reasoning: msg.reasoning
       }))
     });
     // the explanation stays where it is (removing it would move the notebook)
