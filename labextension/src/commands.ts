@@ -34,6 +34,23 @@ export interface ICommandDeps {
   settings: () => ISettings;
 }
 
+/**
+ * The cell under the context menu while it is open (and while the item clicked in it runs):
+ * the menu's items take no arguments, so that they show the commands' shortcuts.
+ */
+let menuCellNode: HTMLElement | null = null;
+
+function trackContextMenu(app: JupyterFrontEnd): void {
+  app.contextMenu.opened.connect(() => {
+    menuCellNode =
+      app.contextMenuHitTest(n => n.classList.contains('jp-Cell')) ?? null;
+  });
+  app.contextMenu.menu.aboutToClose.connect(() => {
+    // the clicked item runs right after the menu closes
+    setTimeout(() => (menuCellNode = null), 0);
+  });
+}
+
 /** From the context menu: the cell right-clicked; otherwise the active cell. */
 function targetCell(
   app: JupyterFrontEnd,
@@ -41,9 +58,10 @@ function targetCell(
   args: ReadonlyPartialJSONObject
 ): Cell | null {
   const node =
-    args.origin === 'context-menu'
+    menuCellNode ??
+    (args.origin === 'context-menu'
       ? app.contextMenuHitTest(n => n.classList.contains('jp-Cell'))
-      : undefined;
+      : undefined);
   if (node) {
     const cell = panel.content.widgets.find(w => w.node === node);
     if (cell) {
@@ -72,6 +90,7 @@ const EXPLAIN_ARGS = {
 
 export function registerCommands(deps: ICommandDeps): void {
   const { app, tracker, trans, sidebar } = deps;
+  trackContextMenu(app);
 
   const explain = (
     panel: NotebookPanel,

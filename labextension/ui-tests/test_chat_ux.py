@@ -495,7 +495,10 @@ def test_explain_leads_the_cell_context_menu_with_its_shortcut(browser, lab):
     page = start(browser, lab, server, "menu.ipynb")
     try:
         page.locator(f"{NOTEBOOK_PANEL} .jp-Cell .cm-line", has_text="a = 1").click()
-        page.locator(f"{NOTEBOOK_PANEL} .jp-Cell .jp-InputPrompt").nth(1).click(button="right")
+        page.keyboard.press("Escape")
+        page.keyboard.press("Shift+ArrowDown")  # cells 1 and 2 selected, cell 2 active
+        page.locator(f"{NOTEBOOK_PANEL} .jp-Cell.jp-mod-active .cm-line", has_text="b = 2").wait_for()
+        page.locator(f"{NOTEBOOK_PANEL} .jp-Cell .jp-InputPrompt").nth(0).click(button="right")
         items = page.locator(".lm-Menu .lm-Menu-item:not(.lm-mod-hidden):not(.lm-mod-collapsed)")
         items.first.wait_for()
         first = items.first
@@ -503,8 +506,12 @@ def test_explain_leads_the_cell_context_menu_with_its_shortcut(browser, lab):
         assert first.locator(".lm-Menu-itemShortcut").text_content().strip() != ""  # Ctrl+Alt+E
         assert items.nth(1).get_attribute("data-type") == "separator"  # then the notebook's own
         first.click()
-        inline = page.locator(f"{NOTEBOOK_PANEL} .jp-Cell").nth(1).locator(".jp-TinyAI-inline")
+        inline = page.locator(f"{NOTEBOOK_PANEL} .jp-Cell").nth(0).locator(".jp-TinyAI-inline")
         inline.locator(".jp-TinyAI-markdown", has_text="It sets b.").wait_for()  # the cell right-clicked
+        assert server.chats[-1]["context"][0]["text"] == "a = 1"
+        page.locator(f"{NOTEBOOK_PANEL} .jp-Cell .cm-line", has_text="b = 2").click()
+        page.keyboard.press("Control+Alt+e")  # the shortcut: the active cell, not the one right-clicked before
+        page.locator(f"{NOTEBOOK_PANEL} .jp-Cell").nth(1).locator(".jp-TinyAI-inline").wait_for()
         assert server.chats[-1]["context"][0]["text"] == "b = 2"
     finally:
         page.context.close()
