@@ -70,6 +70,7 @@ class ChatRequest:
     prompt: str
     conversation: str
     notebook: str = ""
+    inline: bool = False  # an inline explanation's turn: kept out of History until continued
     context: list = field(default_factory=list)  # [{"label", "text"}]
     model: str | None = None
     system: str | None = None
@@ -115,11 +116,15 @@ def chat_request(msg: dict, n_ctx: int | None = None) -> ChatRequest:
     notebook = msg.get("notebook") or ""
     if not isinstance(notebook, str):
         raise BadMessage("'notebook' must be a string (the notebook's path)", rid)
+    inline = msg.get("inline", False)
+    if not isinstance(inline, bool):
+        raise BadMessage("'inline' must be true or false (true: an inline explanation's turn)", rid)
     return ChatRequest(
         id=rid,
         prompt=args.prompt,
         conversation=conversation,
         notebook=notebook,
+        inline=inline,
         context=[piece.to_dict() for piece in args.context],
         model=args.model,
         system=args.system,
@@ -219,7 +224,8 @@ class ChatService:
             elif kind == "queued":
                 request.send({"type": "queued", "id": request.id, "position": payload})
             elif kind == "start":  # the model's turn: from now on the turn is in the history
-                self.store.add_user(request.conversation, request.notebook, request.prompt, request.context)
+                self.store.add_user(request.conversation, request.notebook, request.prompt, request.context,
+                                    inline=request.inline)
                 request.recorded = True
                 request.send({"type": "start", "id": request.id, **payload})
                 if damaged:

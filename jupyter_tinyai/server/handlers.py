@@ -148,6 +148,26 @@ class ConversationHandler(TinyAIHandler):
         self.set_status(204)
         self.finish()
 
+    @web.authenticated
+    @authorized
+    async def patch(self, cid):
+        """``{"inline": false}``: an inline explanation continued in the sidebar, listed in
+        History from now on (the only change a conversation takes)."""
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or body.get("inline") is not False or len(body) != 1:
+            raise web.HTTPError(400, 'send {"inline": false} to keep an inline explanation in History')
+        try:
+            kept = self.service.store.keep(cid)
+        except DamagedHistory as damaged:
+            raise web.HTTPError(404 if damaged.set_aside else 409, str(damaged)) from None
+        if not kept:
+            raise web.HTTPError(404, f"no conversation {cid}")
+        self.set_status(204)
+        self.finish()
+
 
 class ChatWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
     """The chat: see :mod:`jupyter_tinyai.server.chat` for the messages."""

@@ -10,6 +10,7 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
+import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -48,7 +49,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ISettingRegistry,
     ITranslator,
     ILayoutRestorer,
-    IEditorLanguageRegistry
+    IEditorLanguageRegistry,
+    ILauncher
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -58,12 +60,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
     restorer: ILayoutRestorer | null,
-    languages: IEditorLanguageRegistry | null
+    languages: IEditorLanguageRegistry | null,
+    launcher: ILauncher | null
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_tinyai');
     let settings: ISettings = { ...DEFAULT_SETTINGS };
     const connection = new ChatSocket();
-    const actions = notebookCodeActions(tracker);
+    const actions = notebookCodeActions(tracker, app.commands);
     const chat = new ChatModel({ connection, trans });
     const model = new SidebarModel({
       chat,
@@ -114,6 +117,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       languages
     });
 
+    // a tile in the Launcher's Notebook row: the chat is one click away from a new tab
+    launcher?.add({
+      command: CommandIDs.openSidebar,
+      category: trans.__('Notebook'),
+      rank: 100
+    });
+
     if (palette) {
       const category = trans.__('TinyAI');
       for (const command of [
@@ -138,7 +148,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
               ...DEFAULT_SETTINGS,
               ...(loaded.composite as unknown as Partial<ISettings>)
             };
-            model.include.setSource(settings.includeContext);
+            model.include.setDefault(settings.includeContext);
           };
           apply();
           loaded.changed.connect(apply);

@@ -81,6 +81,12 @@ export const api = {
   deleteConversation: (id: string) =>
     requestAPI<unknown>(`conversations/${encodeURIComponent(id)}`, {
       method: 'DELETE'
+    }),
+  /** An inline explanation continued in the sidebar: listed in History from now on. */
+  keepConversation: (id: string) =>
+    requestAPI<unknown>(`conversations/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ inline: false })
     })
 };
 

@@ -67,9 +67,12 @@ export interface IConversationSummary {
   id: string;
   notebook: string | null;
   title: string;
+  created?: string;
   updated: string | number;
   model?: string | null;
   message_count: number;
+  /** The last prompt, when there is more than one ("" otherwise). */
+  last_prompt?: string;
 }
 
 export interface IConversationList {
@@ -83,7 +86,11 @@ export interface IStoredMessage {
   content: string;
   stats?: IStats;
   context?: IContextPiece[];
-  /** The model's thinking before this answer (display only). */
+  /** The display name of the model that wrote an answer. */
+  model?: string;
+  /** When the message was written (ISO 8601). */
+  time?: string;
+  /** The model's reasoning before its answer (never sent back to it). */
   reasoning?: string;
 }
 
@@ -105,6 +112,8 @@ export interface IChatRequest {
   model?: string;
   temperature?: number;
   max_tokens?: number;
+  /** An inline explanation's turn: kept out of History until continued in the sidebar. */
+  inline?: boolean;
 }
 
 export interface IStopRequest {
@@ -116,7 +125,7 @@ export type ClientMessage = IChatRequest | IStopRequest;
 
 /** Messages the server sends on the chat WebSocket, all tagged with the request id. */
 export type ServerMessage =
-  | { type: 'start'; id: string }
+  | { type: 'start'; id: string; model?: string }
   | { type: 'queued'; id: string; position?: number }
   | { type: 'progress'; id: string; fraction?: number; message?: string }
   | { type: 'token'; id: string; text: string }
@@ -128,6 +137,10 @@ export type ServerMessage =
       id: string;
       stats?: IStats;
       text?: string;
+      /** The display name of the model that answered. */
+      model?: string;
+      /** When the answer ended (ISO 8601). */
+      time?: string;
       reasoning?: string;
     }
   | { type: 'error'; id?: string; kind?: string; message: string };
@@ -146,5 +159,5 @@ export const DEFAULT_SETTINGS: ISettings = {
   defaultModel: '',
   temperature: null,
   maxTokens: null,
-  includeContext: 'cell'
+  includeContext: 'none'
 };

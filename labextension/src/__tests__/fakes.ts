@@ -95,7 +95,7 @@ export class FakeApi implements ISidebarApi {
     this._call('conversations', notebook);
     return {
       conversations: this.stored
-        .filter(c => c.notebook === notebook)
+        .filter(c => (c.notebook ?? '') === (notebook ?? ''))
         .map(c => ({
           id: c.id,
           notebook: c.notebook,
@@ -119,6 +119,13 @@ export class FakeApi implements ISidebarApi {
   async deleteConversation(id: string): Promise<unknown> {
     this._call('deleteConversation', id);
     this.stored = this.stored.filter(c => c.id !== id);
+    return {};
+  }
+
+  kept: string[] = [];
+  async keepConversation(id: string): Promise<unknown> {
+    this._call('keepConversation', id);
+    this.kept.push(id);
     return {};
   }
 
