@@ -37,6 +37,26 @@ class Session:
         self.autoexplain = False
         self.last_prompt: str | None = None
         self._client = None
+        self._follower = None
+        self._seen_pick: str | None = None
+
+    @property
+    def follower(self):
+        """The host's model, followed (see :mod:`.follow`): a pick elsewhere becomes this
+        kernel's model."""
+        if self._follower is None:
+            from .follow import HostFollower
+
+            self._follower = HostFollower(lambda: self.client)
+            self._follower.listen(self._adopt_pick)
+        return self._follower
+
+    def _adopt_pick(self, snap: dict) -> None:
+        """A model picked in any front end is the one this kernel's answers get."""
+        picked = snap.get("picked")
+        if picked and picked != self._seen_pick:
+            self._seen_pick = picked
+            self.model = picked
 
     @property
     def client(self):
@@ -44,6 +64,7 @@ class Session:
             from ..api import default_client
 
             self._client = default_client(self.settings)
+            self.follower.start()
         return self._client
 
     @property
