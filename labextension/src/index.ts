@@ -19,7 +19,10 @@ import { notebookCodeActions } from './components/codeactions';
 import { gatherContext } from './context';
 import { tinyaiIcon } from './icons';
 import { ChatModel } from './model';
+import { ModelEvents } from './modelstate';
 import { ChatSocket, api } from './request';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the sidebar follows the host from the start
+import { followHostModel } from './state/hostmodel';
 import { SidebarModel } from './state/sidebar';
 import {
   CommandIDs,
@@ -59,6 +62,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       settings: () => settings,
       trans
     });
+    // One model state: the picker and the status line follow the host's model.
+    const modelEvents = new ModelEvents();
+    followHostModel(modelEvents.received, model);
+    modelEvents.start();
     const sidebar = new TinyAISidebar({
       model,
       tracker,
