@@ -84,3 +84,26 @@ def test_a_pick_made_elsewhere_shows_in_the_sidebar_and_its_next_answer_uses_it(
         assert "·" in status.text_content()
     finally:
         page.context.close()
+
+
+def test_a_model_added_meanwhile_appears_when_the_picker_is_opened(browser, lab, tmp_path):
+    page = new_page(browser, lab)
+    copy = tmp_path / "added-later.gguf"
+    try:
+        open_lab(page, lab)
+        open_sidebar(page)
+        options = page.locator(f"{SIDEBAR} .jp-TinyAI-model-select option")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#jupyter-tinyai-sidebar .jp-TinyAI-model-select option').length >= 1"
+        )
+        assert "added-later" not in " ".join(options.all_text_contents())
+        shutil.copyfile(bundled_path(), copy)
+        tinyai(lab, "models", "--add", str(copy))
+        page.locator(f"{SIDEBAR} .jp-TinyAI-model-select").focus()
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('{SIDEBAR} .jp-TinyAI-model-select option')]"
+            ".some(o => o.textContent === 'added-later')"
+        )
+    finally:
+        tinyai(lab, "models", "--remove", str(copy))
+        page.context.close()

@@ -44,7 +44,10 @@ describe('followHostModel', () => {
       'Other · CPU, 2 threads',
       1
     ]);
+    picker.onOpen?.(); // opening the picker reads the list again
+    expect(reads).toBe(2);
     stop();
+    expect(picker.onOpen).toBe(null);
     received.emit(snapshot({ model: { id: 'llamacpp:small', name: 'Small' } }));
     expect(picker.chosen).toBe('llamacpp:other');
   });

@@ -176,6 +176,17 @@ describe('ModelPicker', () => {
     expect(picker.bundled).toBe(false);
   });
 
+  it('redraws on a new list only when something changed', () => {
+    const picker = new ModelPicker();
+    let changes = 0;
+    picker.changed.connect(() => (changes += 1));
+    picker.update(list(), '');
+    picker.update(list(), '');
+    expect(changes).toBe(1);
+    picker.update(list({ models: [modelInfo('llamacpp:new', 'New')] }), '');
+    expect([changes, picker.chosen]).toEqual([2, 'llamacpp:new']);
+  });
+
   it('"Get more models…" calls the callback given to the picker', () => {
     const picker = new ModelPicker();
     let opened = 0;

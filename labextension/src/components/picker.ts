@@ -48,6 +48,8 @@ export class PickerView {
       }
       pick(this.select.value);
     });
+    // Models added since (a download, `models --add`) appear when the picker is opened.
+    this.select.addEventListener('focus', () => this._picker.onOpen?.());
     wrapper.append(display, this.select);
     this._hint = el('div', 'jp-TinyAI-model-hint');
     this._note = el('div', 'jp-TinyAI-model-note');

@@ -1,7 +1,8 @@
 /**
  * One model state in the sidebar: each snapshot the host pushes (modelstate.ts) goes to
  * the picker and the status line; a model the picker does not list yet (added or
- * downloaded since) makes it read the list again, so it appears without a reload.
+ * downloaded since) makes it read the list again, so it appears without a reload; so does
+ * opening the picker.
  */
 import { ISignal } from '@lumino/signaling';
 
@@ -29,7 +30,9 @@ export function followHostModel(
     }
   };
   received.connect(onState);
+  followers.picker.onOpen = () => void followers.loadModels();
   return () => {
     received.disconnect(onState);
+    followers.picker.onOpen = null;
   };
 }

@@ -86,6 +86,7 @@ export class ModelPicker {
    * server's default, else the first model.
    */
   update(list: IModelList, configuredDefault: string): void {
+    const before = JSON.stringify([this._list, this._chosen, this._loaded]);
     this._list = list;
     if (list.loaded !== undefined && !this._followed) {
       this._loaded = list.loaded;
@@ -99,7 +100,9 @@ export class ModelPicker {
       list.default ||
       '';
     this._chosen = ids.includes(wanted) ? wanted : (ids[0] ?? '');
-    this._relabel();
+    if (JSON.stringify([list, this._chosen, this._loaded]) !== before) {
+      this._relabel(); // (an open dropdown is redrawn only when something changed)
+    }
   }
 
   /**
@@ -131,6 +134,9 @@ export class ModelPicker {
     }
     return !!id && id !== this._loaded;
   }
+
+  /** Reads the model list again (set by the sidebar); called when the picker is opened. */
+  onOpen: (() => void) | null = null;
 
   /** "Get more models…" was picked. */
   getMoreModels(): void {
