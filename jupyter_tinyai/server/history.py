@@ -179,8 +179,9 @@ class HistoryStore:
 
     # -- writing --------------------------------------------------------------------------
 
-    def add_user(self, cid: str, notebook: str, prompt: str, context: list[dict]) -> dict:
-        """Start a turn: record the user's message (creating the conversation)."""
+    def add_user(self, cid: str, notebook: str, prompt: str, context: list[dict], **fields) -> dict:
+        """Start a turn: record the user's message (creating the conversation); ``fields``
+        (e.g. ``time``) are stored with it."""
         data = self.get(cid) or {
             "id": cid,
             "notebook": notebook,
@@ -189,19 +190,20 @@ class HistoryStore:
             "model": None,
             "messages": [],
         }
-        message: dict = {"role": "user", "content": prompt}
+        message: dict = {"role": "user", "content": prompt, **fields}
         if context:
             message["context"] = context
         data["messages"].append(message)
         self._write(data)
         return data
 
-    def add_answer(self, cid: str, text: str, stats: dict | None) -> None:
-        """Finish a turn with the answer (partial when stopped); nothing if deleted meanwhile."""
+    def add_answer(self, cid: str, text: str, stats: dict | None, **fields) -> None:
+        """Finish a turn with the answer (partial when stopped); nothing if deleted meanwhile;
+        ``fields`` (e.g. ``model``, ``time``) are stored with it."""
         data = self.get(cid)
         if data is None:
             return
-        message: dict = {"role": "assistant", "content": text}
+        message: dict = {"role": "assistant", "content": text, **fields}
         if stats:
             message["stats"] = stats
             data["model"] = stats.get("model") or data.get("model")
