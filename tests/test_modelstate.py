@@ -43,3 +43,18 @@ def test_a_snapshot_is_a_copy_and_unknown_events_are_refused():
     assert events.snapshot()["model"]["id"] == "llamacpp:small"
     with pytest.raises(ValueError):
         events.publish("exploded")
+
+
+def test_the_panel_line_of_a_snapshot():
+    from jupyter_tinyai.status import state_line
+
+    events = ModelEvents()
+    assert state_line(events.snapshot()).startswith("no model loaded")
+    assert state_line(events.publish("loading", loading=SMALL)) == "Loading small…"
+    snap = events.publish("loaded", loading=None, model=SMALL, placement="CPU, 2 threads")
+    assert state_line(snap) == "small · CPU, 2 threads"
+    snap = events.publish("answered", last={"model": "llamacpp:small", "tokens_per_s": 70.04})
+    assert state_line(snap) == "small · CPU, 2 threads · 70.0 tokens/s"
+    other = events.publish("loaded", model={**SMALL, "id": "llamacpp:big", "name": "big"})
+    assert state_line(other) == "big · CPU, 2 threads"  # not the other model's speed
+    assert state_line(events.publish("failed", error="huge: not enough memory")) == "Could not load huge: not enough memory"

@@ -90,18 +90,19 @@ class TinyAIMagics(Magics):
     def _job(self, prompt, args, *, conversation, system=None, context=(), fmt="markdown", throwaway=False) -> Job:
         session, settings = self.session, self.session.settings
         temperature = args.temperature if args.temperature is not None else session.temperature
+        max_tokens = args.max_tokens if args.max_tokens is not None else session.max_tokens
         kwargs = dict(
             conversation=conversation,
             model=session.model_for(args.model),
             system=system,
             context=list(context),
             temperature=temperature,
-            max_tokens=args.max_tokens,
+            max_tokens=max_tokens,
             seed=args.seed,
         )
         params = {
             "temperature": settings.temperature if temperature is None else temperature,
-            "max_tokens": settings.max_tokens if args.max_tokens is None else args.max_tokens,
+            "max_tokens": settings.max_tokens if max_tokens is None else max_tokens,
             "seed": settings.seed if args.seed is None else args.seed,
             "system": system if system is not None else "default",
         }
@@ -220,7 +221,8 @@ class TinyAIMagics(Magics):
 
     @line_magic
     def tinyai(self, line):
-        """Manage the local model. ``%tinyai`` alone shows a panel (model, temperature, status).
+        """Manage the local model. ``%tinyai`` alone shows a panel (model, temperature, max
+        tokens, and the status of the model, following the model host live).
 
         Subcommands::
 

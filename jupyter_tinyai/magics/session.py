@@ -34,6 +34,8 @@ class Session:
         self.conversation = _new_id("kernel")
         self.errors: dict[int, ErrorRecord] = {}
         self.temperature: float | None = None  # chosen in the panel
+        self.max_tokens: int | None = None  # chosen in the panel
+        self.panel = None  # the last %tinyai panel shown
         self.autoexplain = False
         self.last_prompt: str | None = None
         self._client = None

@@ -258,7 +258,7 @@ def test_panel_sets_model_and_temperature(kernel):
     panel = kernel.run("%tinyai")
     assert panel.status == "ok", panel.errors
     opened = {m["content"]["data"]["state"].get("description"): m["content"]["comm_id"] for m in panel.of_type("comm_open")}
-    assert {"Model", "Temperature", "Refresh"} <= set(opened)
+    assert {"Model", "Temperature", "Max tokens"} <= set(opened)
     kernel.send_comm(opened["Temperature"], {"method": "update", "state": {"value": 0.5}, "buffer_paths": []})
     assert kernel.value("get_ipython().magics_manager.registry['TinyAIMagics'].session.temperature") == 0.5
     cell = kernel.run("%ask --max-tokens 4 --seed 3 Hello")
