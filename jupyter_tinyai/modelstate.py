@@ -15,7 +15,7 @@ A snapshot (JSON)::
     seq        increases by one per change (a new host starts again at 0)
     event      what changed: "unloaded" | "loading" | "loaded" | "failed" | "picked" | "answered"
     state      "unloaded" | "loading" | "loaded"
-    model      {"id", "name", "backend", "source"} of the loaded model, or null
+    model      {"id", "name", "backend", "source", "path"} of the loaded model, or null
     loading    the same for the model being loaded, or null
     placement  where the loaded model runs ("CPU, 2 threads", "Metal, 30/30 layers"), or null
     picked     the id of the model last picked by a user (a load request), or null
@@ -33,7 +33,8 @@ EVENTS = ("unloaded", "loading", "loaded", "failed", "picked", "answered")
 
 def brief(spec) -> dict:
     """What a snapshot says about a model (a ModelSpec)."""
-    return {"id": spec.id, "name": spec.name or spec.id, "backend": spec.backend, "source": spec.source}
+    return {"id": spec.id, "name": spec.name or spec.id, "backend": spec.backend, "source": spec.source,
+            "path": spec.path}
 
 
 def initial() -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 import uuid
 
@@ -36,6 +37,7 @@ class Session:
         self.temperature: float | None = None  # chosen in the panel
         self.max_tokens: int | None = None  # chosen in the panel
         self.panel = None  # the last %tinyai panel shown
+        self.explanation = None  # the last "Explain this error" panel opened
         self.autoexplain = False
         self.last_prompt: str | None = None
         self._client = None
@@ -58,7 +60,11 @@ class Session:
         picked = snap.get("picked")
         if picked and picked != self._seen_pick:
             self._seen_pick = picked
-            self.model = picked
+            model = snap.get("model") or {}
+            path = model.get("path") or ""
+            # a file by its path (what `%tinyai use PATH` keeps): an id may name another copy
+            local = model.get("id") == picked and model.get("backend") != "remote" and os.path.exists(path)
+            self.model = path if local else picked
 
     @property
     def client(self):

@@ -1,5 +1,6 @@
-"""ipywidgets: the Stop button under a streaming answer, the "Explain this error" offer,
-and the ``%tinyai`` panel. ipywidgets is imported only when one of them is shown."""
+"""ipywidgets: the Stop button under a streaming answer, the "Explain this error" offer
+(its panel is in :mod:`.explainpanel`), and the ``%tinyai`` panel. ipywidgets is imported
+only when one of them is shown."""
 
 from __future__ import annotations
 
@@ -44,35 +45,34 @@ class StopButton:
         self.button = None
 
 
-def offer_explanation(explain_error, record) -> None:
-    """Under a traceback: an "Explain this error" button that streams the explanation there."""
+def offer_explanation(session, record) -> None:
+    """Under a traceback: an "Explain this error" button that opens an explanation panel
+    there (:class:`.explainpanel.ExplainPanel`); dismissing it brings the button back."""
     w = _widgets()
     if w is None:
         return
     from IPython.display import display
 
-    button = w.Button(description="Explain this error", icon="question", tooltip=record.summary)
-    out = w.Output()
-    lock = threading.Lock()
+    from .explain import error_prompt
+    from .explainpanel import ExplainPanel
 
-    def show(markdown: str, plain: str) -> None:
-        out.outputs = ({"output_type": "display_data", "data": {"text/markdown": markdown, "text/plain": plain}, "metadata": {}},)
+    button = w.Button(description="Explain this error", icon="question", tooltip=record.summary)
+    box = w.VBox([button])
+
+    def dismissed() -> None:
+        box.children = (button,)
 
     def on_click(_button) -> None:
-        if not lock.acquire(blocking=False):
+        if len(box.children) > 1:
             return
-        button.disabled = True
-
-        def work():
-            try:
-                explain_error(record, show)
-            finally:
-                lock.release()
-
-        threading.Thread(target=work, name="tinyai-autoexplain", daemon=True).start()
+        explanation = ExplainPanel(session, w, "Explanation of this error",
+                                   error_prompt(record, session.settings.context_piece_chars), on_dismiss=dismissed)
+        box.children = (button, explanation.box)
+        session.explanation = explanation  # the last one opened
+        explanation.start()
 
     button.on_click(on_click)
-    display(w.VBox([button, out]))
+    display(box)
 
 
 def panel(session) -> None:
@@ -145,8 +145,8 @@ class Panel:
 
     def _state_from_status(self) -> dict:
         """A snapshot from the client's status, before the first one is pushed."""
-        from ..modelstate import brief, initial
         from ..models import ModelSpec
+        from ..modelstate import brief, initial
 
         status = self.session.client.status()
         snap = initial()

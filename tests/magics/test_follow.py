@@ -34,7 +34,7 @@ def test_a_pick_in_one_notebook_is_the_model_of_the_others(tmp_path, model_path)
         assert cell.final_answer()["metadata"]["jupyter_tinyai"]["model"].endswith("SmolLM2-135M-Instruct-Q4_1")
         cell = first.run(f"%tinyai use {other}")
         assert cell.status == "ok" and "using llamacpp:other-model" in cell.stdout, cell.errors
-        wait_for_value(second, f"{SESSION}.model", "llamacpp:other-model")
+        wait_for_value(second, f"{SESSION}.chosen_id()", "llamacpp:other-model")
         cell = second.run("%ask --max-tokens 4 Hello")
         assert cell.status == "ok" and not cell.errors, (cell.reply["content"], cell.stdout)
         assert cell.final_answer()["metadata"]["jupyter_tinyai"]["model"] == "llamacpp:other-model"

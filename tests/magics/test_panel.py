@@ -59,4 +59,4 @@ def test_the_panel_lays_out_in_full_and_follows_the_model_state(kernel, tmp_path
     kernel.run(f"{PANEL}.picker.value = {BUNDLED!r}")  # a pick in the panel loads it for everyone
     wait_for(kernel, f"{SESSION}.client.status()['model']['id'] == {BUNDLED!r}")
     wait_for(kernel, f"'SmolLM2-135M-Instruct-Q4_1 · CPU' in {PANEL}.status.value")
-    assert kernel.value(f"{SESSION}.model") == BUNDLED
+    assert kernel.value(f"{SESSION}.chosen_id()") == BUNDLED
