@@ -61,12 +61,15 @@ def offer_explanation(session, record) -> None:
 
     def dismissed() -> None:
         box.children = (button,)
+        button.disabled = False
 
     def on_click(_button) -> None:
         if len(box.children) > 1:
             return
+        button.disabled = True  # one explanation at a time; Dismiss brings the button back
         explanation = ExplainPanel(session, w, "Explanation of this error",
                                    error_prompt(record, session.settings.context_piece_chars), on_dismiss=dismissed)
+        explanation.offer = button
         box.children = (button, explanation.box)
         session.explanation = explanation  # the last one opened
         explanation.start()

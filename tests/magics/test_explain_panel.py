@@ -51,6 +51,7 @@ def test_explain_this_error_opens_a_panel_with_stop_continue_and_dismiss(kernel)
         stops = [m for m in seen if m["msg_type"] == "comm_open" and m["content"]["data"]["state"].get("description") == "Stop"]
         assert stops  # a Stop button in the header
         assert kernel.value(f"{E}.stop.layout.display") is None  # Stop while it streams
+        assert kernel.value(f"{E}.offer.disabled") is True  # one explanation at a time
         wait_for(kernel, f"not {E}._busy.locked()")  # ended
         assert kernel.value(f"{E}.stop.layout.display") == "none"
         assert "tokens/s" in kernel.value(f"{E}.footer.value"), kernel.value(f"{E}.body.outputs")
@@ -64,6 +65,7 @@ def test_explain_this_error_opens_a_panel_with_stop_continue_and_dismiss(kernel)
         wait_for(kernel, f"len({E}.text) > {before} and not {E}._busy.locked()")
         kernel.click(kernel.value(f"{E}.dismiss.model_id"))
         wait_for(kernel, f"{E}.box.comm is None")  # the panel is gone
+        assert kernel.value(f"{E}.offer.disabled") is False  # the button is back
     finally:
         kernel.run(f"{S}.max_tokens = None")
         kernel.run("%tinyai autoexplain off")
