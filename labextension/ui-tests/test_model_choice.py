@@ -5,6 +5,7 @@ answer uses it instead of loading its own choice again."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -106,4 +107,30 @@ def test_a_model_added_meanwhile_appears_when_the_picker_is_opened(browser, lab,
         )
     finally:
         tinyai(lab, "models", "--remove", str(copy))
+        page.context.close()
+
+
+def test_an_inline_explanation_uses_the_model_picked_elsewhere(browser, lab, other_model):
+    from test_lab import cells, make_notebook
+
+    make_notebook(lab, "choice.ipynb", ["x = [1, 2, 3]\nprint(sum(x))"])
+    page = new_page(browser, lab)
+    try:
+        open_lab(page, lab, "choice.ipynb")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+        open_sidebar(page)
+        page.wait_for_function(f"""() => document.querySelector('{SIDEBAR} .jp-TinyAI-model-select').value === {BUNDLED!r}""")
+        pick_like_a_kernel(lab, other_model)
+        page.wait_for_function(f"""() => document.querySelector('{SIDEBAR} .jp-TinyAI-model-select').value === {OTHER!r}""")
+        first = cells(page).first
+        first.click(button="right")
+        page.locator(".lm-Menu-itemLabel", has_text="Explain Code with TinyAI").click()
+        inline = first.locator(".jp-TinyAI-inline")
+        inline.locator(".jp-TinyAI-markdown").filter(has_text=re.compile(r"\w")).wait_for(timeout=120_000)
+        page.wait_for_function(
+            "() => !document.querySelector('.jp-TinyAI-inline').matches('.jp-mod-busy, :has(.jp-mod-rendering)')",
+            timeout=300_000,
+        )
+        assert lab.api("GET", "/tinyai/status")["model"]["id"] == OTHER  # not the server's default, reloaded
+    finally:
         page.context.close()
