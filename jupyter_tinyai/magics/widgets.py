@@ -187,7 +187,7 @@ class Panel:
         def load():
             try:
                 session.client.load(model)
-            except Exception:  # noqa: BLE001 - the host publishes the failure; the status line shows it
-                pass
+            except Exception as error:  # noqa: BLE001 - said on the status line, not lost in a thread
+                self.show_state({"event": "failed", "error": f"{model}: {error}"})
 
         threading.Thread(target=load, name="tinyai-panel-load", daemon=True).start()

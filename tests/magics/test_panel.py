@@ -60,3 +60,20 @@ def test_the_panel_lays_out_in_full_and_follows_the_model_state(kernel, tmp_path
     wait_for(kernel, f"{SESSION}.client.status()['model']['id'] == {BUNDLED!r}")
     wait_for(kernel, f"'SmolLM2-135M-Instruct-Q4_1 · CPU' in {PANEL}.status.value")
     assert kernel.value(f"{SESSION}.chosen_id()") == BUNDLED
+
+
+def test_a_pick_the_host_refuses_is_said_on_the_panels_status_line(tmp_path):
+    kernel = start_kernel(tmp_path / "host-home", inprocess=False)  # the host refuses it before loading
+    try:
+        assert kernel.run("%tinyai").status == "ok"
+        _pick_a_broken_file(kernel, tmp_path)
+    finally:
+        kernel.run(f"{SESSION}.client.shutdown()")
+        stop_kernel(kernel)
+
+
+def _pick_a_broken_file(kernel, tmp_path):
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 64)
+    kernel.run(f"{PANEL}._on_pick({{'new': {str(bad)!r}}})")  # what picking it does
+    wait_for(kernel, f"'Could not load' in {PANEL}.status.value and 'broken.gguf' in {PANEL}.status.value")
