@@ -28,7 +28,7 @@ from .backends.base import LoadSettings
 #: what a client sends with every request so the host loads what that client chose
 LOAD_SETTINGS = ("model", "adapter", "n_ctx", "threads", "backend", "models", "model_dirs", "scan_hf_cache",
                  "scan_lmstudio", "scan_ollama", "remotes", "memory_headroom_mb", "gpu_layers", "flash_attention",
-                 "kv_cache_type")
+                 "kv_cache_type", "thinking")
 #: the settings that decide which model a name means (and so, with the name, which is loaded)
 FINDING = ("backend", "models", "model_dirs", "scan_hf_cache", "scan_lmstudio", "scan_ollama", "remotes")
 

@@ -14,16 +14,18 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 
-from . import models
+from . import edits, models
 from .backends import backend_class
 from .backends.base import Backend, LoadSettings
 from .choice import Choice, choose
 from .config import TinyAI, load_settings
 from .conversations import Conversations
-from .errors import EmptyPrompt
+from .edits import EditRequest, EditStream
+from .errors import EmptyPrompt, PromptTooLong
 from .memory import check_fits, process_rss
 from .modelstate import ModelEvents, brief
-from .prompts import check_prompt_size, fit
+from .prompts import build, check_prompt_size, fit
+from .reasoning import split_reasoning
 from .scheduler import Cancelled, Request, Scheduler, queued_chunk
 from .types import (
     Chunk,
@@ -37,6 +39,9 @@ from .types import (
 from .validation import generation
 
 MIN_ANSWER_TOKENS = 64
+
+#: the conversation an edit's turn is kept in when the request names none
+EDIT_CONVERSATION = "edit"
 
 
 def _same_model(backend: Backend, spec: models.ModelSpec, settings: LoadSettings) -> bool:
@@ -62,6 +67,8 @@ class Engine:
         self.last_stats: Stats | None = None
         self.load_seconds = 0.0
         self.events = ModelEvents()  # the loaded model, for front ends to follow (see .modelstate)
+        self._completion = None  # completion.lane.CompletionLane, made on first use
+        self._completion_lock = threading.Lock()
 
     # -- models -------------------------------------------------------------------------
 
@@ -118,11 +125,13 @@ class Engine:
     def unload(self) -> None:
         with self._lock:
             if self._backend is not None:
-                self._backend.unload()
+                self._backend.unload()  # also closes a completion context on its model
                 self._backend = None
                 self.events.publish("unloaded", model=None, placement=None, last=None)
             self._choice = None
             self.conversations.clear_states()
+            if self._completion is not None:
+                self._completion.unload()
 
     # -- generation ---------------------------------------------------------------------
 
@@ -154,7 +163,16 @@ class Engine:
         temperature, max_tokens, seed = checked["temperature"], checked["max_tokens"], checked["seed"]
         context = list(context)
         check_prompt_size(prompt, [p.text for p in context] + [system or ""], self.settings.n_ctx)
-        req = Request(uuid.uuid4().hex, "chat", cancel)
+        yield from self._in_turn(
+            "chat", cancel, model, progress,
+            lambda backend, cancel: self._turn(backend, prompt, conversation, system, context, temperature, max_tokens, seed, cancel),
+        )
+
+    def _in_turn(self, kind: str, cancel, model, progress, work) -> Iterator[Chunk]:
+        """Wait for the request's turn in the queue (chunks say its place), load its model,
+        then stream ``work(backend, cancel)``, after a chunk naming the model. Cancelled while
+        it waits, the request ends at once with ``stats.finish_reason == "cancelled"``."""
+        req = Request(uuid.uuid4().hex, kind, cancel)
         waiting = self.queue.wait(req)
         try:
             for ahead in waiting:
@@ -170,7 +188,7 @@ class Engine:
                 self._cancel = req.cancel
                 try:
                     yield Chunk(model=backend.spec.id)
-                    yield from self._turn(backend, prompt, conversation, system, context, temperature, max_tokens, seed, req.cancel)
+                    yield from work(backend, req.cancel)
                 finally:
                     self._cancel = None
         finally:
@@ -182,39 +200,60 @@ class Engine:
 
     def _turn(self, backend, prompt, cid, system, context, temperature, max_tokens, seed, cancel):
         s = self.settings
-        params = GenerationParams(
-            temperature=s.temperature if temperature is None else temperature,
-            max_tokens=s.max_tokens if max_tokens is None else max_tokens,
-            seed=(None if s.seed < 0 else s.seed) if seed is None else seed,
-        )
-        n_ctx = backend.n_ctx
-        params.max_tokens = max(1, min(params.max_tokens, n_ctx // 2))
+        params = self._params(backend, temperature, max_tokens, seed)
         budget = fit(
             s.system_prompt if system is None else system,
             self.conversations.history(cid),
             prompt,
             context,
             backend.count_tokens,
-            limit=n_ctx - max(params.max_tokens, min(MIN_ANSWER_TOKENS, n_ctx // 4)),
+            limit=self._prompt_limit(backend, params),
         )
-        params.max_tokens = min(params.max_tokens, n_ctx - budget.tokens)
-        notice = budget.notice(n_ctx)
+        params.max_tokens = min(params.max_tokens, backend.n_ctx - budget.tokens)
+        notice = budget.notice(backend.n_ctx)
         if notice:
             yield Chunk(notice=notice)
+        yield from self._generate(backend, cid, budget.messages, params, cancel)
+
+    def _params(self, backend, temperature, max_tokens, seed, **extra) -> GenerationParams:
+        """A request's generation parameters: its own, else this engine's settings; an
+        answer takes at most half the context window."""
+        s = self.settings
+        params = GenerationParams(
+            temperature=s.temperature if temperature is None else temperature,
+            max_tokens=s.max_tokens if max_tokens is None else max_tokens,
+            seed=(None if s.seed < 0 else s.seed) if seed is None else seed,
+            **{"thinking": s.thinking, **extra},
+        )
+        params.max_tokens = max(1, min(params.max_tokens, backend.n_ctx // 2))
+        return params
+
+    @staticmethod
+    def _prompt_limit(backend, params) -> int:
+        """Tokens the prompt may take, leaving room for the answer."""
+        n_ctx = backend.n_ctx
+        return n_ctx - max(params.max_tokens, min(MIN_ANSWER_TOKENS, n_ctx // 4))
+
+    def _generate(self, backend, cid, messages, params, cancel):
+        """Stream the answer to ``messages`` and record it as ``cid``'s next turn."""
         self._switch_to(backend, cid)
         answer: list[str] = []
         stats = None
         try:
-            for chunk in backend.stream(budget.messages, params, cancel):
+            # reasoning (<think>…</think>) moves to chunk.reasoning: never recorded as the answer
+            opened = lambda: getattr(backend, "opened_reasoning", False)  # noqa: E731
+            for chunk in split_reasoning(backend.stream(messages, params, cancel), opened):
                 if chunk.text:
                     answer.append(chunk.text)
                 if chunk.stats is not None:
                     stats = chunk.stats
                     stats.adapter = backend.settings.adapter or ""
                 yield chunk
+                if self._completion is not None:  # a completion in progress has the CPU first
+                    self._completion.step_aside()
         finally:
             # recorded even when the consumer stops early (Ctrl-C, a closed connection)
-            self.conversations.append(cid, budget.messages[-1].content, "".join(answer))
+            self.conversations.append(cid, messages[-1].content, "".join(answer))
             if stats is None:
                 stats = Stats(model=backend.spec.id, backend=backend.name, finish_reason="cancelled", placement=backend.placement())
             self.last_stats = stats
@@ -233,9 +272,100 @@ class Engine:
             backend.restore_state(state)
         convs.live = cid
 
+    # -- completion -----------------------------------------------------------------------
+
+    @property
+    def completion(self):
+        """The completion lane (:class:`~jupyter_tinyai.completion.lane.CompletionLane`), made
+        on first use: it borrows the loaded chat model when it is the completion model."""
+        with self._completion_lock:  # not the engine's lock: a chat answer may hold that one
+            if self._completion is None:
+                from .completion.lane import CompletionLane
+
+                self._completion = CompletionLane(self.settings, lambda: self._backend)
+        return self._completion
+
+    def complete(
+        self,
+        prefix: str,
+        suffix: str = "",
+        *,
+        extra: Iterable[ContextPiece] = (),
+        model: str | None = None,
+        language: str = "python",
+        max_tokens: int | None = None,
+        max_lines: int | None = None,
+        time_budget: float | None = None,
+        session: str = "default",
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Chunk]:
+        """Stream the code to insert between ``prefix`` and ``suffix`` (text chunks, then one
+        with stats). Never waits behind a chat answer; a new request of the same ``session``
+        ends this one. ``extra``: more context (recently edited cells); ``time_budget``:
+        seconds until generation stops (default ``c.TinyAI.completion_time_budget``)."""
+        from .completion.lane import CompletionRequest
+
+        request = CompletionRequest(prefix, suffix, tuple(extra), model, language, max_tokens, max_lines,
+                                    time_budget, session)
+        yield from self.completion.complete(request, cancel)
+
     def ask(self, prompt: str, **kwargs) -> tuple[str, Stats]:
         """The whole answer at once: (text, stats)."""
         return collect(self.chat(prompt, **kwargs))
+
+    # -- edits --------------------------------------------------------------------------
+
+    def edit(
+        self,
+        code: str,
+        *,
+        instruction: str | None = None,
+        error: str | None = None,
+        selection: tuple[int, int] | None = None,
+        conversation: str = EDIT_CONVERSATION,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+        cancel: threading.Event | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> EditStream:
+        """Propose a new version of the cell ``code`` (or of its ``selection``, [start, end)
+        character offsets; the rest is kept) that follows ``instruction`` and/or fixes
+        ``error`` (a traceback). Returns an :class:`~.edits.EditStream`: the answer's chunks,
+        then its ``result`` (the new cell and its diff, or a one-line message when there is
+        nothing to apply). Greedy unless ``temperature`` is given, and sped up by prompt
+        lookup where the backend has it (same text). ``conversation`` holds this edit's turn
+        alone afterwards, for a follow-up question. Bad input raises here, before any work."""
+        request = EditRequest(code, instruction, error, selection).check()
+        checked = generation(temperature, max_tokens, seed)
+        check_prompt_size(request.prompt(), [edits.SYSTEM], self.settings.n_ctx)
+        work = lambda backend, cancel: self._edit_turn(backend, request, conversation, checked, cancel)  # noqa: E731
+        return EditStream(request, self._in_turn("edit", cancel, model, progress, work))
+
+    def _edit_turn(self, backend: Backend, request: EditRequest, cid: str, checked: dict, cancel) -> Iterator[Chunk]:
+        # room for the whole rewritten part, and some more
+        wanted = 2 * backend.count_tokens([Message("user", request.part())]) + 64
+        params = self._params(
+            backend,
+            0.0 if checked["temperature"] is None else checked["temperature"],
+            checked["max_tokens"] or max(self.settings.max_tokens, wanted),
+            checked["seed"],
+            repeat_penalty=1.0,  # a rewrite repeats its input's tokens on purpose
+            draft="" if self.settings.prompt_lookup == "off" else "prompt_lookup",
+            draft_exact=self.settings.prompt_lookup != "on",
+        )
+        messages = build(edits.SYSTEM, [], request.prompt(), [])
+        tokens, limit = backend.count_tokens(messages), self._prompt_limit(backend, params)
+        if tokens > limit:  # a shortened cell cannot be rewritten whole
+            raise PromptTooLong(
+                f"the code to rewrite and its request take {tokens:,} tokens, more than the {limit:,} a "
+                f"rewrite may use in this {backend.n_ctx:,}-token context window: select the part of the "
+                "cell to change, or use a model with a longer context (c.TinyAI.n_ctx)."
+            )
+        params.max_tokens = min(params.max_tokens, backend.n_ctx - tokens)
+        self.conversations.reset(cid)
+        yield from _until_code_ends(self._generate(backend, cid, messages, params, cancel), cancel)
 
     def cancel(self) -> bool:
         """Stop the answer being generated (from any thread); False when none is."""
@@ -294,4 +424,21 @@ class Engine:
             "load_seconds": self.load_seconds,
             "busy": self._cancel is not None,
             "last": self.last_stats.to_dict() if self.last_stats else None,
+            "completion": self._completion.status() if self._completion is not None else None,
         }
+
+
+def _until_code_ends(chunks: Iterator[Chunk], cancel: threading.Event) -> Iterator[Chunk]:
+    """An edit's answer up to the end of its code block: what a small model says after the
+    code is not part of the edit, so generation stops there (a ``stop``, not a cancel)."""
+    text: list[str] = []
+    ended = False
+    for chunk in chunks:
+        if chunk.text and not ended:
+            text.append(chunk.text)
+            ended = any(c in chunk.text for c in "`~") and edits.code_block("".join(text))[1]
+            if ended:
+                cancel.set()  # the backend stops before its next token
+        if chunk.stats is not None and ended and chunk.stats.finish_reason == "cancelled":
+            chunk.stats.finish_reason = "stop"
+        yield chunk

@@ -27,9 +27,11 @@ from urllib.parse import quote
 from .. import errors
 from ..choice import settings_body
 from ..config import TinyAI, load_settings
+from ..edits import EditRequest, EditStream
 from ..errors import HostError
 from ..scheduler import queued_chunk
 from ..types import Chunk, ContextPiece, Message, ProgressCallback, Stats, collect
+from ..validation import generation
 from ..watch import when
 from . import crashes, lifecycle, liveness, runtime
 from .protocol import read_events
@@ -216,12 +218,77 @@ class HostClient:
         }
         return self._chat(call, body, progress)
 
-    def _chat(self, call: _Call, body: dict, progress) -> Iterator[Chunk]:
+    def complete(
+        self,
+        prefix: str,
+        suffix: str = "",
+        *,
+        extra: Iterable[ContextPiece] = (),
+        model: str | None = None,
+        language: str = "python",
+        max_tokens: int | None = None,
+        max_lines: int | None = None,
+        time_budget: float | None = None,
+        session: str = "default",
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Chunk]:
+        """Stream the code to insert between ``prefix`` and ``suffix`` (see ``Engine.complete``):
+        served at once on the host's completion lane, never behind a chat answer; a new
+        request of the same ``session`` ends this one."""
+        s = self.settings
+        call = _Call(cancel)
+        body = {
+            "id": call.id,
+            "prefix": prefix,
+            "suffix": suffix,
+            "extra": [{"label": c.label, "text": c.text} for c in extra],
+            "model": model or None,
+            "language": language,
+            "max_tokens": s.completion_max_tokens if max_tokens is None else max_tokens,
+            "max_lines": s.completion_max_lines if max_lines is None else max_lines,
+            "time_budget": s.completion_time_budget if time_budget is None else time_budget,
+            "session": session,
+            "settings": {**self._settings_body(), "completion_model": s.completion_model},
+        }
+        return self._chat(call, body, None, "/tinyai/complete")
+
+    def edit(
+        self,
+        code: str,
+        *,
+        instruction: str | None = None,
+        error: str | None = None,
+        selection: tuple[int, int] | None = None,
+        conversation: str = "edit",
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+        cancel: threading.Event | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> EditStream:
+        """Propose a new version of the cell ``code`` (see ``Engine.edit``): the answer's
+        chunks, then the stream's ``result`` (the new cell and its diff, or one line saying
+        why there is nothing to apply). Bad input raises here, before the host is asked."""
+        request = EditRequest(code, instruction, error, selection).check()
+        checked = generation(temperature, max_tokens, seed)  # None: the host's greedy default for edits
+        call = _Call(cancel)
+        body = {
+            "id": call.id,
+            **request.to_dict(),
+            "conversation": conversation,
+            "model": model or None,
+            **checked,
+            "settings": self._settings_body(),
+        }
+        return EditStream(request, self._chat(call, body, progress, "/tinyai/edit"))
+
+    def _chat(self, call: _Call, body: dict, progress, path: str = "/tinyai/chat") -> Iterator[Chunk]:
         with self._lock:
             self._calls.add(call)
         when(call.cancel, lambda: self._tell_cancel(call), unless=call.done, name="tinyai-cancel")
         parts: list[str] = []
-        events = self._events("/tinyai/chat", body)
+        events = self._events(path, body)
         try:
             for name, data in events:
                 if name == "chunk":

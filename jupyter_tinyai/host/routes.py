@@ -7,14 +7,16 @@
     GET  /tinyai/history?conversation=ID ; POST /tinyai/history {"conversation", "messages"}
     POST /tinyai/count_tokens {"text"}
     POST /tinyai/chat                 SSE: queue, progress, chunk…, done | error
+    POST /tinyai/complete             SSE: chunk…, done | error (beside the queue: see :mod:`.complete`)
+    POST /tinyai/edit                 {"code", "instruction"?, "error"?, "selection"?, …}: SSE as chat
     POST /tinyai/load                 SSE: queue, progress…, done {"model": spec} | error
     POST /tinyai/unload | /tinyai/reset {"conversation"} | /tinyai/cancel {"id"}
     POST /tinyai/listen {"port"}      also listen on 127.0.0.1:port; answers the token
     POST /tinyai/shutdown
-    GET  /v1/models ; POST /v1/chat/completions (stream true or false)
+    GET  /v1/models ; POST /v1/chat/completions (stream true or false) ; POST /v1/completions (suffix)
 
 Requests that use the model go through the host's one :class:`~jupyter_tinyai.scheduler.Scheduler`:
-one at a time, in order.
+one at a time, in order; completions alone run beside it, on the completion lane.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from __future__ import annotations
 import os
 from urllib.parse import parse_qs, urlparse
 
+from .. import edits
 from .._version import __version__
+from ..prompts import check_prompt_size
 from ..types import Message
-from ..validation import chat_request, check_settings, field
+from ..validation import chat_request, check_settings, field, generation
 from .compat import handle_v1_chat, handle_v1_models
+from .complete import handle_complete, handle_v1_completions
 from .handler import Handler
 from .listeners import listen_tcp
 from .protocol import BadRequest
@@ -41,6 +46,37 @@ def handle_chat(h: Handler) -> None:
     def run(emit):
         h.state.apply_settings(args.settings)
         stream = h.state.engine.chat(args.prompt, cancel=req.cancel, progress=lambda f, m: emit("progress", {"fraction": f, "message": m}), **kwargs)
+        try:
+            for chunk in stream:
+                emit("chunk", chunk.to_dict())
+        finally:
+            stream.close()
+        emit("done", {})
+
+    h.stream(req, run)
+
+
+def handle_edit(h: Handler) -> None:
+    """A proposed edit of a cell (see ``Engine.edit``): its answer streams as chat's does;
+    the client reads the new cell and its diff from the answer. Bad input is refused before
+    the request is queued."""
+    data = h.body()
+    request = edits.EditRequest.from_dict(data)
+    checked = generation(data.get("temperature"), data.get("max_tokens"), data.get("seed"))
+    conversation = field(data, "conversation", str, "edit") or "edit"
+    model = field(data, "model", str) or None
+    settings = check_settings(data.get("settings") or {})
+    check_prompt_size(request.prompt(), [edits.SYSTEM], h.state.engine.settings.n_ctx)
+    h.state.check_model(model, files_only=True)
+    req = h.state.register(field(data, "id", str), "edit")
+
+    def run(emit):
+        h.state.apply_settings(settings)
+        stream = h.state.engine.edit(
+            request.code, instruction=request.instruction, error=request.error, selection=request.selection,
+            conversation=conversation, model=model, cancel=req.cancel,
+            progress=lambda f, m: emit("progress", {"fraction": f, "message": m}), **checked,
+        )
         try:
             for chunk in stream:
                 emit("chunk", chunk.to_dict())
@@ -161,6 +197,8 @@ ROUTES = {
     ("POST", "/tinyai/history"): handle_set_history,
     ("POST", "/tinyai/count_tokens"): handle_count_tokens,
     ("POST", "/tinyai/chat"): handle_chat,
+    ("POST", "/tinyai/complete"): handle_complete,
+    ("POST", "/tinyai/edit"): handle_edit,
     ("POST", "/tinyai/load"): handle_load,
     ("POST", "/tinyai/unload"): handle_unload,
     ("POST", "/tinyai/reset"): handle_reset,
@@ -169,4 +207,5 @@ ROUTES = {
     ("POST", "/tinyai/shutdown"): handle_shutdown,
     ("GET", "/v1/models"): handle_v1_models,
     ("POST", "/v1/chat/completions"): handle_v1_chat,
+    ("POST", "/v1/completions"): handle_v1_completions,
 }

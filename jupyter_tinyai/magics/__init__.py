@@ -1,4 +1,5 @@
-"""IPython magics: ``%%ask``, ``%ask``, ``%explain``, ``%%explain`` and ``%tinyai``.
+"""IPython magics: ``%%ask``, ``%ask``, ``%explain``, ``%%explain``, ``%tinyai``, and
+``%fix`` / ``%%edit`` (proposed edits, :mod:`.edit`).
 
 Load them with ``%load_ext jupyter_tinyai`` or in ``ipython_config.py``::
 
@@ -209,6 +210,7 @@ class TinyAIMagics(Magics):
         if outcome.error is not None and not outcome.text:
             view.clear()
         else:
+            view.hint = self.session.first_answer_hint(outcome.stats)
             view.finish(text, footer(outcome.stats, outcome.stopped), meta)
         if job.throwaway:
             try:
@@ -241,6 +243,8 @@ class TinyAIMagics(Magics):
             %tinyai unload            # free the model's memory (loaded again on the next question)
             %tinyai config            # the settings in effect (change them with %config TinyAI.NAME = ...)
             %tinyai autoexplain on    # offer "Explain this error" under every traceback (off to stop)
+            %tinyai catalog           # models to download for this machine, with fit badges
+            %tinyai pull NAME         # download one (progress bar, Cancel; --quant Q8_0, --force)
         """
         from . import commands
 
@@ -290,6 +294,9 @@ def load_ipython_extension(shell) -> None:
     session = Session(shell)
     shell.configurables.append(session.settings)
     shell.register_magics(TinyAIMagics(shell, session))
+    from .edit import EditMagics
+
+    shell.register_magics(EditMagics(shell, session))
     hook = _hooks[id(shell)] = _post_run_cell(shell)
     shell.events.register("post_run_cell", hook)
     asynccell.install(shell)
@@ -301,8 +308,9 @@ def unload_ipython_extension(shell) -> None:
     magics = shell.magics_manager.registry.pop("TinyAIMagics", None)
     if magics is None:
         return
+    shell.magics_manager.registry.pop("EditMagics", None)
     for kind in ("line", "cell"):
-        for name in ("ask", "explain", "tinyai"):
+        for name in ("ask", "explain", "tinyai", "fix", "edit"):
             shell.magics_manager.magics[kind].pop(name, None)
     if magics.session.settings in shell.configurables:
         shell.configurables.remove(magics.session.settings)

@@ -98,6 +98,20 @@ def autoexplain(session, args):
     _print(f"autoexplain is {args[0]}.")
 
 
+def pull(session, args):
+    """Download a model (progress bar with Cancel)."""
+    from .catalog_widget import pull as start
+
+    start(session, args)
+
+
+def catalog(session, args):
+    """The catalog with fit badges and Download buttons."""
+    from .catalog_widget import show_catalog
+
+    show_catalog(session, args)
+
+
 COMMANDS = {
     "models": models,
     "use": use,
@@ -107,4 +121,6 @@ COMMANDS = {
     "unload": unload,
     "config": config,
     "autoexplain": autoexplain,
+    "pull": pull,
+    "catalog": catalog,
 }

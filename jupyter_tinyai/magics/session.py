@@ -40,6 +40,7 @@ class Session:
         self.explanation = None  # the last "Explain this error" panel opened
         self.autoexplain = False
         self.last_prompt: str | None = None
+        self.hinted = False  # the tiny-model hint was considered (under this kernel's first answer)
         self._client = None
         self._follower = None
         self._seen_pick: str | None = None
@@ -97,6 +98,19 @@ class Session:
         try:
             return resolve(self.model, self.settings).id
         except TinyAIError:
+            return None
+
+    def first_answer_hint(self, stats) -> dict | None:
+        """The tiny-model hint for this kernel's first answer (while only the bundled model is
+        present), None for every later one."""
+        if self.hinted or stats is None:
+            return None
+        self.hinted = True
+        from ..models.hint import tiny_model_hint
+
+        try:
+            return tiny_model_hint(self.settings, answered_by=stats.model)
+        except Exception:  # noqa: BLE001 - a hint never spoils an answer
             return None
 
     def new_conversation(self) -> str:

@@ -30,6 +30,7 @@ class Outcome:
     stopped: bool = False  # by the Stop button or an interrupt
     interrupted: bool = False  # by Ctrl-C / the kernel's interrupt
     parts: list = field(default_factory=list)
+    reasoning: list = field(default_factory=list)  # the model's thinking before the answer (shown folded)
 
 
 class Generation:
@@ -53,11 +54,13 @@ class Generation:
 
     # -- worker thread ------------------------------------------------------------------
 
+    def _chunks(self):
+        """The answer's chunks (``client.chat``; an edit's generation asks ``client.edit``)."""
+        return self.client.chat(self.prompt, cancel=self.cancel_event, progress=self._on_progress, **self.kwargs)
+
     def _run(self) -> None:
         try:
-            for chunk in self.client.chat(
-                self.prompt, cancel=self.cancel_event, progress=self._on_progress, **self.kwargs
-            ):
+            for chunk in self._chunks():
                 self.events.put(("chunk", chunk))
         except TinyAIError as error:
             self.events.put(("error", error))
@@ -97,6 +100,10 @@ class Generation:
             if value.notice:
                 out.notice = value.notice
                 self.view.notice = value.notice
+            if value.reasoning:
+                out.reasoning.append(value.reasoning)
+                self.view.reasoning = "".join(out.reasoning)
+                self._dirty = True
             if value.text:
                 out.parts.append(value.text)
                 self._dirty = True

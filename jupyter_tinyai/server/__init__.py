@@ -10,6 +10,7 @@ from __future__ import annotations
 
 def _load_jupyter_server_extension(serverapp) -> None:
     from .chat import ChatService
+    from .edit import setup_edit_handler
     from .handlers import setup_handlers
     from .history import HistoryStore
 
@@ -28,4 +29,5 @@ def _load_jupyter_server_extension(serverapp) -> None:
     store = HistoryStore()
     n_ctx = load_settings(config=config).n_ctx  # prompts far beyond it are refused at the door
     setup_handlers(serverapp.web_app, ChatService(store, client, n_ctx), client)
+    setup_edit_handler(serverapp.web_app)
     serverapp.log.info("jupyter_tinyai server extension loaded; chat history in %s", store.root)

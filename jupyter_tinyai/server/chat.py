@@ -9,7 +9,11 @@ handler provides. Messages sent for one request, in order::
              tells it when the request joins and at each of the last QUEUE_UPDATES places —
              at most 1 + QUEUE_UPDATES per request, so a burst of N costs O(N) frames
     progress* (only while a model loads)
-    start, notice?, token*, done      — or error, at any point
+    start, notice?, (reasoning | token)*, done      — or error, at any point
+
+``reasoning`` frames carry the model's thinking before its answer (a ``<think>`` block),
+as ``{"type": "reasoning", "id", "text": <delta>}``; ``done`` and the saved answer carry
+all of it as ``"reasoning"``. It is never sent back to the model.
 
 ``done`` carries the answer's ``text``, ``stats``, ``model`` (the model's display name:
 each answer names its model) and ``time`` (ISO 8601, UTC); the stored history messages
@@ -204,6 +208,7 @@ class ChatService:
 
         threading.Thread(target=work, name=f"tinyai-chat-{request.id}", daemon=True).start()
         parts: list[str] = []
+        thoughts: list[str] = []  # the reasoning, shown folded, never sent back to the model
         while True:
             try:
                 kind, payload = await events.get()
@@ -213,6 +218,9 @@ class ChatService:
             if kind == "token":
                 parts.append(payload)
                 request.send({"type": "token", "id": request.id, "text": payload})
+            elif kind == "reasoning":
+                thoughts.append(payload)
+                request.send({"type": "reasoning", "id": request.id, "text": payload})
             elif kind == "queued":
                 request.send({"type": "queued", "id": request.id, "position": payload})
             elif kind == "start":  # the model's turn: from now on the turn is in the history
@@ -231,13 +239,16 @@ class ChatService:
                 stats = (payload or Stats(finish_reason="cancelled")).to_dict()
                 named = {"model": display_name(stats.get("model") or request.answered_by), "time": now()}
                 try:
-                    self.store.add_answer(request.conversation, "".join(parts), stats, **named)
+                    self.store.add_answer(request.conversation, "".join(parts), stats, "".join(thoughts), **named)
                 except Exception as error:  # noqa: BLE001 - the user is told; the text is on screen
                     log.error("TinyAI could not save an answer", exc_info=error)
                     failed = HistoryError(f"the answer could not be saved to the chat history ({type(error).__name__}: {error}).")
                     request.send({"type": "error", "id": request.id, **failed.to_dict()})
                     return
-                request.send({"type": "done", "id": request.id, "stats": stats, "text": "".join(parts), **named})
+                done = {"type": "done", "id": request.id, "stats": stats, "text": "".join(parts), **named}
+                if thoughts:
+                    done["reasoning"] = "".join(thoughts)
+                request.send(done)
                 return
             else:  # fail
                 self._failed(request, payload, "".join(parts))
@@ -273,6 +284,8 @@ class ChatService:
                 emit("start", {"conversation": request.conversation, "model": chunk.model})
             if chunk.notice:
                 emit("notice", {"text": chunk.notice})
+            if chunk.reasoning:
+                emit("reasoning", chunk.reasoning)
             if chunk.text:
                 emit("token", chunk.text)
             if chunk.stats is not None:

@@ -197,13 +197,17 @@ class HistoryStore:
         self._write(data)
         return data
 
-    def add_answer(self, cid: str, text: str, stats: dict | None, **fields) -> None:
-        """Finish a turn with the answer (partial when stopped); nothing if deleted meanwhile;
-        ``fields`` (e.g. ``model``, ``time``) are stored with it."""
+    def add_answer(self, cid: str, text: str, stats: dict | None, reasoning: str = "", **fields) -> None:
+        """Finish a turn with the answer (partial when stopped); nothing if deleted meanwhile.
+        ``reasoning`` (the model's thinking before it) is kept for display only: it is never
+        part of the turns sent back to the model (:func:`engine_messages`); ``fields`` (e.g.
+        ``model``, ``time``) are stored with it."""
         data = self.get(cid)
         if data is None:
             return
         message: dict = {"role": "assistant", "content": text, **fields}
+        if reasoning:
+            message["reasoning"] = reasoning
         if stats:
             message["stats"] = stats
             data["model"] = stats.get("model") or data.get("model")

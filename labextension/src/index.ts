@@ -9,16 +9,23 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { registerCommands } from './commands';
+import { completionPlugin } from './completion/plugin';
 import { notebookCodeActions } from './components/codeactions';
 import { gatherContext } from './context';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the commands are registered at activation; their view loads lazily
+import { EditCommandIDs, registerEditCommands } from './edits/commands';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- a few lines, used by the commands registered at activation
+import { restEditTransport } from './edits/transport';
 import { tinyaiIcon } from './icons';
 import { ChatModel } from './model';
+import { registerCatalog } from './catalog';
 import { ModelEvents } from './modelstate';
 import { ChatSocket, api } from './request';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the sidebar follows the host from the start
@@ -39,7 +46,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     'A chat sidebar and inline code explanation backed by a local language model.',
   autoStart: true,
   requires: [INotebookTracker, IRenderMimeRegistry],
-  optional: [ICommandPalette, ISettingRegistry, ITranslator, ILayoutRestorer],
+  optional: [
+    ICommandPalette,
+    ISettingRegistry,
+    ITranslator,
+    ILayoutRestorer,
+    IEditorLanguageRegistry
+  ],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
@@ -47,7 +60,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    languages: IEditorLanguageRegistry | null
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_tinyai');
     let settings: ISettings = { ...DEFAULT_SETTINGS };
@@ -66,12 +80,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const modelEvents = new ModelEvents();
     followHostModel(modelEvents.received, model);
     modelEvents.start();
+    // "Get more models…": the catalog in the main area; a finished pull refreshes the picker
+    const openCatalog = registerCatalog({
+      app,
+      restorer,
+      trans,
+      onPulled: () => void model.refresh()
+    });
+    model.picker.onGetMoreModels = openCatalog; // the picker's "Get more models…" entry
+
     const sidebar = new TinyAISidebar({
       model,
       tracker,
       rendermime,
       actions,
-      trans
+      trans,
+      onGetMoreModels: openCatalog
     });
     sidebar.id = SIDEBAR_ID;
     sidebar.title.icon = tinyaiIcon;
@@ -89,6 +113,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
       trans,
       settings: () => settings
     });
+    registerEditCommands({
+      app,
+      tracker,
+      transport: restEditTransport(),
+      trans,
+      settings: () => settings,
+      languages
+    });
 
     if (palette) {
       const category = trans.__('TinyAI');
@@ -96,7 +128,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.openSidebar,
         CommandIDs.newChat,
         CommandIDs.explainCode,
-        CommandIDs.explainError
+        CommandIDs.explainError,
+        CommandIDs.getMoreModels,
+        EditCommandIDs.fixError,
+        EditCommandIDs.editCell
       ]) {
         palette.addItem({ command, category });
       }
@@ -123,4 +158,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, completionPlugin];

@@ -30,6 +30,8 @@ export interface IChatMessage {
   content: string;
   context?: IContextPiece[];
   stats?: IStats;
+  /** The model's thinking before the answer: shown folded, never sent back to it. */
+  reasoning?: string;
   /** One-line notices from the server about this answer (context trimmed, …). */
   notices?: string[];
   /** Set while tokens are still arriving. */
@@ -284,7 +286,8 @@ export class ChatModel {
         role: m.role as Role,
         content: m.content,
         context: m.context,
-        stats: m.stats
+        stats: m.stats,
+        ...(m.reasoning ? { reasoning: m.reasoning } : {})
       }));
     this._banner = null;
     this._changed.emit();
@@ -360,6 +363,13 @@ export class ChatModel {
         this._pending += message.text;
         this._requestFlush();
         break;
+      case 'reasoning':
+        if (this._phase !== 'stopping') {
+          this._phase = 'streaming';
+        }
+        this._pendingReasoning += message.text;
+        this._requestFlush();
+        break;
       case 'notice': {
         const answer = this._answer;
         if (answer) {
@@ -377,6 +387,9 @@ export class ChatModel {
             message.text.length >= answer.content.length
           ) {
             answer.content = message.text;
+          }
+          if (message.reasoning) {
+            answer.reasoning = message.reasoning;
           }
           answer.stats = message.stats;
           answer.streaming = false;
@@ -422,6 +435,7 @@ export class ChatModel {
 
   private _finish(stats: IStats | null): void {
     this._pending = '';
+    this._pendingReasoning = '';
     const answer = this._answer;
     if (answer) {
       answer.streaming = false;
@@ -450,14 +464,18 @@ export class ChatModel {
 
   /** Apply collected tokens to the answer; true when something changed. */
   private _flush(): boolean {
-    if (!this._pending) {
+    if (!this._pending && !this._pendingReasoning) {
       return false;
     }
     const answer = this._answer;
     if (answer && this._requestId) {
       answer.content += this._pending;
+      if (this._pendingReasoning) {
+        answer.reasoning = (answer.reasoning ?? '') + this._pendingReasoning;
+      }
     }
     this._pending = '';
+    this._pendingReasoning = '';
     return true;
   }
 
@@ -473,6 +491,7 @@ export class ChatModel {
   private _banner: IBanner | null = null;
   private _lastStats: IStats | null = null;
   private _pending = '';
+  private _pendingReasoning = '';
   private _flushScheduled = false;
   private _disposed = false;
   private _changed = new Signal<ChatModel, void>(this);

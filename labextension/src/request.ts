@@ -6,6 +6,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IChatConnection } from './model';
+import { ICatalog, ICatalogApi, IPull } from './state/catalog';
 import {
   ClientMessage,
   IConversation,
@@ -79,6 +80,21 @@ export const api = {
     requestAPI<IConversation>(`conversations/${encodeURIComponent(id)}`),
   deleteConversation: (id: string) =>
     requestAPI<unknown>(`conversations/${encodeURIComponent(id)}`, {
+      method: 'DELETE'
+    })
+};
+
+/** The catalog and the server's pulls ("Get more models…", state/catalog.ts). */
+export const catalogApi: ICatalogApi = {
+  catalog: () => requestAPI<ICatalog>('catalog'),
+  pulls: () => requestAPI<{ pulls: IPull[] }>('pulls'),
+  startPull: (name: string) =>
+    requestAPI<{ pull: IPull }>('pulls', {
+      method: 'POST',
+      body: JSON.stringify({ name })
+    }),
+  cancelPull: (id: string) =>
+    requestAPI<{ pull: IPull }>(`pulls/${encodeURIComponent(id)}`, {
       method: 'DELETE'
     })
 };

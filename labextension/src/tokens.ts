@@ -11,6 +11,7 @@ export namespace CommandIDs {
   export const newChat = 'tinyai:new-chat';
   export const explainCode = 'tinyai:explain-code';
   export const explainError = 'tinyai:explain-error';
+  export const getMoreModels = 'tinyai:get-more-models';
 }
 
 /** One model the server offers (`GET /tinyai/models`). */
@@ -86,6 +87,8 @@ export interface IStoredMessage {
   content: string;
   stats?: IStats;
   context?: IContextPiece[];
+  /** The model's thinking before this answer (display only). */
+  reasoning?: string;
 }
 
 export interface IConversation {
@@ -121,8 +124,16 @@ export type ServerMessage =
   | { type: 'queued'; id: string; position?: number }
   | { type: 'progress'; id: string; fraction?: number; message?: string }
   | { type: 'token'; id: string; text: string }
+  /** The model's thinking before its answer (shown folded; never sent back to it). */
+  | { type: 'reasoning'; id: string; text: string }
   | { type: 'notice'; id: string; text: string }
-  | { type: 'done'; id: string; stats?: IStats; text?: string }
+  | {
+      type: 'done';
+      id: string;
+      stats?: IStats;
+      text?: string;
+      reasoning?: string;
+    }
   | { type: 'error'; id?: string; kind?: string; message: string };
 
 /** User settings (schema/plugin.json). */

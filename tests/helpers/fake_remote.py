@@ -11,13 +11,16 @@ ANSWER = ("Answered", " by", " the", " remote.")
 
 
 class CountingRemote:
-    """Serves one model (``model``); ``requests`` lists each request as "METHOD /path",
-    ``keys`` the Authorization header of each chat request."""
+    """Serves one model (``model``) answering every chat with ``answer`` (a sequence of text
+    deltas); ``requests`` lists each request as "METHOD /path", ``keys`` the Authorization
+    header of each chat request, ``bodies`` each chat request's JSON body."""
 
-    def __init__(self, model: str = "m1"):
+    def __init__(self, model: str = "m1", answer=ANSWER):
         self.model = model
+        self.deltas = tuple(answer)
         self.requests: list[str] = []
         self.keys: list[str] = []
+        self.bodies: list[dict] = []
         remote = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -40,19 +43,20 @@ class CountingRemote:
 
             def do_POST(self):
                 remote.requests.append(f"POST {self.path}")
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.path != "/v1/chat/completions":
                     return self._send(404, {"error": "not found"})
                 remote.keys.append(self.headers.get("Authorization", ""))
+                remote.bodies.append(json.loads(body or b"{}"))
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Connection", "close")
                 self.end_headers()
-                for i, word in enumerate(ANSWER):
-                    last = i == len(ANSWER) - 1
+                for i, word in enumerate(remote.deltas):
+                    last = i == len(remote.deltas) - 1
                     delta = {"choices": [{"index": 0, "delta": {"content": word}, "finish_reason": "stop" if last else None}]}
                     self.wfile.write(f"data: {json.dumps(delta)}\n\n".encode())
-                usage = {"choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": len(ANSWER)}}
+                usage = {"choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": len(remote.deltas)}}
                 self.wfile.write(f"data: {json.dumps(usage)}\n\ndata: [DONE]\n\n".encode())
                 self.wfile.flush()
                 self.close_connection = True
@@ -68,7 +72,7 @@ class CountingRemote:
 
     @property
     def answer(self) -> str:
-        return "".join(ANSWER)
+        return "".join(self.deltas)
 
     def chats(self) -> int:
         return sum(1 for r in self.requests if r.endswith("/chat/completions"))

@@ -267,3 +267,15 @@ def test_panel_sets_model_and_temperature(kernel):
     meta = cell.final_answer()["metadata"]["jupyter_tinyai"]
     assert meta["params"]["temperature"] == 0.5 and meta["seed"] == 3
     assert "unloaded" in kernel.run("%tinyai unload").stdout
+
+
+def test_the_first_answer_of_a_kernel_carries_the_tiny_model_hint_once(new_kernel):
+    kernel = new_kernel()
+    first = kernel.run("%%ask --max-tokens 8\nHi")
+    assert first.status == "ok", first.errors
+    shown = first.final_answer()["data"]
+    assert shown["text/markdown"].count('<sub class="tinyai-hint">') == 1
+    assert "tiny model for trying things out" in shown["text/plain"] and "jupyter tinyai pull " in shown["text/plain"]
+    second = kernel.run("%%ask --max-tokens 8\nAnd again?")
+    assert second.status == "ok", second.errors
+    assert "tinyai-hint" not in second.final_answer()["data"]["text/markdown"]

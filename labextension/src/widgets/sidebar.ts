@@ -24,6 +24,8 @@ export interface ISidebarOptions {
   rendermime: IRenderMimeRegistry;
   actions: ICodeActions;
   trans: TranslationBundle;
+  /** Opens "Get more models…" (the catalog); the picker's entry of that name calls it. */
+  onGetMoreModels?: () => void;
 }
 
 export class TinyAISidebar extends Panel {
@@ -31,6 +33,7 @@ export class TinyAISidebar extends Panel {
     super();
     const { model, trans, tracker } = options;
     this.model = model;
+    this.onGetMoreModels = options.onGetMoreModels ?? (() => undefined);
     this.addClass('jp-TinyAI-sidebar');
 
     // Header: model picker, history, new chat; then the History list, banner, notices.
@@ -148,6 +151,7 @@ export class TinyAISidebar extends Panel {
   }
 
   readonly model: SidebarModel;
+  readonly onGetMoreModels: () => void;
 
   /** Ask what is in the prompt box, with what Include gives. */
   send(): void {
