@@ -134,3 +134,22 @@ def test_an_inline_explanation_uses_the_model_picked_elsewhere(browser, lab, oth
         assert lab.api("GET", "/tinyai/status")["model"]["id"] == OTHER  # not the server's default, reloaded
     finally:
         page.context.close()
+
+
+def test_the_pickers_get_more_models_entry_opens_the_catalog(browser, lab):
+    page = new_page(browser, lab)
+    try:
+        open_lab(page, lab)
+        open_sidebar(page)
+        select = page.locator(f"{SIDEBAR} .jp-TinyAI-model-select")
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('{SIDEBAR} .jp-TinyAI-model-select option')]"
+            ".some(o => o.textContent === 'Get more models…')"
+        )
+        page.wait_for_function(f"() => document.querySelector('{SIDEBAR} .jp-TinyAI-model-select').value === {BUNDLED!r}")
+        chosen = select.input_value()
+        select.select_option(label="Get more models…")
+        page.wait_for_selector(".jp-TinyAI-catalog-entry .jp-TinyAI-badge")
+        assert select.input_value() == chosen  # the picker keeps the model
+    finally:
+        page.context.close()
