@@ -122,23 +122,19 @@ export class PickerView {
     this._note.textContent = '';
     this._note.hidden = !picker.bundled;
     if (picker.bundled) {
+      const hint = picker.hint; // the server's own words say it is tiny, and what to get
       this._note.append(
         el(
           'span',
           'jp-TinyAI-model-note-text',
-          trans.__('tiny model — for trying things out')
+          hint?.text ?? trans.__('tiny model — for trying things out')
         )
       );
-      const hint = picker.hint;
-      if (hint) {
+      if (hint?.command) {
         this._note.append(
-          el('span', 'jp-TinyAI-model-note-hint', ` · ${hint.text} `)
+          ' ',
+          el('code', 'jp-TinyAI-model-note-command', hint.command)
         );
-        if (hint.command) {
-          this._note.append(
-            el('code', 'jp-TinyAI-model-note-command', hint.command)
-          );
-        }
       }
     }
   }
