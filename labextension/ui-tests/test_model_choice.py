@@ -62,6 +62,12 @@ def test_a_pick_made_elsewhere_shows_in_the_sidebar_and_its_next_answer_uses_it(
         page.wait_for_function(f"""() => document.querySelector('{SIDEBAR} .jp-TinyAI-model-select').value === {BUNDLED!r}""")
         assert note.is_visible() and "tiny model" in note.text_content()
 
+        page.evaluate(f"""() => {{
+            const status = document.querySelector('{SIDEBAR} .jp-TinyAI-status');
+            window.__statusTexts = [];
+            new MutationObserver(() => window.__statusTexts.push(status.textContent))
+                .observe(status, {{ childList: true, characterData: true, subtree: true }});
+        }}""")
         pick_like_a_kernel(lab, other_model)
         page.wait_for_function(
             f"""() => {{
@@ -75,6 +81,7 @@ def test_a_pick_made_elsewhere_shows_in_the_sidebar_and_its_next_answer_uses_it(
         )
         assert not note.is_visible()
         assert select.input_value() == OTHER
+        assert "Loading other-model…" in page.evaluate("() => window.__statusTexts")  # while it loaded
 
         ask(page, "What is the capital of France?")
         wait_idle(page)
