@@ -7,6 +7,10 @@ loaded. The adapter and the load settings (context window, threads, backend, whe
 are found, the remotes) are always the client's own, so nothing one request sets sticks to
 the next.
 
+One model state across front ends: a user's pick (a load request: ``%tinyai use``, the
+panel, the sidebar's picker) is published with the loaded model (:mod:`.modelstate`), and
+the sidebar and every kernel's magics follow it, so their requests name the picked model.
+
 ``Engine.load`` applies the rule; a ``HostClient`` sends its settings (:func:`settings_body`)
 with every request and the host's engine applies the same rule to them.
 

@@ -23,6 +23,7 @@ from .conversations import Conversations
 from .edits import EditRequest, EditStream
 from .errors import EmptyPrompt, PromptTooLong
 from .memory import check_fits, process_rss
+from .modelstate import ModelEvents, brief
 from .prompts import build, check_prompt_size, fit
 from .reasoning import split_reasoning
 from .scheduler import Cancelled, Request, Scheduler, queued_chunk
@@ -65,6 +66,7 @@ class Engine:
         self.conversations = Conversations(self.settings.conversation_cache_mb * 1024 * 1024)
         self.last_stats: Stats | None = None
         self.load_seconds = 0.0
+        self.events = ModelEvents()  # the loaded model, for front ends to follow (see .modelstate)
         self._completion = None  # completion.lane.CompletionLane, made on first use
         self._completion_lock = threading.Lock()
 
@@ -78,6 +80,14 @@ class Engine:
         return self._backend.spec if self._backend else None
 
     def load(self, model: str | None = None, progress: ProgressCallback | None = None) -> models.ModelSpec:
+        """A user's pick (``%tinyai use``, the panel, the sidebar's picker): make the model a
+        request naming ``model`` gets the loaded one (:meth:`_ensure`), and tell the front
+        ends it was picked."""
+        spec = self._ensure(model, progress)
+        self.events.publish("picked", picked=spec.id)
+        return spec
+
+    def _ensure(self, model: str | None = None, progress: ProgressCallback | None = None) -> models.ModelSpec:
         """Make the model a request naming ``model`` gets (see :mod:`.choice`: else this
         engine's chosen model, else the bundled default) the loaded one, with this engine's
         adapter and load settings; a no-op when it is. A model that does not fit in memory
@@ -87,20 +97,26 @@ class Engine:
             current = self._backend
             if current is not None and choice == self._choice:
                 return current.spec
-            spec = models.resolve(choice.model, self.settings)
-            self._check_choice(spec)
-            settings = choice.load_settings()
-            if current is not None and _same_model(current, spec, settings):
-                self._choice = choice
-                return current.spec
-            backend = backend_class(spec.backend)(spec, settings)
-            # what unloading the current model gives back counts as available
-            check_fits(backend, self.settings.memory_headroom_mb, current.memory_bytes() if current else 0)
-            self.unload()
-            start = time.perf_counter()
-            backend.load(progress)
+            try:
+                spec = models.resolve(choice.model, self.settings)
+                self._check_choice(spec)
+                settings = choice.load_settings()
+                if current is not None and _same_model(current, spec, settings):
+                    self._choice = choice
+                    return current.spec
+                backend = backend_class(spec.backend)(spec, settings)
+                # what unloading the current model gives back counts as available
+                check_fits(backend, self.settings.memory_headroom_mb, current.memory_bytes() if current else 0)
+                self.events.publish("loading", loading=brief(spec), error=None)
+                self.unload()
+                start = time.perf_counter()
+                backend.load(progress)
+            except Exception as exc:
+                self.events.publish("failed", loading=None, error=f"{choice.model or 'the default model'}: {exc}")
+                raise
             self.load_seconds = time.perf_counter() - start
             self._backend, self._choice = backend, choice
+            self.events.publish("loaded", loading=None, model=brief(spec), placement=backend.placement(), last=None)
             return spec
 
     def _check_choice(self, spec: models.ModelSpec) -> None:
@@ -111,6 +127,7 @@ class Engine:
             if self._backend is not None:
                 self._backend.unload()  # also closes a completion context on its model
                 self._backend = None
+                self.events.publish("unloaded", model=None, placement=None, last=None)
             self._choice = None
             self.conversations.clear_states()
             if self._completion is not None:
@@ -178,7 +195,7 @@ class Engine:
             self.queue.done(req)
 
     def _backend_for(self, model, progress) -> Backend:
-        self.load(model, progress)  # the rule of .choice: never whatever was left loaded
+        self._ensure(model, progress)  # the rule of .choice: never whatever was left loaded
         return self._backend
 
     def _turn(self, backend, prompt, cid, system, context, temperature, max_tokens, seed, cancel):
@@ -240,6 +257,7 @@ class Engine:
             if stats is None:
                 stats = Stats(model=backend.spec.id, backend=backend.name, finish_reason="cancelled", placement=backend.placement())
             self.last_stats = stats
+            self.events.publish("answered", last=stats.to_dict())
 
     def _switch_to(self, backend: Backend, cid: str) -> None:
         """Keep each conversation's KV cache: save the live one, restore ``cid``'s."""
@@ -380,6 +398,16 @@ class Engine:
     def count_tokens(self, text: str) -> int:
         backend = self._backend_for(None, None)
         return backend.count_tokens([Message("user", text)])
+
+    def model_events(self, after: int = -1, stop: threading.Event | None = None) -> Iterator[dict]:
+        """This engine's snapshots of its loaded model (see :mod:`.modelstate`), the current
+        one first, then each change, until ``stop`` is set."""
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            snap = self.events.wait(after, 0.5)
+            if snap is not None:
+                after = snap["seq"]
+                yield snap
 
     def status(self) -> dict:
         backend = self._backend

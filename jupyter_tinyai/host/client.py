@@ -404,6 +404,42 @@ class HostClient:
             "busy": False, "last": None, "host": host,
         }
 
+    def model_events(self, after: int = -1, stop: threading.Event | None = None) -> Iterator[dict]:
+        """The running host's snapshots of its loaded model (see :mod:`..modelstate`), the
+        current one first, then each change, until ``stop`` is set or the host goes (then the
+        iterator ends; it never starts a host)."""
+        stop = stop or threading.Event()
+        info = self.host_info(start=False)
+        if info is None:
+            return
+        conn = self._connection(info, self._timeout())
+        finished = threading.Event()
+        sock = []
+
+        def hang_up():
+            try:
+                sock[0].shutdown(socket.SHUT_RDWR)  # wakes the read below
+            except OSError:
+                pass
+
+        try:
+            conn.request("GET", f"/tinyai/model/events?after={int(after)}", headers=self._headers(info))
+            sock.append(conn.sock)  # (getresponse lets the connection go: the response keeps the socket)
+            response = conn.getresponse()
+            if response.status >= 400:
+                return
+            when(stop, hang_up, unless=finished, name="tinyai-model-events", poll=0.1)
+            for name, data in read_events(iter(response.readline, b"")):
+                if stop.is_set():
+                    return
+                if name == "model":
+                    yield data
+        except (OSError, ValueError, http.client.HTTPException):  # the host went, or stop hung up
+            return
+        finally:
+            finished.set()
+            conn.close()
+
     def shutdown(self) -> bool:
         """Stop the host (its model is unloaded), answering or not; False when none was running."""
         info = runtime.read_info()

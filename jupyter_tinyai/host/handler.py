@@ -199,6 +199,22 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             self.state.forget(req)
 
+    def follow(self, events, after: int) -> None:
+        """Stream ``events``' snapshots (a :class:`~jupyter_tinyai.modelstate.ModelEvents`)
+        past ``after`` as "model" events, a keep-alive each silent second, until the client
+        leaves or the host stops."""
+        self._start_stream()
+        try:
+            while not self.state.stop.is_set():
+                snap = events.wait(after, KEEPALIVE_S)
+                if snap is None:
+                    self.send(b": keep-alive\n\n")
+                    continue
+                after = snap["seq"]
+                self.send(encode_event("model", snap))
+        except OSError:  # the client left
+            pass
+
     @contextmanager
     def watching(self, cancel: threading.Event, tick=None):
         """While in this block, a client that closes its end of the connection sets

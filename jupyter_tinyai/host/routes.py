@@ -2,6 +2,8 @@
 
     GET  /tinyai/ping                 {"pid", "version"}
     GET  /tinyai/status               the engine's status plus a "host" section
+    GET  /tinyai/model/events?after=N SSE: "model" events, each a snapshot of the loaded model
+                                      (jupyter_tinyai.modelstate), the current one first
     GET  /tinyai/history?conversation=ID ; POST /tinyai/history {"conversation", "messages"}
     POST /tinyai/count_tokens {"text"}
     POST /tinyai/chat                 SSE: queue, progress, chunk…, done | error
@@ -161,6 +163,16 @@ def handle_status(h: Handler) -> None:
     h.reply(200, h.state.status())
 
 
+def handle_model_events(h: Handler) -> None:
+    """The loaded model's snapshots as they change (the current one first, unless ``after``
+    names its seq), with keep-alives, until the client leaves or the host stops."""
+    try:
+        after = int(parse_qs(urlparse(h.path).query).get("after", ["-1"])[0])
+    except ValueError:
+        raise BadRequest("'after' must be an integer (a snapshot's seq).") from None
+    h.follow(h.state.engine.events, after)
+
+
 def handle_ping(h: Handler) -> None:
     h.reply(200, {"pid": os.getpid(), "version": __version__})
 
@@ -180,6 +192,7 @@ def handle_shutdown(h: Handler) -> None:
 ROUTES = {
     ("GET", "/tinyai/ping"): handle_ping,
     ("GET", "/tinyai/status"): handle_status,
+    ("GET", "/tinyai/model/events"): handle_model_events,
     ("GET", "/tinyai/history"): handle_history,
     ("POST", "/tinyai/history"): handle_set_history,
     ("POST", "/tinyai/count_tokens"): handle_count_tokens,

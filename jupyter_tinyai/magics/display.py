@@ -80,8 +80,9 @@ def metadata(stats, spec: dict | None, params: dict, conversation: str, notice: 
 class NotebookAnswer:
     """One answer in a notebook output, updated in place through a display id."""
 
-    def __init__(self, fmt: str = "markdown"):
+    def __init__(self, fmt: str = "markdown", title: str | None = None):
         self.fmt = fmt
+        self.title = title  # an explanation's header; "Thinking…" until its first words
         self.display_id = f"tinyai-{uuid.uuid4().hex}"
         self.progress_id = self.display_id + "-progress"
         self.notice: str | None = None
@@ -117,7 +118,12 @@ class NotebookAnswer:
         if self.hint:
             sub += (f"\n\n<sub class=\"tinyai-hint\">{escape_html(self.hint['text'])} "
                     f"<code>{escape_html(self.hint['command'])}</code></sub>")
-        markdown = notice + (safe_markdown(body) or ("" if self.reasoning and not text else "…")) + sub
+        head = f"**{escape_html(self.title)}**\n\n" if self.title else ""
+        if text or not self.title:
+            shown = safe_markdown(body) or ("" if self.reasoning and not text else "…")
+        else:  # an explanation before its first words
+            shown = "" if self.reasoning else "_Thinking…_"
+        markdown = head + notice + shown + sub
         return {"text/markdown": markdown, "text/plain": plain}
 
     def start(self) -> None:
@@ -216,8 +222,8 @@ class TerminalAnswer:
         self.stream.flush()
 
 
-def answer_view(shell, fmt: str):
+def answer_view(shell, fmt: str, title: str | None = None):
     """A notebook view when a frontend renders rich output, else a terminal view."""
     if getattr(shell, "kernel", None) is not None:
-        return NotebookAnswer(fmt)
+        return NotebookAnswer(fmt, title)
     return TerminalAnswer(fmt)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 import uuid
 
@@ -34,10 +35,37 @@ class Session:
         self.conversation = _new_id("kernel")
         self.errors: dict[int, ErrorRecord] = {}
         self.temperature: float | None = None  # chosen in the panel
+        self.max_tokens: int | None = None  # chosen in the panel
+        self.panel = None  # the last %tinyai panel shown
+        self.explanation = None  # the last "Explain this error" panel opened
         self.autoexplain = False
         self.last_prompt: str | None = None
         self.hinted = False  # the tiny-model hint was considered (under this kernel's first answer)
         self._client = None
+        self._follower = None
+        self._seen_pick: str | None = None
+
+    @property
+    def follower(self):
+        """The host's model, followed (see :mod:`.follow`): a pick elsewhere becomes this
+        kernel's model."""
+        if self._follower is None:
+            from .follow import HostFollower
+
+            self._follower = HostFollower(lambda: self.client)
+            self._follower.listen(self._adopt_pick)
+        return self._follower
+
+    def _adopt_pick(self, snap: dict) -> None:
+        """A model picked in any front end is the one this kernel's answers get."""
+        picked = snap.get("picked")
+        if picked and picked != self._seen_pick:
+            self._seen_pick = picked
+            model = snap.get("model") or {}
+            path = model.get("path") or ""
+            # a file by its path (what `%tinyai use PATH` keeps): an id may name another copy
+            local = model.get("id") == picked and model.get("backend") != "remote" and os.path.exists(path)
+            self.model = path if local else picked
 
     @property
     def client(self):
@@ -45,6 +73,7 @@ class Session:
             from ..api import default_client
 
             self._client = default_client(self.settings)
+            self.follower.start()
         return self._client
 
     @property

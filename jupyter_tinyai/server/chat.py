@@ -15,6 +15,10 @@ handler provides. Messages sent for one request, in order::
 as ``{"type": "reasoning", "id", "text": <delta>}``; ``done`` and the saved answer carry
 all of it as ``"reasoning"``. It is never sent back to the model.
 
+``done`` carries the answer's ``text``, ``stats``, ``model`` (the model's display name:
+each answer names its model) and ``time`` (ISO 8601, UTC); the stored history messages
+carry ``time`` too, and the answers ``model``.
+
 The server keeps no queue of its own: every request goes to the client at once, except
 that the turns of one conversation wait for each other, in order.
 
@@ -41,7 +45,7 @@ from ..errors import HistoryError, InternalError, InvalidRequest, TinyAIError
 from ..scheduler import QUEUE_UPDATES  # noqa: F401 - the bound on `queued` messages, for tests and readers
 from ..types import ContextPiece, Stats
 from ..validation import chat_request as checked_chat
-from .history import DamagedHistory, HistoryStore, engine_messages, valid_id
+from .history import DamagedHistory, HistoryStore, engine_messages, now, valid_id
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +86,7 @@ class ChatRequest:
     task: asyncio.Task | None = None
     answering: bool = False  # handed to the client (no longer waiting for its conversation's turn)
     recorded: bool = False  # the user's message is in the history
+    answered_by: str | None = None  # (after start) the id of the model answering
 
 
 def parse(raw) -> dict:
@@ -225,8 +230,9 @@ class ChatService:
                 request.send({"type": "queued", "id": request.id, "position": payload})
             elif kind == "start":  # the model's turn: from now on the turn is in the history
                 self.store.add_user(request.conversation, request.notebook, request.prompt, request.context,
-                                    inline=request.inline)
+                                    inline=request.inline, time=now())
                 request.recorded = True
+                request.answered_by = payload.get("model")
                 request.send({"type": "start", "id": request.id, **payload})
                 if damaged:
                     request.send({"type": "notice", "id": request.id, "text": damaged})
@@ -237,14 +243,15 @@ class ChatService:
                     request.send(_cancelled(request))
                     return
                 stats = (payload or Stats(finish_reason="cancelled")).to_dict()
+                named = {"model": display_name(stats.get("model") or request.answered_by), "time": now()}
                 try:
-                    self.store.add_answer(request.conversation, "".join(parts), stats, "".join(thoughts))
+                    self.store.add_answer(request.conversation, "".join(parts), stats, "".join(thoughts), **named)
                 except Exception as error:  # noqa: BLE001 - the user is told; the text is on screen
                     log.error("TinyAI could not save an answer", exc_info=error)
                     failed = HistoryError(f"the answer could not be saved to the chat history ({type(error).__name__}: {error}).")
                     request.send({"type": "error", "id": request.id, **failed.to_dict()})
                     return
-                done = {"type": "done", "id": request.id, "stats": stats, "text": "".join(parts)}
+                done = {"type": "done", "id": request.id, "stats": stats, "text": "".join(parts), **named}
                 if thoughts:
                     done["reasoning"] = "".join(thoughts)
                 request.send(done)
@@ -300,7 +307,8 @@ class ChatService:
             if not request.recorded:
                 pass  # failed before the user's message was saved: nothing to take back
             elif partial:
-                self.store.add_answer(request.conversation, partial, Stats(finish_reason="error").to_dict())
+                self.store.add_answer(request.conversation, partial, Stats(finish_reason="error").to_dict(),
+                                      model=display_name(request.answered_by), time=now())
             else:
                 self.store.drop_unanswered(request.conversation)
         except Exception:  # noqa: BLE001 - the error below is what the user needs to see
@@ -316,6 +324,15 @@ class ChatService:
                 self.stop(request)
 
 
+def display_name(model_id: str | None) -> str | None:
+    """The name an answer shows for its model: its id without the backend or remote before
+    the first ':' ("llamacpp:SmolLM2-135M-Instruct-Q4_1" -> "SmolLM2-135M-Instruct-Q4_1")."""
+    if not model_id:
+        return None
+    return model_id.split(":", 1)[-1] or model_id
+
+
 def _cancelled(request: ChatRequest) -> dict:
     """The answer to a request stopped before the model began it."""
-    return {"type": "done", "id": request.id, "text": "", "stats": Stats(finish_reason="cancelled").to_dict()}
+    return {"type": "done", "id": request.id, "text": "", "stats": Stats(finish_reason="cancelled").to_dict(),
+            "model": None, "time": now()}

@@ -229,15 +229,19 @@ def _complete_handler():
 
 
 def setup_handlers(web_app, service: ChatService, client) -> None:
+    from .modelstate import ModelEventsHandler, ModelStateRelay
+
     base = url_path_join(web_app.settings["base_url"], "tinyai")
     web_app.settings["tinyai_chat"] = service
     web_app.settings["tinyai_client"] = client
+    web_app.settings["tinyai_model_relay"] = ModelStateRelay(client)
     web_app.add_handlers(
         ".*$",
         [
             (url_path_join(base, "models"), ModelsHandler),
             (url_path_join(base, "models", "load"), LoadModelHandler),
             (url_path_join(base, "status"), StatusHandler),
+            (url_path_join(base, "model", "events"), ModelEventsHandler),
             (url_path_join(base, "conversations"), ConversationsHandler),
             (url_path_join(base, "conversations", f"({ID_PATTERN})"), ConversationHandler),
             (url_path_join(base, "chat"), ChatWebSocket),

@@ -186,10 +186,11 @@ class HistoryStore:
 
     # -- writing --------------------------------------------------------------------------
 
-    def add_user(self, cid: str, notebook: str, prompt: str, context: list[dict], inline: bool = False) -> dict:
-        """Start a turn: record the user's message (creating the conversation). A turn of an
-        inline explanation (``inline``) starts one left out of History; a turn sent from the
-        sidebar keeps the conversation in it."""
+    def add_user(self, cid: str, notebook: str, prompt: str, context: list[dict], inline: bool = False,
+                 **fields) -> dict:
+        """Start a turn: record the user's message (creating the conversation); ``fields``
+        (e.g. ``time``) are stored with it. A turn of an inline explanation (``inline``) starts
+        one left out of History; a turn sent from the sidebar keeps the conversation in it."""
         data = self.get(cid) or {
             "id": cid,
             "notebook": notebook,
@@ -201,21 +202,22 @@ class HistoryStore:
         }
         if not inline:
             data.pop("inline", None)
-        message: dict = {"role": "user", "content": prompt, "time": now()}
+        message: dict = {"role": "user", "content": prompt, "time": now(), **fields}
         if context:
             message["context"] = context
         data["messages"].append(message)
         self._write(data)
         return data
 
-    def add_answer(self, cid: str, text: str, stats: dict | None, reasoning: str = "") -> None:
+    def add_answer(self, cid: str, text: str, stats: dict | None, reasoning: str = "", **fields) -> None:
         """Finish a turn with the answer (partial when stopped); nothing if deleted meanwhile.
         ``reasoning`` (the model's thinking before it) is kept for display only: it is never
-        part of the turns sent back to the model (:func:`engine_messages`)."""
+        part of the turns sent back to the model (:func:`engine_messages`); ``fields`` (e.g.
+        ``model``, ``time``) are stored with it."""
         data = self.get(cid)
         if data is None:
             return
-        message: dict = {"role": "assistant", "content": text, "time": now()}
+        message: dict = {"role": "assistant", "content": text, "time": now(), **fields}
         if reasoning:
             message["reasoning"] = reasoning
         if stats:

@@ -109,7 +109,8 @@ export function registerCommands(deps: ICommandDeps): void {
       prompt,
       context,
       notebook: panel.context.path,
-      model: settings.defaultModel || undefined,
+      // the host's model (one model state), not a reload of another choice
+      model: sidebar.model.picker.chosen || settings.defaultModel || undefined,
       temperature: settings.temperature,
       maxTokens: settings.maxTokens,
       continueInSidebar: conversation => {

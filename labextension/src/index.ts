@@ -27,7 +27,10 @@ import { restEditTransport } from './edits/transport';
 import { tinyaiIcon } from './icons';
 import { ChatModel } from './model';
 import { registerCatalog } from './catalog';
+import { ModelEvents } from './modelstate';
 import { ChatSocket, api } from './request';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the sidebar follows the host from the start
+import { followHostModel } from './state/hostmodel';
 import { SidebarModel } from './state/sidebar';
 import {
   CommandIDs,
@@ -76,6 +79,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       settings: () => settings,
       trans
     });
+    // One model state: the picker and the status line follow the host's model.
+    const modelEvents = new ModelEvents();
+    followHostModel(modelEvents.received, model);
+    modelEvents.start();
     // "Get more models…": the catalog in the main area; a finished pull refreshes the picker
     const openCatalog = registerCatalog({
       app,
@@ -83,6 +90,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       trans,
       onPulled: () => void model.refresh()
     });
+    model.picker.onGetMoreModels = openCatalog; // the picker's "Get more models…" entry
 
     const sidebar = new TinyAISidebar({
       model,

@@ -34,6 +34,8 @@ export interface IModelList {
   warnings?: { message: string; remote?: string | null }[];
   loaded: string | null;
   default: string | null;
+  /** How to get a better model than the bundled one (models-front); null or absent: none. */
+  hint?: { text: string; command: string } | null;
 }
 
 /** Figures of one answer. */
@@ -47,6 +49,8 @@ export interface IStats {
   tokens_per_s?: number;
   total_s?: number;
   finish_reason?: string;
+  /** Where the model ran: "CPU, 2 threads", "Metal, 30/30 layers". */
+  placement?: string;
 }
 
 export interface IStatus {

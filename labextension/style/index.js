@@ -1,2 +1,3 @@
 import './base.css';
+import './picker.css';
 import './catalog.css';

@@ -5,6 +5,7 @@
 import { Signal } from '@lumino/signaling';
 
 import { IChatConnection } from '../model';
+import { IModelState } from '../modelstate';
 import { ISidebarApi } from '../state/sidebar';
 import { IKeyValueStore } from '../state/resume';
 import {
@@ -52,6 +53,22 @@ export class Frames {
     const due = this.queue.splice(0);
     due.forEach(cb => cb());
   }
+}
+
+/** A snapshot of the host's model (modelstate.ts): Small loaded on the CPU unless overridden. */
+export function snapshot(overrides: Partial<IModelState> = {}): IModelState {
+  return {
+    seq: 1,
+    event: 'loaded',
+    state: 'loaded',
+    model: { id: 'llamacpp:small', name: 'Small', backend: 'llamacpp' },
+    loading: null,
+    placement: 'CPU, 2 threads',
+    picked: null,
+    error: null,
+    last: null,
+    ...overrides
+  };
 }
 
 export function modelInfo(id: string, name = ''): IModelInfo {

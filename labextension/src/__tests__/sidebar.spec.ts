@@ -70,7 +70,7 @@ describe('SidebarModel', () => {
       'llamacpp:a',
       'llamacpp:b'
     ]);
-    expect(model.status.text).toBe('A · llamacpp');
+    expect(model.status.text).toBe('A'); // the backend is not repeated
     expect(model.history.notebook).toBe('a.ipynb');
   });
 
@@ -104,13 +104,13 @@ describe('SidebarModel', () => {
     expect(requests().map(r => r.prompt)).toEqual(['one']);
   });
 
-  it('sends with the default model, not the one another client loaded', async () => {
+  it("sends with the host's model, whoever loaded it (one model state)", async () => {
     const { api, model, requests } = setup();
     api.modelList = { ...api.modelList, loaded: 'llamacpp:b' };
     await model.refresh();
-    expect(model.picker.chosen).toBe('llamacpp:a');
+    expect(model.picker.chosen).toBe('llamacpp:b');
     model.send('hi');
-    expect(requests()[0].model).toBe('llamacpp:a');
+    expect(requests()[0].model).toBe('llamacpp:b');
   });
 
   it('recalls the last prompt of the chat shown', () => {
@@ -283,7 +283,7 @@ describe('SidebarModel', () => {
     expect(store.getItem(LastConversation.key('a.ipynb'))).toBe(
       chat.conversationId
     );
-    expect(model.status.text).toBe('llamacpp:a · llamacpp · 70.0 tokens/s');
+    expect(model.status.text).toBe('llamacpp:a · 70.0 tokens/s');
     expect(api.calls).toEqual(['conversations a.ipynb', 'conversations ']);
   });
 
