@@ -180,7 +180,8 @@ def catalog_section(session):
                               layout=w.Layout(width="9em"))
             button.on_click(_downloader(session, offer.entry.name, actions))
             actions.children = (button,)
-        rows.append(w.HBox([w.HTML(_entry_html(offer, done), layout=w.Layout(width="36em")), actions]))
+        rows.append(w.HBox([w.HTML(_entry_html(offer, done), layout=w.Layout(flex="1 1 auto", min_width="0")), actions],
+                           layout=w.Layout(width="100%")))
     section = w.VBox(rows)
     section.add_class("tinyai-catalog")
     return section

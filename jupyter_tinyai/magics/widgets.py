@@ -89,7 +89,26 @@ def panel(session) -> None:
         display({"text/plain": f"models: {', '.join(ids)}\nin use: {session.chosen_id()}"}, raw=True)
         return
     session.panel = Panel(session, w)
+    add_catalog(session.panel, w)
     display(session.panel.box)
+
+
+def add_catalog(panel: Panel, w) -> None:
+    """Put the model catalog in the panel's box, folded under "Get more models…"; it is read
+    (memory, the catalog file, what is pulled: nothing from the network) when first opened."""
+    folded = w.Accordion(children=[w.VBox([])], titles=("Get more models…",), selected_index=None,
+                         layout=w.Layout(width="100%"))
+
+    def on_open(change) -> None:
+        if change["new"] is None or folded.children[0].children:
+            return
+        from .catalog_widget import catalog_section
+
+        section = catalog_section(panel.session)
+        folded.children[0].children = (section,) if section is not None else ()
+
+    folded.observe(on_open, names="selected_index")
+    panel.catalog.children = (folded,)
 
 
 #: the labels' width: "Temperature" and "Max tokens" in full, the controls aligned

@@ -270,8 +270,9 @@ def test_code_blocks_scroll_sideways_with_icon_buttons_that_stay_in_view(browser
     page = start(browser, lab, server)
     try:
         page.wait_for_function("() => !!window.jupyterapp")
-        page.evaluate("""() => window.jupyterapp.commands.addCommand('tinyai:apply-code-to-cell', {
-            label: 'Apply', execute: args => { window.__applied = args.code; } })""")
+        # the edits plugin registers tinyai:apply-code-to-cell: record what the button asks of it
+        page.evaluate("""() => window.jupyterapp.commands.commandExecuted.connect((_, e) => {
+            if (e.id === 'tinyai:apply-code-to-cell') { window.__applied = e.args.code; } })""")
         ask(page, "long code")
         wait_idle(page)
         block = page.locator(f"{SIDEBAR} .jp-TinyAI-message-assistant .jp-TinyAI-code").last
@@ -406,7 +407,7 @@ def test_a_chat_started_without_a_notebook_stays_when_one_opens_and_is_in_histor
         store_conversation(lab, first["conversation"], "", [("hello before any notebook", "Fine.")], updated=ago(minutes=5))
         open_file(page, "later.ipynb")
         page.locator(f"{NOTEBOOK_PANEL} .jp-Cell").first.wait_for()
-        prompts = page.locator(f"{SIDEBAR} .jp-TinyAI-message-user")
+        prompts = page.locator(f"{SIDEBAR} .jp-TinyAI-message-user .jp-TinyAI-prompt")
         assert prompts.all_text_contents() == ["hello before any notebook"]  # still on screen
         page.locator(f"{SIDEBAR} .jp-TinyAI-history-button").click()
         loose = page.locator(f"{SIDEBAR} .jp-TinyAI-history-section", has_text="Without a notebook")
@@ -504,7 +505,12 @@ def test_explain_leads_the_cell_context_menu_with_its_shortcut(browser, lab):
         first = items.first
         assert first.locator(".lm-Menu-itemLabel").text_content() == "Explain Code with TinyAI"
         assert first.locator(".lm-Menu-itemShortcut").text_content().strip() != ""  # Ctrl+Alt+E
-        assert items.nth(1).get_attribute("data-type") == "separator"  # then the notebook's own
+        labels = []  # TinyAI's group (explain, then the edit commands), then a separator, then the notebook's own
+        for i in range(1, items.count()):
+            if items.nth(i).get_attribute("data-type") == "separator":
+                break
+            labels.append(items.nth(i).locator(".lm-Menu-itemLabel").text_content())
+        assert labels and all("TinyAI" in label for label in labels), labels
         first.click()
         inline = page.locator(f"{NOTEBOOK_PANEL} .jp-Cell").nth(0).locator(".jp-TinyAI-inline")
         inline.locator(".jp-TinyAI-markdown", has_text="It sets b.").wait_for()  # the cell right-clicked

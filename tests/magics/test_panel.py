@@ -42,6 +42,14 @@ def test_the_panel_lays_out_in_full_and_follows_the_model_state(kernel, tmp_path
         style = states[described[name]["style"].removeprefix("IPY_MODEL_")]
         assert style["description_width"] == "6.5em"
     assert kernel.value(f"{PANEL}.picker.options") and kernel.value(f"type({PANEL}.catalog).__name__") == "VBox"
+    folded = f"{PANEL}.catalog.children[0]"  # the catalog, folded under "Get more models…"
+    assert kernel.value(f"{folded}.titles") == ("Get more models…",) and kernel.value(f"{folded}.selected_index") is None
+    assert kernel.value(f"len({folded}.children[0].children)") == 0  # read only when opened
+    kernel.run(f"{folded}.selected_index = 0")
+    section = f"{folded}.children[0].children[0]"
+    assert "tinyai-catalog" in kernel.value(f"list({section}._dom_classes)")
+    assert kernel.value(f"sum('Download' == getattr(b, 'description', '') for r in {section}.children[1:] "
+                        f"for b in getattr(r.children[1], 'children', ()))") > 0  # entries with Download buttons
     status = kernel.value(f"{PANEL}.status.value")
     assert "white-space:nowrap" in status and "text-overflow:ellipsis" in status
 
@@ -57,7 +65,7 @@ def test_the_panel_lays_out_in_full_and_follows_the_model_state(kernel, tmp_path
     wait_for(kernel, f"'other-model · CPU' in {PANEL}.status.value")
 
     kernel.run(f"{PANEL}.picker.value = {BUNDLED!r}")  # a pick in the panel loads it for everyone
-    wait_for(kernel, f"{SESSION}.client.status()['model']['id'] == {BUNDLED!r}")
+    wait_for(kernel, f"({SESSION}.client.status()['model'] or {{}}).get('id') == {BUNDLED!r}")  # None while loading
     wait_for(kernel, f"'SmolLM2-135M-Instruct-Q4_1 · CPU' in {PANEL}.status.value")
     assert kernel.value(f"{SESSION}.chosen_id()") == BUNDLED
 
