@@ -2,7 +2,7 @@
 and "Edit Cell" commands.
 
 The body: ``{"code", "instruction"?, "error"?, "selection"?: [start, end], "model"?,
-"conversation"?, "notebook"?}`` (see :class:`jupyter_tinyai.edits.EditRequest`). A bad one is refused with a 400 whose JSON says in
+"conversation"?, "notebook"?, "cell"?}`` (see :class:`jupyter_tinyai.edits.EditRequest`). A bad one is refused with a 400 whose JSON says in
 one line what to do. Otherwise the answer streams as JSON lines (``application/x-ndjson``)::
 
     {"type": "queued", "position": n}*        while other requests use the model
@@ -60,28 +60,31 @@ def checked(body, n_ctx: int | None) -> tuple[EditRequest, dict]:
     return request, {"model": model, **args}
 
 
-def recorded_as(body) -> tuple[str, str] | None:
-    """The (conversation id, notebook) to record the turn under, or None; raises
-    :class:`InvalidRequest` saying what is wrong."""
-    cid, notebook = body.get("conversation"), body.get("notebook") or ""
+def recorded_as(body) -> tuple[str, str, str] | None:
+    """The (conversation id, notebook, cell's name) to record the turn under, or None;
+    raises :class:`InvalidRequest` saying what is wrong."""
+    cid, notebook, cell = body.get("conversation"), body.get("notebook") or "", body.get("cell") or ""
     if cid is None:
         return None
     if not valid_id(cid):
         raise InvalidRequest("'conversation' must be 1-128 letters, digits, '-' or '_', or left out.")
     if not isinstance(notebook, str):
         raise InvalidRequest("'notebook' must be a string (the notebook's path).")
-    return cid, notebook
+    if not isinstance(cell, str) or len(cell) > 100:
+        raise InvalidRequest("'cell' must be the cell's name (a short string, e.g. 'cell 3'), or left out.")
+    return cid, notebook, cell
 
 
-def history_turn(request: EditRequest) -> tuple[str, list[dict]]:
+def history_turn(request: EditRequest, cell: str = "") -> tuple[str, list[dict]]:
     """The user's side of an edit as the chat history keeps it: the request in words, with
-    the cell (the selection, the error) as context."""
+    the cell (the selection, the error) as context, labelled with the cell's name."""
     words = (request.instruction or "").strip() or "Fix this error."
-    context = [{"label": "Code", "text": request.code}]
+    named = f" ({cell})" if cell else ""
+    context = [{"label": f"Code{named}", "text": request.code}]
     if request.selection is not None:
-        context.append({"label": "Selection (the part to change)", "text": request.part()})
+        context.append({"label": f"Selection{named}: the part to change", "text": request.part()})
     if request.error and request.error.strip():
-        context.append({"label": "Error", "text": error_text(request.error)})
+        context.append({"label": f"Error{named}", "text": error_text(request.error)})
     return words, context
 
 
@@ -151,7 +154,7 @@ class _Turn:
     """Records an edit's turn in the history (when it has a conversation id): the request
     once the model starts on it, the answer when it is done, nothing if it failed."""
 
-    def __init__(self, store, record: tuple[str, str] | None, request: EditRequest):
+    def __init__(self, store, record: tuple[str, str, str] | None, request: EditRequest):
         self.store, self.record, self.request = store, record, request
         self.model: str | None = None
         self.started = False
@@ -159,11 +162,11 @@ class _Turn:
     def see(self, message: dict) -> None:
         if self.record is None:
             return
-        cid, notebook = self.record
+        cid, notebook, cell = self.record
         try:
             if message["type"] == "start" and not self.started:
                 self.model = message.get("model")
-                words, context = history_turn(self.request)
+                words, context = history_turn(self.request, cell)
                 self.store.add_user(cid, notebook, words, context, inline=True, time=now())
                 self.started = True
             elif message["type"] == "done" and self.started:

@@ -82,15 +82,15 @@ async def test_an_edit_with_a_conversation_is_recorded_as_an_inline_turn(scripte
     and a follow-up question in the sidebar sends the model the request and the proposal."""
     server = scripted("```python\n", "def total(prices):\n    return sum(prices)\n", "```")
     error = "\x1b[31mNameError\x1b[0m: name 'x' is not defined"
-    body = {"code": CELL, "error": error, "conversation": "fix-1", "notebook": "nb.ipynb"}
+    body = {"code": CELL, "error": error, "conversation": "fix-1", "notebook": "nb.ipynb", "cell": "cell 2"}
     done = lines(await post(jp_fetch, body))[-1]
     assert done["type"] == "done" and done["conversation"] == "fix-1"
     assert (await get_json(jp_fetch, "conversations", notebook="nb.ipynb"))["conversations"] == []
     stored = await get_json(jp_fetch, "conversations", "fix-1")
     user, answer = stored["messages"]
     assert (user["role"], user["content"]) == ("user", "Fix this error.")
-    assert user["context"] == [{"label": "Code", "text": CELL},
-                               {"label": "Error", "text": "NameError: name 'x' is not defined"}]
+    assert user["context"] == [{"label": "Code (cell 2)", "text": CELL},
+                               {"label": "Error (cell 2)", "text": "NameError: name 'x' is not defined"}]
     assert (answer["role"], answer["content"]) == ("assistant", f"```python\n{done['code'].strip()}\n```")
     assert answer["model"] == "m1" and stored["notebook"] == "nb.ipynb"
 
@@ -115,7 +115,7 @@ async def test_an_edit_instruction_and_its_selection_are_the_recorded_request(sc
     assert done["code"] is None and done["conversation"] == "ed-1"
     user, answer = (await get_json(jp_fetch, "conversations", "ed-1"))["messages"]
     assert user["content"] == "use sum"
-    assert [p["label"] for p in user["context"]] == ["Code", "Selection (the part to change)"]
+    assert [p["label"] for p in user["context"]] == ["Code", "Selection: the part to change"]
     assert "result = result + p" in user["context"][1]["text"]
     assert answer["content"] == "No code here."  # what the model said, when it proposed nothing
 
@@ -138,6 +138,7 @@ async def test_an_edit_without_a_conversation_is_not_recorded(scripted, jp_fetch
         ({"code": CELL, "instruction": "x", "max_tokens": 0}, "'max_tokens' must be a whole number"),
         ({"code": CELL, "instruction": "x", "conversation": "../x"}, "'conversation' must be 1-128 letters"),
         ({"code": CELL, "instruction": "x", "conversation": "c", "notebook": 3}, "'notebook' must be a string"),
+        ({"code": CELL, "instruction": "x", "conversation": "c", "cell": ["c"]}, "'cell' must be the cell's name"),
     ],
 )
 async def test_a_bad_edit_is_a_400_saying_what_to_do(jp_serverapp, jp_fetch, body, words):
