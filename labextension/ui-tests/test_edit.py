@@ -352,3 +352,31 @@ def test_fix_error_with_the_real_model(browser, lab):
         assert source(page) == BUGGY
     finally:
         page.context.close()
+
+
+@pytest.mark.model
+def test_continue_in_sidebar_with_the_real_server_and_model(browser, lab):
+    """The whole way: the server records the fix's turn, the sidebar reads it and keeps it."""
+    make_notebook(lab, "cont-real.ipynb", [BUGGY])
+    page = open_notebook(browser, lab, "cont-real.ipynb", None)
+    try:
+        edit = fix_error(page, run_into_error(page))
+        button = edit.locator(".jp-TinyAI-edit-continue")
+        button.wait_for(timeout=300_000)  # once the answer is over (a diff, or one line)
+        stored = {path.stem: json.loads(path.read_text()) for path in
+                  (Path(lab.env["JUPYTER_DATA_DIR"]) / "tinyai" / "history").glob("*.json")}
+        (cid, data), = [(k, v) for k, v in stored.items() if v.get("notebook") == "cont-real.ipynb"]
+        assert data["inline"] is True and [m["role"] for m in data["messages"]] == ["user", "assistant"]
+        assert data["messages"][0]["content"] == "Fix this error." and "len(value)" in data["messages"][0]["context"][0]["text"]
+        button.click()
+        sidebar = page.locator(SIDEBAR)
+        sidebar.locator(".jp-TinyAI-message-user", has_text="Fix this error.").wait_for()
+        sidebar.locator(".jp-TinyAI-message-assistant").wait_for()
+        page.wait_for_function(f"() => document.querySelector('{PANEL} .jp-TinyAI-edit-continue').disabled")
+        assert edit.is_visible() and source(page) == BUGGY
+        sidebar.locator(".jp-TinyAI-history-button").click()  # kept in History now
+        sidebar.locator(f".jp-TinyAI-history-item[data-id='{cid}']").wait_for()
+        history = Path(lab.env["JUPYTER_DATA_DIR"]) / "tinyai" / "history" / f"{cid}.json"
+        assert "inline" not in json.loads(history.read_text())
+    finally:
+        page.context.close()
