@@ -139,7 +139,7 @@ class EditRequest:
             parts.append(f"Change {what}: {self.instruction.strip()}")
         parts.append(f"```python\n{self.part()}\n```")
         if self.error and self.error.strip():
-            parts.append(f"It raised this error:\n\n```\n{_short(_ANSI.sub('', self.error).strip())}\n```")
+            parts.append(f"It raised this error:\n\n```\n{error_text(self.error)}\n```")
         parts.append(f"Reply with {whole}, in one ```python code block.")
         return "\n\n".join(parts)
 
@@ -161,6 +161,11 @@ class EditRequest:
         if not indent and not lead and selected[:1].isspace():
             new_part = selected[: len(selected) - len(selected.lstrip(" \t"))] + new_part.lstrip(" \t")
         return self.code[:start] + lead + new_part + trail + self.code[end:]
+
+
+def error_text(error: str) -> str:
+    """A traceback as the model is shown it: without terminal colours, cut to its ends."""
+    return _short(_ANSI.sub("", error).strip())
 
 
 @dataclass

@@ -122,7 +122,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
       transport: restEditTransport(),
       trans,
       settings: () => settings,
-      languages
+      languages,
+      // "Continue in sidebar" under a proposed edit: its recorded conversation, kept in History
+      continueInSidebar: async id => {
+        sidebar.model.showConversation(await api.conversation(id));
+        app.shell.activateById(sidebar.id);
+      }
     });
 
     // a tile in the Launcher's Notebook row: the chat is one click away from a new tab

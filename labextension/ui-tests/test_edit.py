@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
-from ui_helpers import REPO, new_page
+from ui_helpers import REPO, new_page, wait_until_idle
 from ui_helpers import open_notebook as open_with_kernel
 
 pytestmark = pytest.mark.timeout(600)
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+SIDEBAR = "#jupyter-tinyai-sidebar"
 BUGGY = "values = [3, 4, 5]\nmean = sum(values) / len(value)\nprint(mean)"
 FIXED = "values = [3, 4, 5]\nmean = sum(values) / len(values)\nprint(mean)"
 LOOP = "total = 0\nfor v in [1, 2, 3]:\n    total += v\nprint(total)"
@@ -52,6 +54,42 @@ class Script:
             lines.append({"type": "done", "code": None, "diff": "", "answer": text, "stats": None,
                           "message": "TinyAI answered without code, so there is nothing to apply: ask again."})
         route.fulfill(status=200, content_type="application/x-ndjson", body="".join(json.dumps(m) + "\n" for m in lines))
+
+
+class RecordingScript(Script):
+    """A :class:`Script` that also does what the server does for a request with a
+    conversation id: records the turn in the history folder as an inline one (the request
+    with the cell and error as context, the proposal as the answer) and names it in done.
+    (tests/server/test_edit.py checks that the server writes exactly this.)"""
+
+    def __init__(self, answer, lab):
+        super().__init__(answer)
+        self.root = Path(lab.env["JUPYTER_DATA_DIR"]) / "tinyai" / "history"
+
+    def __call__(self, route):
+        msg = route.request.post_data_json
+        cid = msg.get("conversation")
+        if cid:
+            code = self.answer(msg)
+            cell = f" ({msg['cell']})" if msg.get("cell") else ""
+            context = [{"label": f"Code{cell}", "text": msg["code"]}, {"label": f"Error{cell}", "text": msg["error"]}]
+            self.root.mkdir(parents=True, exist_ok=True)
+            (self.root / f"{cid}.json").write_text(json.dumps({
+                "id": cid, "notebook": msg.get("notebook") or "", "title": "Fix this error.", "inline": True,
+                "created": "2026-11-29T10:00:00+00:00", "updated": "2026-11-29T10:00:00+00:00", "model": None,
+                "messages": [{"role": "user", "content": "Fix this error.", "context": context},
+                             {"role": "assistant", "content": f"```python\n{code}\n```", "model": "scripted"}]}))
+        original = route.fulfill
+
+        def fulfill(**kwargs):  # the done line names the recorded conversation
+            if cid:
+                lines = [json.loads(line) for line in kwargs["body"].splitlines()]
+                lines[-1]["conversation"] = cid
+                kwargs["body"] = "".join(json.dumps(m) + "\n" for m in lines)
+            original(**kwargs)
+
+        route.fulfill = fulfill
+        super().__call__(route)
 
 
 def open_notebook(browser, lab, name, script, color_scheme="light"):
@@ -201,6 +239,48 @@ def test_apply_code_to_cell_shows_the_diff_first(browser, lab):
         page.context.close()
 
 
+def test_continue_in_sidebar_shows_the_fix_there_and_keeps_the_proposal(browser, lab):
+    make_notebook(lab, "cont-fix.ipynb", [BUGGY])
+    script = RecordingScript(lambda msg: FIXED, lab)
+    page = open_notebook(browser, lab, "cont-fix.ipynb", script)
+    try:
+        edit = fix_error(page, run_into_error(page))
+        wait_for_diff(edit)
+        request = script.requests[-1]
+        cid = request["conversation"]
+        assert request["notebook"] == "cont-fix.ipynb" and request["cell"].startswith("cell 1")
+        scroller = f"{PANEL} .jp-WindowedPanel-outer"
+        wait_until_idle(page)
+        before = page.locator(scroller).evaluate("n => n.scrollTop")
+        button = edit.locator(".jp-TinyAI-edit-continue")
+        assert button.text_content() == "Continue in sidebar"
+        button.click()
+        sidebar = page.locator(SIDEBAR)
+        sidebar.wait_for(state="visible")
+        sidebar.locator(".jp-TinyAI-message-user", has_text="Fix this error.").wait_for()
+        answer = sidebar.locator(".jp-TinyAI-message-assistant")
+        answer.locator("code", has_text="len(values)").first.wait_for()
+        sent = sidebar.locator(".jp-TinyAI-message-user .jp-TinyAI-context-sent summary").all_text_contents()
+        assert sent == [f"Sent: Code ({request['cell']})", f"Sent: Error ({request['cell']})"]
+        wait_until_idle(page)
+        # the proposal stays under the cell, still to accept, and the notebook did not move
+        assert edit.is_visible() and edit.locator(".jp-TinyAI-edit-accept").is_visible()
+        assert button.text_content() == "Continued in the sidebar" and button.is_disabled()
+        assert page.locator(scroller).evaluate("n => n.scrollTop") == before
+        assert source(page) == BUGGY
+        # kept in History from now on (the sidebar PATCHed it)
+        sidebar.locator(".jp-TinyAI-history-button").click()
+        section = sidebar.locator(".jp-TinyAI-history-section", has_text="This notebook")
+        section.locator(f".jp-TinyAI-history-item[data-id='{cid}']").wait_for()
+        assert "inline" not in json.loads((script.root / f"{cid}.json").read_text())
+        # and the proposal can still be accepted
+        edit.locator(".jp-TinyAI-edit-accept").click()
+        page.wait_for_function(f"() => !document.querySelector('{PANEL} .jp-TinyAI-edit')")
+        assert source(page) == FIXED
+    finally:
+        page.context.close()
+
+
 def _luminance(css: str) -> tuple[float, float]:
     """The luminance (0-255) and alpha of a computed CSS colour: rgb(), rgba() or color(srgb ...)."""
     numbers = [float(v) for v in re.findall(r"[\d.]+", css)]
@@ -270,5 +350,33 @@ def test_fix_error_with_the_real_model(browser, lab):
         assert diff.count() == 1 or status.strip(), "a diff, or one line saying why there is none"
         edit.locator(".jp-TinyAI-edit-reject").click()
         assert source(page) == BUGGY
+    finally:
+        page.context.close()
+
+
+@pytest.mark.model
+def test_continue_in_sidebar_with_the_real_server_and_model(browser, lab):
+    """The whole way: the server records the fix's turn, the sidebar reads it and keeps it."""
+    make_notebook(lab, "cont-real.ipynb", [BUGGY])
+    page = open_notebook(browser, lab, "cont-real.ipynb", None)
+    try:
+        edit = fix_error(page, run_into_error(page))
+        button = edit.locator(".jp-TinyAI-edit-continue")
+        button.wait_for(timeout=300_000)  # once the answer is over (a diff, or one line)
+        stored = {path.stem: json.loads(path.read_text()) for path in
+                  (Path(lab.env["JUPYTER_DATA_DIR"]) / "tinyai" / "history").glob("*.json")}
+        (cid, data), = [(k, v) for k, v in stored.items() if v.get("notebook") == "cont-real.ipynb"]
+        assert data["inline"] is True and [m["role"] for m in data["messages"]] == ["user", "assistant"]
+        assert data["messages"][0]["content"] == "Fix this error." and "len(value)" in data["messages"][0]["context"][0]["text"]
+        button.click()
+        sidebar = page.locator(SIDEBAR)
+        sidebar.locator(".jp-TinyAI-message-user", has_text="Fix this error.").wait_for()
+        sidebar.locator(".jp-TinyAI-message-assistant").wait_for()
+        page.wait_for_function(f"() => document.querySelector('{PANEL} .jp-TinyAI-edit-continue').disabled")
+        assert edit.is_visible() and source(page) == BUGGY
+        sidebar.locator(".jp-TinyAI-history-button").click()  # kept in History now
+        sidebar.locator(f".jp-TinyAI-history-item[data-id='{cid}']").wait_for()
+        history = Path(lab.env["JUPYTER_DATA_DIR"]) / "tinyai" / "history" / f"{cid}.json"
+        assert "inline" not in json.loads(history.read_text())
     finally:
         page.context.close()

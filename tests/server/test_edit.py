@@ -4,6 +4,7 @@ then its diff, or one line saying why there is nothing to apply."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from helpers.fake_remote import CountingRemote
@@ -72,6 +73,61 @@ async def test_a_selection_is_the_only_part_replaced(scripted, jp_fetch):
     assert "Change this part of it: use sum" in server.bodies[-1]["messages"][-1]["content"]
 
 
+async def get_json(jp_fetch, *parts, **params):
+    return json.loads((await jp_fetch("tinyai", *parts, params=params)).body)
+
+
+async def test_an_edit_with_a_conversation_is_recorded_as_an_inline_turn(scripted, jp_fetch, jp_ws_fetch, wire):
+    """"Continue in sidebar": the fix's turn is in the history (out of History until kept),
+    and a follow-up question in the sidebar sends the model the request and the proposal."""
+    server = scripted("```python\n", "def total(prices):\n    return sum(prices)\n", "```")
+    error = "\x1b[31mNameError\x1b[0m: name 'x' is not defined"
+    body = {"code": CELL, "error": error, "conversation": "fix-1", "notebook": "nb.ipynb", "cell": "cell 2"}
+    done = lines(await post(jp_fetch, body))[-1]
+    assert done["type"] == "done" and done["conversation"] == "fix-1"
+    assert (await get_json(jp_fetch, "conversations", notebook="nb.ipynb"))["conversations"] == []
+    stored = await get_json(jp_fetch, "conversations", "fix-1")
+    user, answer = stored["messages"]
+    assert (user["role"], user["content"]) == ("user", "Fix this error.")
+    assert user["context"] == [{"label": "Code (cell 2)", "text": CELL},
+                               {"label": "Error (cell 2)", "text": "NameError: name 'x' is not defined"}]
+    assert (answer["role"], answer["content"]) == ("assistant", f"```python\n{done['code'].strip()}\n```")
+    assert answer["model"] == "m1" and stored["notebook"] == "nb.ipynb"
+
+    await jp_fetch("tinyai", "conversations", "fix-1", method="PATCH", body=json.dumps({"inline": False}))
+    listed = (await get_json(jp_fetch, "conversations", notebook="nb.ipynb"))["conversations"]
+    assert [c["id"] for c in listed] == ["fix-1"]
+    ws = await jp_ws_fetch("tinyai", "chat")
+    ws.write_message(wire.chat("q", "Why sum?", conversation="fix-1"))
+    assert (await wire.until(ws, "q"))[-1]["type"] == "done"
+    ws.close()
+    sent = server.bodies[-1]["messages"]
+    assert [m["role"] for m in sent[-3:]] == ["user", "assistant", "user"]
+    assert CELL.strip() in sent[-3]["content"] and "NameError" in sent[-3]["content"]
+    assert "return sum(prices)" in sent[-2]["content"] and sent[-1]["content"].endswith("Why sum?")
+
+
+async def test_an_edit_instruction_and_its_selection_are_the_recorded_request(scripted, jp_fetch):
+    scripted("No", " code", " here.")
+    start, end = CELL.index("    result = 0"), CELL.index("    return")
+    body = {"code": CELL, "instruction": "use sum", "selection": [start, end], "conversation": "ed-1"}
+    done = lines(await post(jp_fetch, body))[-1]
+    assert done["code"] is None and done["conversation"] == "ed-1"
+    user, answer = (await get_json(jp_fetch, "conversations", "ed-1"))["messages"]
+    assert user["content"] == "use sum"
+    assert [p["label"] for p in user["context"]] == ["Code", "Selection: the part to change"]
+    assert "result = result + p" in user["context"][1]["text"]
+    assert answer["content"] == "No code here."  # what the model said, when it proposed nothing
+
+
+async def test_an_edit_without_a_conversation_is_not_recorded(scripted, jp_fetch, jp_serverapp):
+    scripted("```python\n", "x = 1\n", "```")
+    done = lines(await post(jp_fetch, {"code": CELL, "instruction": "use sum"}))[-1]
+    assert done["type"] == "done" and done["code"] == "x = 1\n" and "conversation" not in done
+    root = jp_serverapp.web_app.settings["tinyai_chat"].store.root
+    assert not os.path.isdir(root) or os.listdir(root) == []
+
+
 @pytest.mark.parametrize(
     "body, words",
     [
@@ -80,6 +136,9 @@ async def test_a_selection_is_the_only_part_replaced(scripted, jp_fetch):
         ({"code": CELL, "instruction": "x", "selection": [3, 1]}, "'selection' must be two character offsets"),
         ({"code": CELL, "instruction": "x", "model": 5}, "'model' must be a model id"),
         ({"code": CELL, "instruction": "x", "max_tokens": 0}, "'max_tokens' must be a whole number"),
+        ({"code": CELL, "instruction": "x", "conversation": "../x"}, "'conversation' must be 1-128 letters"),
+        ({"code": CELL, "instruction": "x", "conversation": "c", "notebook": 3}, "'notebook' must be a string"),
+        ({"code": CELL, "instruction": "x", "conversation": "c", "cell": ["c"]}, "'cell' must be the cell's name"),
     ],
 )
 async def test_a_bad_edit_is_a_400_saying_what_to_do(jp_serverapp, jp_fetch, body, words):

@@ -154,6 +154,76 @@ describe('EditModel', () => {
     expect(model.phase).toBe('proposed');
     expect(model.original).toBe(CELL);
   });
+
+  it('records the turn under a conversation id, then continues it in the sidebar once', async () => {
+    const { transport, model } = setup();
+    model.start(
+      { code: CELL, error: 'NameError: prices' },
+      { notebook: 'nb.ipynb', conversation: 'c1', cell: 'cell 3' }
+    );
+    expect(transport.sent[0]).toEqual({
+      code: CELL,
+      error: 'NameError: prices',
+      conversation: 'c1',
+      notebook: 'nb.ipynb',
+      cell: 'cell 3'
+    });
+    expect(model.canContinue).toBe(false); // nothing recorded while it streams
+    transport.server({ type: 'start', model: 'm' });
+    transport.server({
+      type: 'done',
+      code: 'total = sum(prices)\n',
+      conversation: 'c1'
+    });
+    expect(model.conversation).toBe('c1');
+    expect(model.canContinue).toBe(true);
+    const opened: string[] = [];
+    const open = async (id: string) => {
+      opened.push(id);
+    };
+    expect(await model.continueInSidebar(open)).toBe(true);
+    expect(opened).toEqual(['c1']);
+    expect(model.continued).toBe(true);
+    expect(model.phase).toBe('proposed'); // the proposal stays to accept or reject
+    expect(model.canContinue).toBe(false);
+    expect(await model.continueInSidebar(open)).toBe(false);
+    expect(opened).toEqual(['c1']);
+  });
+
+  it('says why the sidebar could not open the conversation, and lets the user retry', async () => {
+    const { transport, model } = setup();
+    model.start({ code: CELL, instruction: 'use sum' }, { conversation: 'c2' });
+    expect(transport.sent[0]).toEqual({
+      code: CELL,
+      instruction: 'use sum',
+      conversation: 'c2'
+    });
+    transport.server({
+      type: 'done',
+      code: null,
+      message: 'no code',
+      conversation: 'c2'
+    });
+    expect(model.phase).toBe('nothing');
+    const failed = await model.continueInSidebar(() =>
+      Promise.reject(new Error('no conversation c2'))
+    );
+    expect(failed).toBe(false);
+    expect(model.status).toContain('no conversation c2');
+    expect(model.continued).toBe(false);
+    expect(model.canContinue).toBe(true);
+  });
+
+  it('has nothing to continue without a recorded turn', () => {
+    const { transport, model } = setup();
+    model.start({ code: CELL, instruction: 'use sum' });
+    expect(transport.sent[0].conversation).toBeUndefined();
+    transport.server({ type: 'done', code: 'x = 1\n' });
+    expect(model.conversation).toBeNull();
+    expect(model.canContinue).toBe(false);
+    model.propose(CELL, 'y = 2\n');
+    expect(model.canContinue).toBe(false);
+  });
 });
 
 describe('LineSplitter', () => {

@@ -2,7 +2,9 @@
  * The edit commands: "Fix Error with TinyAI" (on an error output, or a cell), "Edit Cell with
  * TinyAI…" (on a code cell; with text selected in it, only the selection is rewritten), and
  * showing given code (a code block of the sidebar) as a proposed change of the active cell.
- * Each shows a proposal under the cell; nothing changes until Accept, and nothing runs.
+ * Each shows a proposal under the cell; nothing changes until Accept, and nothing runs. A fix
+ * or an edit is recorded in the chat history (inline, out of History) so that "Continue in
+ * sidebar" can go on talking about it.
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { InputDialog, Notification } from '@jupyterlab/apputils';
@@ -11,9 +13,9 @@ import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Extension } from '@codemirror/state';
-import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+import { ReadonlyPartialJSONObject, UUID } from '@lumino/coreutils';
 
-import { cellError } from '../context';
+import { cellError, cellLabel } from '../context';
 import { tinyaiIcon } from '../icons';
 import { ISettings } from '../tokens';
 import { EditModel, IEditTarget, IEditTransport } from './model';
@@ -32,6 +34,8 @@ export interface IEditCommandDeps {
   trans: TranslationBundle;
   settings: () => ISettings;
   languages: IEditorLanguageRegistry | null;
+  /** Open the recorded conversation `id` in the chat sidebar ("Continue in sidebar"). */
+  continueInSidebar?: (id: string) => Promise<void>;
 }
 
 /** The arguments of the fix and edit commands: where they were run from. */
@@ -113,13 +117,16 @@ export function registerEditCommands(deps: IEditCommandDeps): void {
       cell,
       trans,
       title,
-      language: await language(panel)
+      language: await language(panel),
+      continueInSidebar: deps.continueInSidebar
     });
     widget.attach();
     if (target) {
       model.start(target, {
         notebook: panel.context.path,
-        model: deps.settings().defaultModel || undefined
+        model: deps.settings().defaultModel || undefined,
+        conversation: deps.continueInSidebar ? UUID.uuid4() : null,
+        cell: cellLabel(panel, cell)
       });
     } else {
       model.propose(cell.model.sharedModel.getSource(), proposal ?? '');

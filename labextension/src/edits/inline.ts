@@ -1,8 +1,10 @@
 /**
  * A proposed edit under its cell: the answer streams in as text, then shows as a diff against
  * the cell's source (CodeMirror's unified merge view, read-only, in JupyterLab's editor theme).
- * Accept replaces the cell's source as one undoable edit; Reject dismisses it. The cell is never run, and nothing is written to the
- * notebook until Accept.
+ * Accept replaces the cell's source as one undoable edit; Reject dismisses it; "Continue in
+ * sidebar" opens the edit's conversation (the request, the proposal) in the chat sidebar and
+ * leaves the proposal here. The cell is never run, and nothing is written to the notebook
+ * until Accept.
  */
 import { Cell } from '@jupyterlab/cells';
 import { jupyterTheme } from '@jupyterlab/codemirror';
@@ -25,6 +27,8 @@ export interface IInlineEditOptions {
   title: string;
   /** CodeMirror's support for the cell's language, for the diff's colours. */
   language?: Extension | null;
+  /** Show the recorded conversation `id` in the sidebar (no button without it). */
+  continueInSidebar?: (id: string) => Promise<void>;
 }
 
 export class InlineEdit extends Panel {
@@ -60,7 +64,26 @@ export class InlineEdit extends Panel {
     this._reject.title = trans.__(
       'Dismiss the proposal; the cell stays as it is'
     );
-    header.node.append(title, this._stop, this._accept, this._reject);
+    this._continue = this._button(
+      trans.__('Continue in sidebar'),
+      'jp-TinyAI-edit-continue',
+      () => {
+        const open = this._o.continueInSidebar;
+        if (open) {
+          void this.model.continueInSidebar(open);
+        }
+      }
+    );
+    this._continue.title = trans.__(
+      'Go on talking about this proposal in the TinyAI chat; it stays here to accept or reject'
+    );
+    header.node.append(
+      title,
+      this._stop,
+      this._accept,
+      this._continue,
+      this._reject
+    );
     this._status = document.createElement('div');
     this._status.className = 'jp-TinyAI-edit-status';
     header.node.appendChild(this._status);
@@ -111,6 +134,12 @@ export class InlineEdit extends Panel {
     this.toggleClass('jp-mod-busy', busy);
     this._stop.hidden = !busy;
     this._accept.hidden = m.phase !== 'proposed';
+    this._continue.hidden =
+      !this._o.continueInSidebar || (!m.canContinue && !m.continued);
+    this._continue.disabled = m.continued;
+    this._continue.textContent = m.continued
+      ? this._o.trans.__('Continued in the sidebar')
+      : this._o.trans.__('Continue in sidebar');
     this._reject.textContent =
       m.phase === 'proposed' || busy
         ? this._o.trans.__('Reject')
@@ -192,6 +221,7 @@ export class InlineEdit extends Panel {
   private _stop: HTMLButtonElement;
   private _accept: HTMLButtonElement;
   private _reject: HTMLButtonElement;
+  private _continue: HTMLButtonElement;
   private _status: HTMLDivElement;
   private _body: Widget;
   private _stream: HTMLPreElement;

@@ -7,6 +7,10 @@
  * queued, progress, start, token…, then done (the whole proposed cell as `code`, null when
  * there is nothing to apply, and `message`, the one line saying why) or error. Stopping
  * aborts the request: the server stops the answer when the connection closes.
+ *
+ * With a conversation id, the server also records the turn in the chat history as an inline
+ * one (the request, then the proposal as the answer) and its done line names it: "Continue in
+ * sidebar" then opens that conversation in the sidebar, and the proposal stays under the cell.
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
@@ -27,6 +31,11 @@ export interface IEditTarget {
 export interface IEditRequest extends IEditTarget {
   model?: string;
   max_tokens?: number;
+  /** Record the turn in the chat history under this id (inline until continued). */
+  conversation?: string;
+  notebook?: string;
+  /** The cell's name in the recorded context ("cell 3"). */
+  cell?: string;
 }
 
 /** One line of the answer's stream. */
@@ -41,6 +50,8 @@ export interface IEditMessage {
   diff?: string;
   stats?: IStats | null;
   kind?: string;
+  /** (done) the conversation the turn was recorded in */
+  conversation?: string;
 }
 
 /** How an edit reaches the server: `stream` calls `onMessage` for each line until the end. */
@@ -77,6 +88,10 @@ export interface IEditStartOptions {
   notebook?: string | null;
   model?: string;
   maxTokens?: number | null;
+  /** A new conversation id to record the turn under, for "Continue in sidebar". */
+  conversation?: string | null;
+  /** The cell's name for the recorded context ("cell 3"). */
+  cell?: string;
 }
 
 function defaultSchedule(callback: () => void): void {
@@ -142,6 +157,54 @@ export class EditModel {
     return this._notebook;
   }
 
+  /** The chat history's conversation holding this edit's turn, once the server recorded it. */
+  get conversation(): string | null {
+    return this._conversation;
+  }
+
+  /** Whether "Continue in sidebar" can be used: the turn is recorded and the answer over. */
+  get canContinue(): boolean {
+    return (
+      this._conversation !== null &&
+      !this._continued &&
+      (this._phase === 'proposed' || this._phase === 'nothing')
+    );
+  }
+
+  /** Whether the conversation was opened in the sidebar. */
+  get continued(): boolean {
+    return this._continued;
+  }
+
+  /**
+   * Go on talking in the sidebar: `open` shows the recorded conversation there; the proposal
+   * stays (it can still be accepted). When `open` fails, the status line says why.
+   */
+  async continueInSidebar(
+    open: (conversation: string) => Promise<void>
+  ): Promise<boolean> {
+    const id = this._conversation;
+    if (!this.canContinue || id === null) {
+      return false;
+    }
+    this._continued = true;
+    this._changed.emit();
+    try {
+      await open(id);
+      return true;
+    } catch (error) {
+      this._continued = false;
+      this._status = this._trans.__(
+        'Could not open this conversation in the sidebar: %1',
+        String((error as Error)?.message ?? error)
+      );
+      if (!this._disposed) {
+        this._changed.emit();
+      }
+      return false;
+    }
+  }
+
   /** Ask the model for a new version of `target`; false when one is running already. */
   start(target: IEditTarget, options: IEditStartOptions = {}): boolean {
     if (this.busy || this._disposed) {
@@ -152,6 +215,8 @@ export class EditModel {
     this._text = '';
     this._proposal = null;
     this._status = '';
+    this._conversation = null;
+    this._continued = false;
     this._phase = 'sending';
     const request: IEditRequest = { code: target.code };
     if (target.instruction) {
@@ -169,6 +234,15 @@ export class EditModel {
     if (options.maxTokens) {
       request.max_tokens = options.maxTokens;
     }
+    if (options.conversation) {
+      request.conversation = options.conversation;
+      if (options.notebook) {
+        request.notebook = options.notebook;
+      }
+      if (options.cell) {
+        request.cell = options.cell;
+      }
+    }
     const abort = new AbortController();
     this._abort = abort;
     this._changed.emit();
@@ -185,6 +259,7 @@ export class EditModel {
   propose(original: string, code: string): void {
     this._target = { code: original };
     this._text = '';
+    this._conversation = null; // (from the sidebar: nothing to continue there)
     this._proposal = code;
     this._phase = 'proposed';
     this._status = '';
@@ -286,6 +361,7 @@ export class EditModel {
         this._flush();
         this._abort = null;
         this._stats = message.stats ?? null;
+        this._conversation = message.conversation ?? null;
         if (typeof message.code === 'string') {
           this._proposal = message.code;
           this._phase = 'proposed';
@@ -349,6 +425,8 @@ export class EditModel {
   private _schedule: (callback: () => void) => void;
   private _target: IEditTarget | null = null;
   private _notebook: string | null = null;
+  private _conversation: string | null = null;
+  private _continued = false;
   private _abort: AbortController | null = null;
   private _phase: EditPhase = 'idle';
   private _text = '';
