@@ -121,16 +121,17 @@ def resolve(name: str | None, settings) -> ModelSpec:
     # a remote model is chosen by its full id; a bad file (a warning entry) is no candidate
     models = [m for m in list_models(settings, include_remote=False) if not m.warning]
     lowered = name.lower()
-    for attr in ("id", "name"):
-        exact = [m for m in models if getattr(m, attr).lower() == lowered]
-        if len(exact) == 1:
-            return exact[0]
+    for attr in ("id", "name"):  # as written first: ids can differ only in case
+        for fold in (str, str.lower):
+            exact = [m for m in models if fold(getattr(m, attr)) == fold(name)]
+            if len(exact) == 1:
+                return exact[0]
     partial = [m for m in models if lowered in m.id.lower()]
     if len(partial) == 1:
         return partial[0]
     if len(partial) > 1:
         raise AmbiguousModel(
-            f"{name!r} matches several models: {', '.join(m.id for m in partial[:8])}. Use a longer name."
+            f"{name!r} matches several models: {', '.join(m.id for m in partial[:8])}. Use a longer name, or the file's path."
         )
     close = difflib.get_close_matches(lowered, [m.id.lower() for m in models] + [m.name.lower() for m in models], n=5, cutoff=0.4)
     ids = {m.id.lower(): m.id for m in models} | {m.name.lower(): m.id for m in models}
