@@ -217,8 +217,9 @@ class Engine:
         self._switch_to(backend, cid)
         answer: list[str] = []
         stats = None
+        stream = backend.stream(messages, params, cancel)
         try:
-            for chunk in backend.stream(messages, params, cancel):
+            for chunk in stream:
                 if chunk.text:
                     answer.append(chunk.text)
                 if chunk.stats is not None:
@@ -226,6 +227,8 @@ class Engine:
                     stats.adapter = backend.settings.adapter or ""
                 yield chunk
         finally:
+            if stats is None and getattr(stream, "gi_frame", None) is not None:  # the consumer left: its figures, for status
+                stats = _figures_of_left(stream, cancel, backend.settings.adapter or "")
             # recorded even when the consumer stops early (Ctrl-C, a closed connection)
             self.conversations.append(cid, messages[-1].content, "".join(answer))
             if stats is None:
@@ -367,3 +370,20 @@ def _until_code_ends(chunks: Iterator[Chunk], cancel: threading.Event) -> Iterat
         if chunk.stats is not None and ended and chunk.stats.finish_reason == "cancelled":
             chunk.stats.finish_reason = "stop"
         yield chunk
+
+
+def _figures_of_left(stream, cancel: threading.Event, adapter: str) -> Stats | None:
+    """The figures of a backend stream whose consumer left mid-answer: stopped at its next
+    token (the text after it is not kept), or None when it cannot say."""
+    cancel.set()
+    try:
+        for chunk in stream:
+            if chunk.stats is not None:
+                chunk.stats.adapter = adapter
+                chunk.stats.finish_reason = "cancelled"
+                return chunk.stats
+    except Exception:  # noqa: BLE001 - figures only: the answer is over either way
+        return None
+    finally:
+        stream.close()
+    return None
