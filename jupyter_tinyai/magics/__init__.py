@@ -157,6 +157,8 @@ class TinyAIMagics(Magics):
     # -- running an answer -----------------------------------------------------------------
 
     def _generation(self, job: Job, on_start=None) -> tuple:
+        if not job.throwaway:
+            self.session.restore(job.kwargs["conversation"])
         view = answer_view(self.shell, job.fmt)
         return view, Generation(self.session.client, job.prompt, view, on_start=on_start, **job.kwargs)
 
@@ -208,6 +210,8 @@ class TinyAIMagics(Magics):
                 client.reset(job.kwargs["conversation"])
             except Exception:
                 pass
+        else:
+            self.session.remember(job.kwargs["conversation"])
         if outcome.error is not None:
             raise MessageError.of(outcome.error)
         if outcome.interrupted:

@@ -36,6 +36,7 @@ class Session:
         self.temperature: float | None = None  # chosen in the panel
         self.autoexplain = False
         self.last_prompt: str | None = None
+        self.turns: dict[str, list] = {}  # this kernel's conversations as last answered, by id
         self._client = None
 
     @property
@@ -69,6 +70,23 @@ class Session:
             return resolve(self.model, self.settings).id
         except TinyAIError:
             return None
+
+    def remember(self, conversation: str) -> None:
+        """Keep a copy of ``conversation``'s turns after an answer: the host holds them, and a
+        new host (the old one killed, crashed, or gone after c.TinyAI.host_idle_exit) has none."""
+        try:
+            self.turns[conversation] = list(self.client.history(conversation))
+        except Exception:  # noqa: BLE001 - the copy is a convenience: the answer is what matters
+            pass
+
+    def restore(self, conversation: str) -> None:
+        """Give ``conversation``'s kept turns back to a host that lost them."""
+        kept = self.turns.get(conversation)
+        if kept and list(self.client.history(conversation)) != kept:
+            self.client.set_history(conversation, kept)
+
+    def forget(self, conversation: str) -> None:
+        self.turns.pop(conversation, None)
 
     def new_conversation(self) -> str:
         self.conversation = _new_id("kernel")

@@ -34,3 +34,21 @@ def test_ask_and_stop_through_the_default_client(new_kernel):
     finally:
         if HAS_HOST:
             kernel.run("get_ipython().magics_manager.registry['TinyAIMagics'].session.client.shutdown()")
+
+
+def test_the_conversation_survives_a_new_host(new_kernel):
+    """The host went away (killed, crashed, or it exited after c.TinyAI.host_idle_exit):
+    the next %ask still follows up on the kernel's earlier turns."""
+    kernel = new_kernel(inprocess=False)
+    client = "get_ipython().magics_manager.registry['TinyAIMagics'].session.client"
+    try:
+        first = kernel.run("%%ask --max-tokens 8\nWhat is the capital of France?")
+        assert first.status == "ok", first.errors
+        kernel.run(f"{client}.shutdown()")  # the host is gone, and its conversations with it
+        again = kernel.run("%ask --max-tokens 6 And of Italy?")
+        assert again.status == "ok", again.errors
+        roles = kernel.value(f"[m.role for m in {client}.history(get_ipython().magics_manager.registry['TinyAIMagics'].session.conversation)]")
+        assert roles == ["user", "assistant", "user", "assistant"]
+        assert "What is the capital of France?" in kernel.run("%tinyai history").stdout
+    finally:
+        kernel.run(f"{client}.shutdown()")
