@@ -210,7 +210,7 @@ class TinyAIMagics(Magics):
                 client.reset(job.kwargs["conversation"])
             except Exception:
                 pass
-        else:
+        elif outcome.error is None:  # after a host crash, the new host's empty history is no copy
             self.session.remember(job.kwargs["conversation"])
         if outcome.error is not None:
             raise MessageError.of(outcome.error)

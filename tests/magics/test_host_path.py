@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
+from helpers.hosts import hosts_of
 
 pytestmark = pytest.mark.model
 
@@ -50,5 +51,20 @@ def test_the_conversation_survives_a_new_host(new_kernel):
         roles = kernel.value(f"[m.role for m in {client}.history(get_ipython().magics_manager.registry['TinyAIMagics'].session.conversation)]")
         assert roles == ["user", "assistant", "user", "assistant"]
         assert "What is the capital of France?" in kernel.run("%tinyai history").stdout
+
+        runtime = kernel.value("__import__('os').environ['JUPYTER_RUNTIME_DIR']")
+        killed = []
+
+        def kill_the_host(msg):  # mid-answer: the cell fails, the earlier turns stay
+            if msg["msg_type"] == "update_display_data" and not killed:
+                killed.extend(hosts_of(runtime))
+                for proc in killed:
+                    proc.kill()
+
+        broken = kernel.run("%%ask --max-tokens 400\nWrite a long story about a lighthouse keeper.", kill_the_host)
+        assert killed and broken.status == "error"
+        kernel.run("%ask --max-tokens 6 And of Spain?")
+        roles = kernel.value(f"[m.role for m in {client}.history(get_ipython().magics_manager.registry['TinyAIMagics'].session.conversation)]")
+        assert roles == ["user", "assistant"] * 3
     finally:
         kernel.run(f"{client}.shutdown()")
