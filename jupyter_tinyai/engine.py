@@ -21,9 +21,10 @@ from .choice import Choice, choose
 from .config import TinyAI, load_settings
 from .conversations import Conversations
 from .edits import EditRequest, EditStream
-from .errors import EmptyPrompt, PromptTooLong
+from .errors import EmptyPrompt, PromptTooLong, TinyAIError
 from .memory import check_fits, process_rss
 from .prompts import build, check_prompt_size, fit
+from .remotes.connection import cancelled_by
 from .scheduler import Cancelled, Request, Scheduler, queued_chunk
 from .types import (
     Chunk,
@@ -161,10 +162,16 @@ class Engine:
         finally:
             waiting.close()  # leaves the queue when the caller stops reading
         try:
-            with self._lock:
-                backend = self._backend_for(model, progress)
+            with self._lock, cancelled_by(req.cancel):
                 self._cancel = req.cancel
                 try:
+                    try:
+                        backend = self._backend_for(model, progress)
+                    except TinyAIError:
+                        if not req.cancel.is_set():
+                            raise
+                        yield Chunk(stats=Stats(finish_reason="cancelled"))  # stopped while a remote was asked
+                        return
                     yield Chunk(model=backend.spec.id)
                     yield from work(backend, req.cancel)
                 finally:
