@@ -339,7 +339,7 @@ class Engine:
             if not keep_cache:
                 self.conversations.reset(conversation)
             if messages or keep_cache:
-                self.conversations.histories[conversation] = [Message(m.role, m.content) for m in messages]
+                self.conversations.set(conversation, [Message(m.role, m.content) for m in messages])
 
     def count_tokens(self, text: str) -> int:
         backend = self._backend_for(None, None)
