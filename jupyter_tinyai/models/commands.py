@@ -119,7 +119,11 @@ def cmd_rm(args) -> int:
         if not sys.stdin or not sys.stdin.isatty():
             print("error: not deleting without confirmation: run it in a terminal, or add -y.", file=sys.stderr)
             return 1
-        answer = input("Delete? [y/N] ").strip().lower()
+        try:
+            answer = input("Delete? [y/N] ").strip().lower()
+        except EOFError:  # Ctrl-D: no
+            print()
+            answer = ""
         if answer not in ("y", "yes"):
             print("nothing deleted")
             return 1
