@@ -159,6 +159,15 @@ def test_a_server_that_ignores_range_still_gives_a_verified_file(hub, tiny_repo,
     assert pulled.spec.size_bytes == size
 
 
+def test_a_cache_that_cannot_be_written_is_one_line(hub, tiny_repo, settings, monkeypatch, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    cache = str(tmp_path / "a-file" / "hub")  # HF_HUB_CACHE under a file: no folder can be made there
+    monkeypatch.setenv("HF_HUB_CACHE", cache)
+    with pytest.raises(PullError, match=r"^cannot write tiny-Q4_K_M.gguf into the Hugging Face cache at .*a-file/hub \(NotADirectoryError: .*\): "
+                                        r"free some space, or set HF_HUB_CACHE to a folder you can write to"):
+        pull(REPO, settings=settings)
+
+
 def test_not_enough_disk_is_refused_before_downloading(hub, tiny_repo, settings, monkeypatch):
     monkeypatch.setattr(pull_module, "free_disk_bytes", lambda path: 10 * MB)
     with pytest.raises(NotEnoughDisk, match=r"^not enough disk space for tiny-Q4_K_M.gguf: it needs 3\.\d MB more, but only 10\.0 MB is free in .*hf-hub"):
