@@ -75,7 +75,7 @@ class _PullView:
 
 def cmd_pull(args) -> int:
     from ..cli import _settings
-    from ..errors import DownloadInterrupted, PullCancelled
+    from ..errors import TinyAIError
     from .pull import pull_file
 
     view = _PullView()
@@ -89,7 +89,7 @@ def cmd_pull(args) -> int:
         print(f"stopped: {kept} kept in the Hugging Face cache; run `jupyter tinyai pull {args.name}` again to resume.",
               file=sys.stderr)
         return 130
-    except (DownloadInterrupted, PullCancelled):
+    except TinyAIError:  # the error line goes under the progress line, not over it
         view.line.end()
         raise
     for note in pulled.notes:
