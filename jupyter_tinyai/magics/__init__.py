@@ -215,7 +215,8 @@ class TinyAIMagics(Magics):
         if outcome.error is not None:
             raise MessageError.of(outcome.error)
         if outcome.interrupted:
-            raise MessageError("the answer was interrupted; the text so far is kept above.", "interrupted")
+            raise MessageError("the answer was interrupted; the text so far is kept above." if outcome.text
+                               else "the answer was interrupted before it began.", "interrupted")
         if job.fmt == "code" and not outcome.stopped:
             code = code_blocks(outcome.text)
             if code:

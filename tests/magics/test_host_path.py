@@ -68,3 +68,39 @@ def test_the_conversation_survives_a_new_host(new_kernel):
         assert roles == ["user", "assistant"] * 3
     finally:
         kernel.run(f"{client}.shutdown()")
+
+
+def test_an_answer_stopped_while_it_waits_in_the_queue_says_so(new_kernel):
+    """Interrupted while another client's answer holds the model: no queue notice left as
+    the answer, no figures of an answer that never ran."""
+    import subprocess
+    import sys
+
+    kernel = new_kernel(inprocess=False)
+    client = "get_ipython().magics_manager.registry['TinyAIMagics'].session.client"
+    env = kernel.value("dict(__import__('os').environ)")
+    busy = None
+    try:
+        assert kernel.run("%ask --max-tokens 2 hi").status == "ok"  # the host is up, its model loaded
+        busy = subprocess.Popen([sys.executable, "-m", "jupyter_tinyai.cli", "ask", "-q", "--max-tokens", "4000",
+                                 "Write a very long story about a dragon."], env=env, stdout=subprocess.PIPE)
+        assert busy.stdout.read(8), "the other client is being answered"
+        interrupted = []
+
+        def interrupt_when_queued(msg):
+            data = msg["content"].get("data", {})
+            if "waiting for 1 earlier request" in data.get("text/plain", "") and not interrupted:
+                interrupted.append(True)
+                kernel.km.interrupt_kernel()
+
+        cell = kernel.run("%ask What is 2+2?", interrupt_when_queued)
+        assert interrupted and cell.status == "error"
+        assert [e["evalue"] for e in cell.errors] == ["the answer was interrupted before it began."]
+        final = cell.final_answer()["data"]["text/plain"]
+        assert "waiting for" not in final and "prompt +" not in final
+        assert final.strip() == "stopped"
+    finally:
+        if busy is not None:
+            busy.kill()
+            busy.wait()
+        kernel.run(f"{client}.shutdown()")
