@@ -71,6 +71,8 @@ def callers_path(name):
     runs in a folder of its own); ids, short names and ``~`` paths are left as they are."""
     if not isinstance(name, str) or not name or name.startswith("~") or os.path.isabs(name):
         return name
+    if ":" in name and not name.startswith(".") and not os.path.exists(name):  # an id: lab:model.gguf
+        return name
     from .models import _looks_like_path
 
     return os.path.abspath(name) if os.path.exists(name) or _looks_like_path(name) else name

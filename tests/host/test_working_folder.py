@@ -36,3 +36,13 @@ def test_a_relative_model_path_is_the_callers_folder(tmp_path, monkeypatch, sett
     # the same for the client's configured model, given as a relative path
     settings.model = "my-model.gguf"
     assert HostClient(settings).ask("Hi", conversation="rel2", max_tokens=3)[1].model.endswith("my-model")
+
+
+def test_only_relative_paths_are_made_absolute(tmp_path, monkeypatch):
+    from jupyter_tinyai.choice import callers_path
+
+    monkeypatch.chdir(tmp_path)
+    assert callers_path("./m.gguf") == str(tmp_path / "m.gguf")
+    assert callers_path("models/m.gguf") == str(tmp_path / "models" / "m.gguf")
+    for name in ("smollm2", "llamacpp:SmolLM2-135M-Instruct-Q4_1", "lab:qwen2.5-1.5b-q4_k_m.gguf", "~/m.gguf", "", None):
+        assert callers_path(name) == name, "ids, remote ids and ~ paths are the host's to resolve"
