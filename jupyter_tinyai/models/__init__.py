@@ -109,12 +109,13 @@ def resolve(name: str | None, settings) -> ModelSpec:
     """The model ``name`` means: a path, an id, a name, or a short unambiguous part of one."""
     name = (name or "").strip() or default_model(settings)
     expanded = os.path.expanduser(name)
-    if os.path.exists(expanded) or _looks_like_path(name):
+    remote = ":" in name and name.split(":", 1)[0] in (settings.remotes or {})
+    if os.path.exists(expanded) or (_looks_like_path(name) and not remote):  # lab:model.gguf is lab's
         spec = describe_path(expanded, "path", settings.backend)
         if os.path.realpath(expanded) == os.path.realpath(bundled_path() or ""):
             spec.source = "bundled"
         return spec
-    if ":" in name and name.split(":", 1)[0] in (settings.remotes or {}):
+    if remote:
         from .remote import resolve_remote  # contacts only the remote named
 
         return resolve_remote(name, settings)
