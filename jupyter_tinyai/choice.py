@@ -7,6 +7,10 @@ loaded. The adapter and the load settings (context window, threads, backend, whe
 are found, the remotes) are always the client's own, so nothing one request sets sticks to
 the next.
 
+One model state across front ends: a user's pick (a load request: ``%tinyai use``, the
+panel, the sidebar's picker) is published with the loaded model (:mod:`.modelstate`), and
+the sidebar and every kernel's magics follow it, so their requests name the picked model.
+
 ``Engine.load`` applies the rule; a ``HostClient`` sends its settings (:func:`settings_body`)
 with every request and the host's engine applies the same rule to them.
 
@@ -25,7 +29,7 @@ from .backends.base import LoadSettings
 #: what a client sends with every request so the host loads what that client chose
 LOAD_SETTINGS = ("model", "adapter", "n_ctx", "threads", "backend", "models", "model_dirs", "scan_hf_cache",
                  "scan_lmstudio", "scan_ollama", "remotes", "memory_headroom_mb", "gpu_layers", "flash_attention",
-                 "kv_cache_type")
+                 "kv_cache_type", "thinking")
 #: the settings that decide which model a name means (and so, with the name, which is loaded)
 FINDING = ("backend", "models", "model_dirs", "scan_hf_cache", "scan_lmstudio", "scan_ollama", "remotes")
 

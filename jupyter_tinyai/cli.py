@@ -1,4 +1,4 @@
-"""``jupyter tinyai``: ask the local model, list models, show status.
+"""``jupyter tinyai``: ask the local model, complete code, list models, show status.
 
     jupyter tinyai ask "What is the capital of France?"
     echo "Summarise this" | jupyter tinyai ask -
@@ -6,6 +6,7 @@
     jupyter tinyai models --recommend
     jupyter tinyai pull qwen2.5-coder-1.5b
     jupyter tinyai status
+    jupyter tinyai complete before.py --suffix after.py
 """
 
 from __future__ import annotations
@@ -52,9 +53,13 @@ def _client(args):
 def cmd_ask(args) -> int:
     prompt = sys.stdin.read() if args.prompt == ["-"] else " ".join(args.prompt)
     client = _client(args)
-    stats, out, wrote = None, sys.stdout, False
+    stats, out, wrote, answered_by, thinking = None, sys.stdout, False, None, False
     try:
         for chunk in client.chat(prompt, conversation=f"cli-{time.time_ns()}", progress=ProgressLine(sys.stderr)):
+            answered_by = chunk.model or answered_by
+            if chunk.reasoning and not thinking:  # the reasoning itself is not printed: the answer is
+                print("[thinking…]", file=sys.stderr)
+                thinking = True
             if chunk.notice:
                 print(f"[{chunk.notice}]", file=sys.stderr)
             if chunk.text:
@@ -73,9 +78,22 @@ def cmd_ask(args) -> int:
         return 130
     out.write("\n")
     if stats is not None and not args.quiet:
+        _print_hint(client, answered_by)  # under the answer, above the figures line
         print(stats.summary(), file=sys.stderr)
     # the answer broke off (a remote that died mid-answer): a failure, as a host crash is
     return 1 if stats is not None and stats.finish_reason == "error" else 0
+
+
+def _print_hint(client, answered_by) -> None:
+    """The tiny-model hint under the answer, while only the bundled model is present."""
+    from .models.hint import hint_line, tiny_model_hint
+
+    try:
+        hint = tiny_model_hint(client.settings, answered_by=answered_by)
+    except Exception:  # noqa: BLE001 - a hint never spoils an answer
+        return
+    if hint is not None:
+        print(f"hint: {hint_line(hint)}", file=sys.stderr)
 
 
 def model_rows(specs) -> list[list[str]]:
@@ -204,8 +222,10 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=cmd_status, in_process=False)
 
+    from .completion.command import add_complete
     from .host.commands import add_serve
 
+    add_complete(sub)
     add_serve(sub)
     from .models.commands import add_commands
 

@@ -95,6 +95,13 @@ class TinyAI(Configurable):
         it answer nonsense).""",
     ).tag(config=True)
 
+    thinking = Bool(
+        True,
+        help="""Let models that reason before answering (Qwen3, R1 distills) do so: the reasoning
+        is shown folded ("Thinking…") and never sent back to the model. False asks the chat
+        template not to (its enable_thinking), where the template supports that.""",
+    ).tag(config=True)
+
     threads = Int(
         0,
         help="""CPU threads for generation; 0 chooses: the performance cores on a hybrid CPU
@@ -145,6 +152,33 @@ class TinyAI(Configurable):
     context_piece_chars = Int(
         4000,
         help="Longest text sent for one piece of notebook context (a variable, a cell, a traceback) before it is truncated.",
+    ).tag(config=True)
+
+    completion_model = Unicode(
+        "",
+        help="""The model that completes code as you type (ghost text in JupyterLab,
+        `jupyter tinyai complete`): an id, a short part of one, or a GGUF path. Empty: the
+        smallest model on disk trained for fill-in-the-middle (Qwen2.5-Coder, StarCoder2,
+        DeepSeek-Coder, CodeLlama), else the chat model. It runs with llama.cpp beside the chat,
+        on a context of its own (sharing the weights when it is the chat model).""",
+    ).tag(config=True)
+
+    completion_n_ctx = Int(
+        2048,
+        min=256,
+        help="""Context window of the completion lane, in tokens: the code around the cursor
+        is cut to fit it. Larger gives the model more of the notebook and takes longer the
+        first time a notebook is completed.""",
+    ).tag(config=True)
+
+    completion_max_tokens = Int(64, min=1, help="Longest completion, in tokens.").tag(config=True)
+
+    completion_max_lines = Int(8, min=1, help="Longest completion, in lines of code.").tag(config=True)
+
+    completion_time_budget = Float(
+        1.0,
+        help="""Seconds a completion may take from the request to its last token: generation
+        stops when they are up (a shorter suggestion beats a late one).""",
     ).tag(config=True)
 
     host = CaselessStrEnum(

@@ -23,7 +23,9 @@ from .conversations import Conversations
 from .edits import EditRequest, EditStream
 from .errors import EmptyPrompt, PromptTooLong, TinyAIError
 from .memory import check_fits, process_rss
+from .modelstate import ModelEvents, brief
 from .prompts import build, check_prompt_size, fit
+from .reasoning import split_reasoning
 from .remotes.connection import cancelled_by
 from .scheduler import Cancelled, Request, Scheduler, queued_chunk
 from .types import (
@@ -65,6 +67,9 @@ class Engine:
         self.conversations = Conversations(self.settings.conversation_cache_mb * 1024 * 1024)
         self.last_stats: Stats | None = None
         self.load_seconds = 0.0
+        self.events = ModelEvents()  # the loaded model, for front ends to follow (see .modelstate)
+        self._completion = None  # completion.lane.CompletionLane, made on first use
+        self._completion_lock = threading.Lock()
 
     # -- models -------------------------------------------------------------------------
 
@@ -76,6 +81,14 @@ class Engine:
         return self._backend.spec if self._backend else None
 
     def load(self, model: str | None = None, progress: ProgressCallback | None = None) -> models.ModelSpec:
+        """A user's pick (``%tinyai use``, the panel, the sidebar's picker): make the model a
+        request naming ``model`` gets the loaded one (:meth:`_ensure`), and tell the front
+        ends it was picked."""
+        spec = self._ensure(model, progress)
+        self.events.publish("picked", picked=spec.id)
+        return spec
+
+    def _ensure(self, model: str | None = None, progress: ProgressCallback | None = None) -> models.ModelSpec:
         """Make the model a request naming ``model`` gets (see :mod:`.choice`: else this
         engine's chosen model, else the bundled default) the loaded one, with this engine's
         adapter and load settings; a no-op when it is. A model that does not fit in memory
@@ -85,20 +98,26 @@ class Engine:
             current = self._backend
             if current is not None and choice == self._choice:
                 return current.spec
-            spec = models.resolve(choice.model, self.settings)
-            self._check_choice(spec)
-            settings = choice.load_settings()
-            if current is not None and _same_model(current, spec, settings):
-                self._choice = choice
-                return current.spec
-            backend = backend_class(spec.backend)(spec, settings)
-            # what unloading the current model gives back counts as available
-            check_fits(backend, self.settings.memory_headroom_mb, current.memory_bytes() if current else 0)
-            self.unload()
-            start = time.perf_counter()
-            backend.load(progress)
+            try:
+                spec = models.resolve(choice.model, self.settings)
+                self._check_choice(spec)
+                settings = choice.load_settings()
+                if current is not None and _same_model(current, spec, settings):
+                    self._choice = choice
+                    return current.spec
+                backend = backend_class(spec.backend)(spec, settings)
+                # what unloading the current model gives back counts as available
+                check_fits(backend, self.settings.memory_headroom_mb, current.memory_bytes() if current else 0)
+                self.events.publish("loading", loading=brief(spec), error=None)
+                self.unload()
+                start = time.perf_counter()
+                backend.load(progress)
+            except Exception as exc:
+                self.events.publish("failed", loading=None, error=f"{choice.model or 'the default model'}: {exc}")
+                raise
             self.load_seconds = time.perf_counter() - start
             self._backend, self._choice = backend, choice
+            self.events.publish("loaded", loading=None, model=brief(spec), placement=backend.placement(), last=None)
             return spec
 
     def _check_choice(self, spec: models.ModelSpec) -> None:
@@ -107,10 +126,13 @@ class Engine:
     def unload(self) -> None:
         with self._lock:
             if self._backend is not None:
-                self._backend.unload()
+                self._backend.unload()  # also closes a completion context on its model
                 self._backend = None
+                self.events.publish("unloaded", model=None, placement=None, last=None)
             self._choice = None
             self.conversations.clear_states()
+            if self._completion is not None:
+                self._completion.unload()
 
     # -- generation ---------------------------------------------------------------------
 
@@ -180,7 +202,7 @@ class Engine:
             self.queue.done(req)
 
     def _backend_for(self, model, progress) -> Backend:
-        self.load(model, progress)  # the rule of .choice: never whatever was left loaded
+        self._ensure(model, progress)  # the rule of .choice: never whatever was left loaded
         return self._backend
 
     def _turn(self, backend, prompt, cid, system, context, temperature, max_tokens, seed, cancel):
@@ -208,7 +230,7 @@ class Engine:
             temperature=s.temperature if temperature is None else temperature,
             max_tokens=s.max_tokens if max_tokens is None else max_tokens,
             seed=(None if s.seed < 0 else s.seed) if seed is None else seed,
-            **extra,
+            **{"thinking": s.thinking, **extra},
         )
         params.max_tokens = max(1, min(params.max_tokens, backend.n_ctx // 2))
         return params
@@ -226,13 +248,17 @@ class Engine:
         stats = None
         stream = backend.stream(messages, params, cancel)
         try:
-            for chunk in stream:
+            # reasoning (<think>…</think>) moves to chunk.reasoning: never recorded as the answer
+            opened = lambda: getattr(backend, "opened_reasoning", False)  # noqa: E731
+            for chunk in split_reasoning(stream, opened):
                 if chunk.text:
                     answer.append(chunk.text)
                 if chunk.stats is not None:
                     stats = chunk.stats
                     stats.adapter = backend.settings.adapter or ""
                 yield chunk
+                if self._completion is not None:  # a completion in progress has the CPU first
+                    self._completion.step_aside()
         finally:
             if stats is None and getattr(stream, "gi_frame", None) is not None:  # the consumer left: its figures, for status
                 stats = _figures_of_left(stream, cancel, backend.settings.adapter or "")
@@ -241,6 +267,7 @@ class Engine:
             if stats is None:
                 stats = Stats(model=backend.spec.id, backend=backend.name, finish_reason="cancelled", placement=backend.placement())
             self.last_stats = stats
+            self.events.publish("answered", last=stats.to_dict())
 
     def _switch_to(self, backend: Backend, cid: str) -> None:
         """Keep each conversation's KV cache: save the live one, restore ``cid``'s."""
@@ -254,6 +281,43 @@ class Engine:
         if state is not None:
             backend.restore_state(state)
         convs.live = cid
+
+    # -- completion -----------------------------------------------------------------------
+
+    @property
+    def completion(self):
+        """The completion lane (:class:`~jupyter_tinyai.completion.lane.CompletionLane`), made
+        on first use: it borrows the loaded chat model when it is the completion model."""
+        with self._completion_lock:  # not the engine's lock: a chat answer may hold that one
+            if self._completion is None:
+                from .completion.lane import CompletionLane
+
+                self._completion = CompletionLane(self.settings, lambda: self._backend)
+        return self._completion
+
+    def complete(
+        self,
+        prefix: str,
+        suffix: str = "",
+        *,
+        extra: Iterable[ContextPiece] = (),
+        model: str | None = None,
+        language: str = "python",
+        max_tokens: int | None = None,
+        max_lines: int | None = None,
+        time_budget: float | None = None,
+        session: str = "default",
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Chunk]:
+        """Stream the code to insert between ``prefix`` and ``suffix`` (text chunks, then one
+        with stats). Never waits behind a chat answer; a new request of the same ``session``
+        ends this one. ``extra``: more context (recently edited cells); ``time_budget``:
+        seconds until generation stops (default ``c.TinyAI.completion_time_budget``)."""
+        from .completion.lane import CompletionRequest
+
+        request = CompletionRequest(prefix, suffix, tuple(extra), model, language, max_tokens, max_lines,
+                                    time_budget, session)
+        yield from self.completion.complete(request, cancel)
 
     def ask(self, prompt: str, **kwargs) -> tuple[str, Stats]:
         """The whole answer at once: (text, stats)."""
@@ -345,6 +409,16 @@ class Engine:
         backend = self._backend_for(None, None)
         return backend.count_tokens([Message("user", text)])
 
+    def model_events(self, after: int = -1, stop: threading.Event | None = None) -> Iterator[dict]:
+        """This engine's snapshots of its loaded model (see :mod:`.modelstate`), the current
+        one first, then each change, until ``stop`` is set."""
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            snap = self.events.wait(after, 0.5)
+            if snap is not None:
+                after = snap["seq"]
+                yield snap
+
     def status(self) -> dict:
         backend = self._backend
         return {
@@ -360,6 +434,7 @@ class Engine:
             "load_seconds": self.load_seconds,
             "busy": self._cancel is not None,
             "last": self.last_stats.to_dict() if self.last_stats else None,
+            "completion": self._completion.status() if self._completion is not None else None,
         }
 
 

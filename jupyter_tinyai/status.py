@@ -3,6 +3,7 @@
 
     print("\\n".join(status_lines(client.status())))
     status_line(client.status())   # "llamacpp:… · CPU, 7 threads · memory 98.4 MB · last answer 70.0 tokens/s"
+    state_line(snapshot)           # "SmolLM2-… · CPU, 2 threads · 70.0 tokens/s" (a jupyter_tinyai.modelstate snapshot)
 """
 
 from __future__ import annotations
@@ -51,6 +52,26 @@ def status_line(status: dict) -> str:
     parts.append(f"memory {human_size(status.get('model_memory_bytes') or 0)}")
     last = status.get("last")
     parts.append(f"last answer {last.get('tokens_per_s', 0):.1f} tokens/s" if last else "no answer yet")
+    return " · ".join(parts)
+
+
+def state_line(snap: dict) -> str:
+    """The host's model in one line, from a :mod:`.modelstate` snapshot (the ``%tinyai``
+    panel; the sidebar's status line says the same): "Loading X…" while X loads, else the
+    model's name · where it runs · its last answer's speed (that model's only)."""
+    if snap.get("loading"):
+        return f"Loading {snap['loading'].get('name') or snap['loading']['id']}…"
+    if snap.get("event") == "failed" and snap.get("error"):
+        return f"Could not load {snap['error']}"
+    model = snap.get("model")
+    if not model:
+        return "no model loaded (the next answer loads one)"
+    parts = [model.get("name") or model["id"]]
+    if snap.get("placement"):
+        parts.append(snap["placement"])
+    last = snap.get("last")
+    if last and last.get("model") == model["id"]:
+        parts.append(f"{last.get('tokens_per_s', 0):.1f} tokens/s")
     return " · ".join(parts)
 
 

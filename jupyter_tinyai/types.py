@@ -40,6 +40,7 @@ class GenerationParams:
     top_p: float = 0.95
     top_k: int = 40
     repeat_penalty: float = 1.1
+    thinking: bool = True  # the chat template's enable_thinking (c.TinyAI.thinking)
     #: speculative decoding for this request: "" none, "prompt_lookup" n-gram drafts from the
     #: prompt (edits, which copy most of their input). A backend that cannot do it decodes plainly.
     draft: str = ""
@@ -93,14 +94,16 @@ class Stats:
 
 
 #: how an answer ended, as the figures line says it (a full stop says nothing)
-ENDINGS = {"cancelled": "stopped", "length": "cut at --max-tokens", "error": "broke off"}
+ENDINGS = {"cancelled": "stopped", "length": "cut at --max-tokens", "error": "broke off",
+           "time": "cut at the time budget", "cached": "from recent completions"}
 
 
 @dataclass
 class Chunk:
     """One piece of a streamed answer.
 
-    ``text`` is a delta of the answer; ``notice`` is a one-line message about the answer
+    ``text`` is a delta of the answer; ``reasoning`` a delta of the model's reasoning before
+    it (a ``<think>`` block: shown folded, never sent back to the model); ``notice`` is a one-line message about the answer
     (e.g. that context was trimmed) shown apart from it; ``stats`` is set on the last chunk.
     While the request waits for the model, chunks carry ``queued``, the number of requests
     ahead of it (and a notice saying so); ``model`` is set on the chunk that begins the
@@ -112,11 +115,14 @@ class Chunk:
     stats: Stats | None = None
     queued: int | None = None
     model: str | None = None
+    reasoning: str = ""
 
     def to_dict(self) -> dict:
         data: dict = {}
         if self.text:
             data["text"] = self.text
+        if self.reasoning:
+            data["reasoning"] = self.reasoning
         if self.notice:
             data["notice"] = self.notice
         if self.stats is not None:
@@ -136,6 +142,7 @@ class Chunk:
             stats=Stats.from_dict(stats) if stats else None,
             queued=data.get("queued"),
             model=data.get("model"),
+            reasoning=data.get("reasoning", ""),
         )
 
 
@@ -196,6 +203,23 @@ class Client(Protocol):
 
     def ask(self, prompt: str, **kwargs) -> tuple[str, Stats | None]:
         """The whole answer at once: (text, stats)."""
+
+    def complete(
+        self,
+        prefix: str,
+        suffix: str = "",
+        *,
+        extra: Iterable[ContextPiece] = (),
+        model: str | None = None,
+        language: str = "python",
+        max_tokens: int | None = None,
+        max_lines: int | None = None,
+        time_budget: float | None = None,
+        session: str = "default",
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Chunk]:
+        """Stream the code to insert between ``prefix`` and ``suffix`` (``c.TinyAI.completion_*``
+        settings), never behind a chat answer; a new request of the same ``session`` ends this one."""
 
     def edit(self, code: str, *, instruction: str | None = None, error: str | None = None,
              selection: tuple[int, int] | None = None, **kwargs):

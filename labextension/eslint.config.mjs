@@ -54,6 +54,7 @@ export default defineConfig([
         'warn',
         {
           ignoreImports: [
+            './catalog',
             './commands',
             './model',
             './request',

@@ -34,8 +34,11 @@ def _compile(source: str):
     return env.from_string(source)
 
 
-def render(template: str, messages: list[dict], bos_token: str = "", eos_token: str = "") -> str:
+def render(template: str, messages: list[dict], bos_token: str = "", eos_token: str = "", thinking: bool = True) -> str:
     """The prompt text for ``messages``, ending with the assistant's turn opening.
+
+    ``thinking`` is the template's ``enable_thinking`` (Qwen3's and others' switch for
+    reasoning before the answer); templates without it ignore it.
 
     Falls back to ChatML when ``template`` is empty or fails to render.
     """
@@ -46,6 +49,7 @@ def render(template: str, messages: list[dict], bos_token: str = "", eos_token: 
                 add_generation_prompt=True,
                 bos_token=bos_token,
                 eos_token=eos_token,
+                enable_thinking=thinking,
             )
         except TemplateError:
             continue

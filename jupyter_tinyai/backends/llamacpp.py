@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import BackendUnavailable, GenerationError, ModelFileError
 from ..formats.gguf_file import KV_CACHE_TYPES, read_gguf, tensor_index
+from ..reasoning import opens_reasoning
 from ..types import Chunk, GenerationParams, Message, ProgressCallback
 from . import offload, prompt_lookup
 from .base import Backend
@@ -81,6 +82,8 @@ class LlamaCppBackend(Backend):
         self._add_bos = False
         self._plan: offload.Plan | None = None
         self._loaded_ctx = self._weights_bytes = 0
+        self._side = None  # the completion context on this model (llamacpp_side.SideContext)
+        self._side_lock = threading.Lock()
         self.last_lookup: prompt_lookup.Figures | None = None  # the last prompt-lookup request's figures
         self.lookup_check = prompt_lookup.Suitability()  # where prompt lookup suits this model
 
@@ -176,10 +179,32 @@ class LlamaCppBackend(Backend):
             progress(1.0, f"loaded {self.spec.name}")
 
     def unload(self) -> None:
-        llm, self._llm = self._llm, None
+        with self._side_lock:
+            llm, self._llm = self._llm, None
+            side, self._side = self._side, None
         self.lookup_check = prompt_lookup.Suitability()
+        if side is not None:
+            side.close()  # waits for a completion using it to stop
         if llm is not None:
             llm.close()
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._llm is not None
+
+    def side_context(self, n_ctx: int):
+        """The second context on this model that completions use (its own KV cache, the same
+        weights), made on first use with at most ``n_ctx`` tokens; closed by :meth:`unload`."""
+        from .llamacpp_side import SideContext
+
+        with self._side_lock:
+            if self._llm is None:
+                raise GenerationError("no model is loaded.")
+            if self._side is None or self._side.closed:
+                trained = self._gguf().context_length
+                self._side = SideContext(self._llm, min(n_ctx, trained) if trained else n_ctx, self.plan.threads)
+                self._side.template, self._side.bos_text, self._side.eos_text = self._template, self._bos, self._eos
+            return self._side
 
     @property
     def n_ctx(self) -> int:
@@ -192,8 +217,9 @@ class LlamaCppBackend(Backend):
 
     # -- tokens -------------------------------------------------------------------------
 
-    def _prompt_tokens(self, messages: list[Message]) -> list[int]:
-        text = render(self._template, [m.to_dict() for m in messages], self._bos, self._eos)
+    def _prompt_tokens(self, messages: list[Message], thinking: bool = True) -> list[int]:
+        text = render(self._template, [m.to_dict() for m in messages], self._bos, self._eos, thinking)
+        self.opened_reasoning = opens_reasoning(text)  # the template began a <think> block
         add_bos = self._add_bos and not (self._bos and text.startswith(self._bos))
         return self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
 
@@ -207,7 +233,7 @@ class LlamaCppBackend(Backend):
         if llm is None:
             raise GenerationError("no model is loaded.")
         start = time.perf_counter()
-        tokens = self._prompt_tokens(messages)
+        tokens = self._prompt_tokens(messages, params.thinking)
         n_ctx = llm.n_ctx()
         if len(tokens) >= n_ctx:
             raise GenerationError(f"the prompt has {len(tokens)} tokens, more than the {n_ctx}-token context window.")

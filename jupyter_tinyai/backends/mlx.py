@@ -24,6 +24,7 @@ from ..errors import (
     InsufficientMemory,
     ModelFileError,
 )
+from ..reasoning import opens_reasoning
 from ..types import Chunk, GenerationParams, Message, ProgressCallback
 from ..units import human_size
 from .base import Backend, placement_text
@@ -221,8 +222,9 @@ class MLXBackend(Backend):
 
     # -- tokens -------------------------------------------------------------------------
 
-    def _prompt_tokens(self, messages: list[Message]) -> list[int]:
-        text = render(self._template, [m.to_dict() for m in messages], self._bos, self._eos)
+    def _prompt_tokens(self, messages: list[Message], thinking: bool = True) -> list[int]:
+        text = render(self._template, [m.to_dict() for m in messages], self._bos, self._eos, thinking)
+        self.opened_reasoning = opens_reasoning(text)  # the template began a <think> block
         tokens = self._tokenizer.encode(text, add_special_tokens=False)
         if self._add_bos and not (self._bos and text.startswith(self._bos)):
             tokens = [self._tokenizer.bos_token_id] + tokens
@@ -266,7 +268,7 @@ class MLXBackend(Backend):
         from mlx_lm.sample_utils import make_logits_processors, make_sampler
 
         start = time.perf_counter()
-        tokens = self._prompt_tokens(messages)
+        tokens = self._prompt_tokens(messages, params.thinking)
         n_ctx = self.n_ctx
         if len(tokens) >= n_ctx:
             raise GenerationError(f"the prompt has {len(tokens)} tokens, more than the {n_ctx}-token context window.")

@@ -103,6 +103,8 @@ class RemoteBackend(Backend):
         }
         if params.seed is not None:
             body["seed"] = params.seed
+        if not params.thinking:  # llama.cpp's server and vLLM pass it to the chat template
+            body["chat_template_kwargs"] = {"enable_thinking": False}
         return body
 
     def stream(self, messages: list[Message], params: GenerationParams, cancel: threading.Event) -> Iterator[Chunk]:
@@ -152,10 +154,20 @@ class RemoteBackend(Backend):
                 if isinstance(data.get("usage"), dict):
                     usage = data["usage"]
                 for choice in data.get("choices") or []:
-                    text = (choice.get("delta") or {}).get("content") or ""
-                    if text and deltas >= params.max_tokens:
+                    delta = choice.get("delta") or {}
+                    text = delta.get("content") or ""
+                    # the server's own split of the reasoning (llama.cpp, vLLM: reasoning_content;
+                    # Ollama, gpt-oss on vLLM: reasoning); <think> in content is split by the engine
+                    thought = delta.get("reasoning_content") or delta.get("reasoning") or ""
+                    thought = thought if isinstance(thought, str) else ""
+                    if (text or thought) and deltas >= params.max_tokens:
                         over = True  # a server that ignores max_tokens, or never ends: cut off
                         break
+                    if thought:
+                        if first_at is None:
+                            first_at = time.perf_counter()
+                        deltas += 1
+                        yield Chunk(reasoning=thought)
                     if text:
                         if first_at is None:
                             first_at = time.perf_counter()

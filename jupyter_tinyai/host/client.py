@@ -218,6 +218,40 @@ class HostClient:
         }
         return self._chat(call, body, progress)
 
+    def complete(
+        self,
+        prefix: str,
+        suffix: str = "",
+        *,
+        extra: Iterable[ContextPiece] = (),
+        model: str | None = None,
+        language: str = "python",
+        max_tokens: int | None = None,
+        max_lines: int | None = None,
+        time_budget: float | None = None,
+        session: str = "default",
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Chunk]:
+        """Stream the code to insert between ``prefix`` and ``suffix`` (see ``Engine.complete``):
+        served at once on the host's completion lane, never behind a chat answer; a new
+        request of the same ``session`` ends this one."""
+        s = self.settings
+        call = _Call(cancel)
+        body = {
+            "id": call.id,
+            "prefix": prefix,
+            "suffix": suffix,
+            "extra": [{"label": c.label, "text": c.text} for c in extra],
+            "model": model or None,
+            "language": language,
+            "max_tokens": s.completion_max_tokens if max_tokens is None else max_tokens,
+            "max_lines": s.completion_max_lines if max_lines is None else max_lines,
+            "time_budget": s.completion_time_budget if time_budget is None else time_budget,
+            "session": session,
+            "settings": {**self._settings_body(), "completion_model": s.completion_model},
+        }
+        return self._chat(call, body, None, "/tinyai/complete")
+
     def edit(
         self,
         code: str,
@@ -369,6 +403,42 @@ class HostClient:
             "process_rss_bytes": 0, "conversation_cache_bytes": 0, "conversations": [], "load_seconds": 0.0,
             "busy": False, "last": None, "host": host,
         }
+
+    def model_events(self, after: int = -1, stop: threading.Event | None = None) -> Iterator[dict]:
+        """The running host's snapshots of its loaded model (see :mod:`..modelstate`), the
+        current one first, then each change, until ``stop`` is set or the host goes (then the
+        iterator ends; it never starts a host)."""
+        stop = stop or threading.Event()
+        info = self.host_info(start=False)
+        if info is None:
+            return
+        conn = self._connection(info, self._timeout())
+        finished = threading.Event()
+        sock = []
+
+        def hang_up():
+            try:
+                sock[0].shutdown(socket.SHUT_RDWR)  # wakes the read below
+            except OSError:
+                pass
+
+        try:
+            conn.request("GET", f"/tinyai/model/events?after={int(after)}", headers=self._headers(info))
+            sock.append(conn.sock)  # (getresponse lets the connection go: the response keeps the socket)
+            response = conn.getresponse()
+            if response.status >= 400:
+                return
+            when(stop, hang_up, unless=finished, name="tinyai-model-events", poll=0.1)
+            for name, data in read_events(iter(response.readline, b"")):
+                if stop.is_set():
+                    return
+                if name == "model":
+                    yield data
+        except (OSError, ValueError, http.client.HTTPException):  # the host went, or stop hung up
+            return
+        finally:
+            finished.set()
+            conn.close()
 
     def shutdown(self) -> bool:
         """Stop the host (its model is unloaded), answering or not; False when none was running."""

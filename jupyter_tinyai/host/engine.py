@@ -30,10 +30,10 @@ def _fault_hook() -> None:
 class HostEngine(Engine):
     """The engine inside the host; the test fault hook runs before a model is loaded."""
 
-    def load(self, model=None, progress=None):
+    def _ensure(self, model=None, progress=None):
         if self._backend is None:
             _fault_hook()
-        return super().load(model, progress)
+        return super()._ensure(model, progress)
 
     #: names of the remotes' key variables set where the current request's client runs
     keys_set: set = frozenset()

@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 import traceback
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -164,10 +164,11 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- a streamed request through the queue ------------------------------------------------
 
-    def stream(self, req: Request, body_fn, event=encode_event) -> None:
+    def stream(self, req: Request, body_fn, event=encode_event, queued: bool = True) -> None:
         """Run ``body_fn(emit)`` in ``req``'s turn, streaming what it emits as SSE; a
         client that leaves or cancels stops it. "done" is sent after the turn, so a client
-        that has it finds the host idle."""
+        that has it finds the host idle. ``queued=False``: at once, beside the queue (a
+        completion, which has a lane of its own); it still counts as activity for the idle timers."""
         self._start_stream()
         finished = []
 
@@ -177,10 +178,13 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self.send(event(name, data))
 
+        scheduler = self.state.scheduler
+        turn = scheduler.turn(req, lambda n: self.send(event("queue", {"position": n}))) if queued else nullcontext()
         try:
-            with self.watching(req.cancel, tick=self._keep_alive), \
-                    self.state.scheduler.turn(req, lambda n: self.send(event("queue", {"position": n}))):
+            with self.watching(req.cancel, tick=self._keep_alive), turn:
                 body_fn(emit)
+            if not queued:
+                scheduler.touch()
             for data in finished:
                 self.send(event("done", data))
         except Cancelled:
@@ -194,6 +198,22 @@ class Handler(BaseHTTPRequestHandler):
             self._try_send(event("error", GenerationError(f"the host failed: {exc!r} (see {runtime.log_file()}).").to_dict()))
         finally:
             self.state.forget(req)
+
+    def follow(self, events, after: int) -> None:
+        """Stream ``events``' snapshots (a :class:`~jupyter_tinyai.modelstate.ModelEvents`)
+        past ``after`` as "model" events, a keep-alive each silent second, until the client
+        leaves or the host stops."""
+        self._start_stream()
+        try:
+            while not self.state.stop.is_set():
+                snap = events.wait(after, KEEPALIVE_S)
+                if snap is None:
+                    self.send(b": keep-alive\n\n")
+                    continue
+                after = snap["seq"]
+                self.send(encode_event("model", snap))
+        except OSError:  # the client left
+            pass
 
     @contextmanager
     def watching(self, cancel: threading.Event, tick=None):

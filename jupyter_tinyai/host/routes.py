@@ -2,18 +2,21 @@
 
     GET  /tinyai/ping                 {"pid", "version"}
     GET  /tinyai/status               the engine's status plus a "host" section
+    GET  /tinyai/model/events?after=N SSE: "model" events, each a snapshot of the loaded model
+                                      (jupyter_tinyai.modelstate), the current one first
     GET  /tinyai/history?conversation=ID ; POST /tinyai/history {"conversation", "messages"}
     POST /tinyai/count_tokens {"text"}
     POST /tinyai/chat                 SSE: queue, progress, chunk…, done | error
+    POST /tinyai/complete             SSE: chunk…, done | error (beside the queue: see :mod:`.complete`)
     POST /tinyai/edit                 {"code", "instruction"?, "error"?, "selection"?, …}: SSE as chat
     POST /tinyai/load                 SSE: queue, progress…, done {"model": spec} | error
     POST /tinyai/unload | /tinyai/reset {"conversation"} | /tinyai/cancel {"id"}
     POST /tinyai/listen {"port"}      also listen on 127.0.0.1:port; answers the token
     POST /tinyai/shutdown
-    GET  /v1/models ; POST /v1/chat/completions (stream true or false)
+    GET  /v1/models ; POST /v1/chat/completions (stream true or false) ; POST /v1/completions (suffix)
 
 Requests that use the model go through the host's one :class:`~jupyter_tinyai.scheduler.Scheduler`:
-one at a time, in order.
+one at a time, in order; completions alone run beside it, on the completion lane.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ..prompts import check_prompt_size
 from ..types import Message
 from ..validation import chat_request, check_settings, field, generation
 from .compat import handle_v1_chat, handle_v1_models
+from .complete import handle_complete, handle_v1_completions
 from .handler import Handler
 from .listeners import listen_tcp
 from .protocol import BadRequest
@@ -159,6 +163,16 @@ def handle_status(h: Handler) -> None:
     h.reply(200, h.state.status())
 
 
+def handle_model_events(h: Handler) -> None:
+    """The loaded model's snapshots as they change (the current one first, unless ``after``
+    names its seq), with keep-alives, until the client leaves or the host stops."""
+    try:
+        after = int(parse_qs(urlparse(h.path).query).get("after", ["-1"])[0])
+    except ValueError:
+        raise BadRequest("'after' must be an integer (a snapshot's seq).") from None
+    h.follow(h.state.engine.events, after)
+
+
 def handle_ping(h: Handler) -> None:
     h.reply(200, {"pid": os.getpid(), "version": __version__})
 
@@ -178,10 +192,12 @@ def handle_shutdown(h: Handler) -> None:
 ROUTES = {
     ("GET", "/tinyai/ping"): handle_ping,
     ("GET", "/tinyai/status"): handle_status,
+    ("GET", "/tinyai/model/events"): handle_model_events,
     ("GET", "/tinyai/history"): handle_history,
     ("POST", "/tinyai/history"): handle_set_history,
     ("POST", "/tinyai/count_tokens"): handle_count_tokens,
     ("POST", "/tinyai/chat"): handle_chat,
+    ("POST", "/tinyai/complete"): handle_complete,
     ("POST", "/tinyai/edit"): handle_edit,
     ("POST", "/tinyai/load"): handle_load,
     ("POST", "/tinyai/unload"): handle_unload,
@@ -191,4 +207,5 @@ ROUTES = {
     ("POST", "/tinyai/shutdown"): handle_shutdown,
     ("GET", "/v1/models"): handle_v1_models,
     ("POST", "/v1/chat/completions"): handle_v1_chat,
+    ("POST", "/v1/completions"): handle_v1_completions,
 }

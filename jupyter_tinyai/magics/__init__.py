@@ -88,25 +88,27 @@ class TinyAIMagics(Magics):
         system = args.system if args.system is not None or args.format != "code" else CODE_SYSTEM
         return self._job(prompt, args, conversation=session.conversation, system=system, context=context, fmt=args.format)
 
-    def _job(self, prompt, args, *, conversation, system=None, context=(), fmt="markdown", throwaway=False) -> Job:
+    def _job(self, prompt, args, *, conversation, system=None, context=(), fmt="markdown", throwaway=False,
+             title=None) -> Job:
         session, settings = self.session, self.session.settings
         temperature = args.temperature if args.temperature is not None else session.temperature
+        max_tokens = args.max_tokens if args.max_tokens is not None else session.max_tokens
         kwargs = dict(
             conversation=conversation,
             model=session.model_for(args.model),
             system=system,
             context=list(context),
             temperature=temperature,
-            max_tokens=args.max_tokens,
+            max_tokens=max_tokens,
             seed=args.seed,
         )
         params = {
             "temperature": settings.temperature if temperature is None else temperature,
-            "max_tokens": settings.max_tokens if args.max_tokens is None else args.max_tokens,
+            "max_tokens": settings.max_tokens if max_tokens is None else max_tokens,
             "seed": settings.seed if args.seed is None else args.seed,
             "system": system if system is not None else "default",
         }
-        return Job(prompt, kwargs, fmt, params, throwaway)
+        return Job(prompt, kwargs, fmt, params, throwaway, title)
 
     # -- %explain ------------------------------------------------------------------------
 
@@ -137,7 +139,7 @@ class TinyAIMagics(Magics):
         from IPython.utils.process import arg_split
 
         from ..prompts import explain_prompt, shorten
-        from .explain import explain_target
+        from .explain import explain_target, explain_title
 
         try:
             args = self.explain.parser.parse_args(arg_split(line, posix=True))
@@ -152,14 +154,15 @@ class TinyAIMagics(Magics):
         else:
             prompt = explain_target(rest, self.shell.user_ns, self.session.history(), args.error, max_chars)
         self.session.last_prompt = prompt
-        return self._job(prompt, args, conversation=_new_id("explain"), throwaway=True)
+        title = explain_title(rest, args.error, cell is not None)
+        return self._job(prompt, args, conversation=_new_id("explain"), throwaway=True, title=title)
 
     # -- running an answer -----------------------------------------------------------------
 
     def _generation(self, job: Job, on_start=None) -> tuple:
         if not job.throwaway:
             self.session.restore(job.kwargs["conversation"])
-        view = answer_view(self.shell, job.fmt)
+        view = answer_view(self.shell, job.fmt, job.title)
         return view, Generation(self.session.client, job.prompt, view, on_start=on_start, **job.kwargs)
 
     def _execute(self, job: Job):
@@ -201,10 +204,16 @@ class TinyAIMagics(Magics):
         except Exception:
             pass
         meta = metadata(outcome.stats, spec, job.params, job.kwargs["conversation"], outcome.notice, outcome.stopped)
+        text = outcome.text
+        if job.title and outcome.stats is not None and outcome.stats.finish_reason == "length":
+            from .explainpanel import to_sentence_end
+
+            text = to_sentence_end(text)  # an explanation the token limit cut ends at a sentence
         if outcome.error is not None and not outcome.text:
             view.clear()
         else:
-            view.finish(outcome.text, footer(outcome.stats, outcome.stopped), meta)
+            view.hint = self.session.first_answer_hint(outcome.stats)
+            view.finish(text, footer(outcome.stats, outcome.stopped), meta)
         if job.throwaway:
             try:
                 client.reset(job.kwargs["conversation"])
@@ -226,7 +235,8 @@ class TinyAIMagics(Magics):
 
     @line_magic
     def tinyai(self, line):
-        """Manage the local model. ``%tinyai`` alone shows a panel (model, temperature, status).
+        """Manage the local model. ``%tinyai`` alone shows a panel (model, temperature, max
+        tokens, and the status of the model, following the model host live).
 
         Subcommands::
 
@@ -238,6 +248,8 @@ class TinyAIMagics(Magics):
             %tinyai unload            # free the model's memory (loaded again on the next question)
             %tinyai config            # the settings in effect (change them with %config TinyAI.NAME = ...)
             %tinyai autoexplain on    # offer "Explain this error" under every traceback (off to stop)
+            %tinyai catalog           # models to download for this machine, with fit badges
+            %tinyai pull NAME         # download one (progress bar, Cancel; --quant Q8_0, --force)
         """
         from . import commands
 
@@ -268,10 +280,9 @@ def _post_run_cell(shell):
             return
         record = magics.session.record_error(result)
         if record is not None and magics.session.autoexplain and getattr(shell, "kernel", None) is not None:
-            from .commands import explain_error_into
             from .widgets import offer_explanation
 
-            offer_explanation(lambda rec, show: explain_error_into(magics.session, rec, show), record)
+            offer_explanation(magics.session, record)
 
     return hook
 

@@ -1,11 +1,10 @@
-"""``%tinyai`` subcommands, dispatched from :data:`COMMANDS`, and the autoexplain stream."""
+"""``%tinyai`` subcommands, dispatched from :data:`COMMANDS`."""
 
 from __future__ import annotations
 
 import os
-import time
 
-from .display import MessageError, footer
+from .display import MessageError
 
 
 def _print(text: str) -> None:
@@ -101,6 +100,20 @@ def autoexplain(session, args):
     _print(f"autoexplain is {args[0]}.")
 
 
+def pull(session, args):
+    """Download a model (progress bar with Cancel)."""
+    from .catalog_widget import pull as start
+
+    start(session, args)
+
+
+def catalog(session, args):
+    """The catalog with fit badges and Download buttons."""
+    from .catalog_widget import show_catalog
+
+    show_catalog(session, args)
+
+
 COMMANDS = {
     "models": models,
     "use": use,
@@ -110,36 +123,6 @@ COMMANDS = {
     "unload": unload,
     "config": config,
     "autoexplain": autoexplain,
+    "pull": pull,
+    "catalog": catalog,
 }
-
-
-def explain_error_into(session, record, show) -> None:
-    """Stream an explanation of ``record`` by calling ``show(markdown, plain)`` (autoexplain button)."""
-    from ..errors import TinyAIError, title
-    from .explain import error_prompt
-    from .safe_markdown import escape_html, safe_markdown
-    from .session import _new_id
-
-    conversation = _new_id("explain")
-    parts, stats, last = [], None, 0.0
-    try:
-        for chunk in session.client.chat(
-            error_prompt(record, session.settings.context_piece_chars),
-            conversation=conversation,
-            model=session.model,
-            temperature=session.temperature,
-        ):
-            parts.append(chunk.text)
-            stats = chunk.stats or stats
-            if time.monotonic() - last > 0.1:
-                last = time.monotonic()
-                show(safe_markdown("".join(parts)) + " ▌", "".join(parts))
-        show(safe_markdown("".join(parts)) + f"\n\n<sub>{escape_html(footer(stats))}</sub>", "".join(parts))
-    except TinyAIError as error:
-        shown = title(error.kind).rstrip(".")
-        show(f"**{escape_html(shown)}**: {escape_html(str(error))}", f"{shown}: {error}")
-    finally:
-        try:
-            session.client.reset(conversation)
-        except Exception:
-            pass

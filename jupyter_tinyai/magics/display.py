@@ -80,11 +80,14 @@ def metadata(stats, spec: dict | None, params: dict, conversation: str, notice: 
 class NotebookAnswer:
     """One answer in a notebook output, updated in place through a display id."""
 
-    def __init__(self, fmt: str = "markdown"):
+    def __init__(self, fmt: str = "markdown", title: str | None = None):
         self.fmt = fmt
+        self.title = title  # an explanation's header; "Thinking…" until its first words
         self.display_id = f"tinyai-{uuid.uuid4().hex}"
         self.progress_id = self.display_id + "-progress"
         self.notice: str | None = None
+        self.hint: dict | None = None  # the tiny-model hint, under the first answer of a session
+        self.reasoning = ""  # the model's thinking before the answer: shown folded
         self._shown_progress = False
         self.updates = 0
         self.alone = False  # set when the cell is this answer only (see tidy.py)
@@ -96,15 +99,31 @@ class NotebookAnswer:
             body = f"```python\n{code}\n```" if code else body
         notice = f"> {self.notice}\n\n" if self.notice else ""
         plain = (f"{self.notice}\n\n" if self.notice else "") + body + (f"\n\n{foot}" if foot else "")
+        if self.hint:
+            plain += f"\n{self.hint['text']} {self.hint['command']}"
         if self.fmt == "text":
             import html
 
-            markup = f"<pre>{html.escape(plain)}</pre>"
+            thinking = (f'<details class="tinyai-reasoning"><summary>Thinking…</summary><pre>{html.escape(self.reasoning)}'
+                        "</pre></details>") if self.reasoning else ""
+            markup = f"{thinking}<pre>{html.escape(plain)}</pre>"
             return {"text/html": markup, "text/plain": plain}
         from .safe_markdown import escape_html, safe_markdown
 
+        if self.reasoning:  # folded above the answer, made safe as the answer is
+            notice += (f'<details class="tinyai-reasoning"><summary>Thinking…</summary>\n\n'
+                       f"{safe_markdown(self.reasoning)}\n\n</details>\n\n")
+
         sub = f"\n\n<sub>{escape_html(foot)}</sub>" if foot else ""
-        markdown = notice + (safe_markdown(body) or "…") + sub
+        if self.hint:
+            sub += (f"\n\n<sub class=\"tinyai-hint\">{escape_html(self.hint['text'])} "
+                    f"<code>{escape_html(self.hint['command'])}</code></sub>")
+        head = f"**{escape_html(self.title)}**\n\n" if self.title else ""
+        if text or not self.title:
+            shown = safe_markdown(body) or ("" if self.reasoning and not text else "…")
+        else:  # an explanation before its first words
+            shown = "" if self.reasoning else "_Thinking…_"
+        markdown = head + notice + shown + sub
         return {"text/markdown": markdown, "text/plain": plain}
 
     def start(self) -> None:
@@ -164,6 +183,9 @@ class TerminalAnswer:
         self.fmt = fmt
         self.stream = stream or sys.stdout
         self.notice: str | None = None
+        self.hint: dict | None = None
+        self.reasoning = ""  # not printed: a terminal cannot fold it; one line says it is there
+        self._said_thinking = False
         self._printed = 0
         self._progress = ProgressLine(self.stream, delay=0)  # Generation shows only slow loads
         self.updates = 0
@@ -173,6 +195,9 @@ class TerminalAnswer:
 
     def update(self, text: str) -> None:
         self.end_progress()
+        if self.reasoning and not self._said_thinking:
+            self.stream.write("[thinking…]\n")
+            self._said_thinking = True
         if self.notice and self._printed == 0:
             self.stream.write(f"[{self.notice}]\n")
         self.stream.write(text[self._printed:])
@@ -192,11 +217,13 @@ class TerminalAnswer:
     def finish(self, text: str, foot: str, meta: dict) -> None:
         self.update(text)
         self.stream.write(f"\n\n[{foot}]\n" if foot else "\n")
+        if self.hint:
+            self.stream.write(f"[{self.hint['text']} {self.hint['command']}]\n")
         self.stream.flush()
 
 
-def answer_view(shell, fmt: str):
+def answer_view(shell, fmt: str, title: str | None = None):
     """A notebook view when a frontend renders rich output, else a terminal view."""
     if getattr(shell, "kernel", None) is not None:
-        return NotebookAnswer(fmt)
+        return NotebookAnswer(fmt, title)
     return TerminalAnswer(fmt)

@@ -188,7 +188,7 @@ class EditMagics(Magics):
             spec = None
         params = {"temperature": 0.0, "max_tokens": args.max_tokens, "seed": None, "system": "edit"}
         meta = metadata(outcome.stats, spec, params, conversation, outcome.notice, outcome.stopped)
-        meta[METADATA_KEY]["edit"] = {"kind": request.kind, "cell": label, "proposed": result.ok}
+        meta[METADATA_KEY]["edit"] = {"request": request.kind, "cell": label, "proposed": result.ok}
         foot = footer(outcome.stats, outcome.stopped)
         if result.ok:
             show(view, diff_bundle(result.diff, foot), diff_ansi(result.diff) + (f"\n\n[{foot}]" if foot else ""), meta)

@@ -15,6 +15,19 @@ def error_prompt(record, max_chars: int = 4000) -> str:
     return explain_error_prompt(shorten(record.code.rstrip(), max_chars), shorten(record.traceback.rstrip(), max_chars))
 
 
+def explain_title(target: str, error: bool = False, body: bool = False) -> str:
+    """The header of an explanation, like the labextension's ("Explanation of this error")."""
+    target = target.strip()
+    if body:
+        return "Explanation of this code"
+    if error or _ERR.match(target):
+        return "Explanation of this error"
+    if not target:
+        return "Explanation of the previous cell"
+    match = _CELL.match(target)
+    return f"Explanation of In[{match.group(1)}]" if match else f"Explanation of {target}"
+
+
 def explain_target(target: str, namespace, history: History, error: bool = False, max_chars: int = 4000) -> str:
     """The prompt for ``%explain [target]``; raises ContextError for what does not exist."""
     target = target.strip()

@@ -21,6 +21,7 @@ class Job:
     fmt: str = "markdown"
     params: dict = field(default_factory=dict)
     throwaway: bool = False  # a one-off conversation, forgotten after the answer
+    title: str | None = None  # an explanation's header ("Explanation of In[3]"); its answer never ends mid-sentence
 
 
 def _parse(magic, line: str):

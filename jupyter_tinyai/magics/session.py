@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 import uuid
 
@@ -34,10 +35,38 @@ class Session:
         self.conversation = _new_id("kernel")
         self.errors: dict[int, ErrorRecord] = {}
         self.temperature: float | None = None  # chosen in the panel
+        self.max_tokens: int | None = None  # chosen in the panel
+        self.panel = None  # the last %tinyai panel shown
+        self.explanation = None  # the last "Explain this error" panel opened
         self.autoexplain = False
         self.last_prompt: str | None = None
         self.turns: dict[str, list] = {}  # this kernel's conversations as last answered, by id
+        self.hinted = False  # the tiny-model hint was considered (under this kernel's first answer)
         self._client = None
+        self._follower = None
+        self._seen_pick: str | None = None
+
+    @property
+    def follower(self):
+        """The host's model, followed (see :mod:`.follow`): a pick elsewhere becomes this
+        kernel's model."""
+        if self._follower is None:
+            from .follow import HostFollower
+
+            self._follower = HostFollower(lambda: self.client)
+            self._follower.listen(self._adopt_pick)
+        return self._follower
+
+    def _adopt_pick(self, snap: dict) -> None:
+        """A model picked in any front end is the one this kernel's answers get."""
+        picked = snap.get("picked")
+        if picked and picked != self._seen_pick:
+            self._seen_pick = picked
+            model = snap.get("model") or {}
+            path = model.get("path") or ""
+            # a file by its path (what `%tinyai use PATH` keeps): an id may name another copy
+            local = model.get("id") == picked and model.get("backend") != "remote" and os.path.exists(path)
+            self.model = path if local else picked
 
     @property
     def client(self):
@@ -45,6 +74,7 @@ class Session:
             from ..api import default_client
 
             self._client = default_client(self.settings)
+            self.follower.start()
         return self._client
 
     @property
@@ -87,6 +117,19 @@ class Session:
 
     def forget(self, conversation: str) -> None:
         self.turns.pop(conversation, None)
+
+    def first_answer_hint(self, stats) -> dict | None:
+        """The tiny-model hint for this kernel's first answer (while only the bundled model is
+        present), None for every later one."""
+        if self.hinted or stats is None:
+            return None
+        self.hinted = True
+        from ..models.hint import tiny_model_hint
+
+        try:
+            return tiny_model_hint(self.settings, answered_by=stats.model)
+        except Exception:  # noqa: BLE001 - a hint never spoils an answer
+            return None
 
     def new_conversation(self) -> str:
         self.conversation = _new_id("kernel")

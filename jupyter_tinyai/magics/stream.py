@@ -30,6 +30,7 @@ class Outcome:
     stopped: bool = False  # by the Stop button or an interrupt
     interrupted: bool = False  # by Ctrl-C / the kernel's interrupt
     parts: list = field(default_factory=list)
+    reasoning: list = field(default_factory=list)  # the model's thinking before the answer (shown folded)
 
 
 class Generation:
@@ -104,6 +105,10 @@ class Generation:
                 self.view.notice = value.notice
             if value.model is not None and self.view.notice != out.notice:  # its turn came: no more waiting
                 self.view.notice = out.notice
+                self._dirty = True
+            if value.reasoning:
+                out.reasoning.append(value.reasoning)
+                self.view.reasoning = "".join(out.reasoning)
                 self._dirty = True
             if value.text:
                 out.parts.append(value.text)

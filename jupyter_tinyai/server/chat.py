@@ -9,7 +9,15 @@ handler provides. Messages sent for one request, in order::
              tells it when the request joins and at each of the last QUEUE_UPDATES places —
              at most 1 + QUEUE_UPDATES per request, so a burst of N costs O(N) frames
     progress* (only while a model loads)
-    start, notice?, token*, done      — or error, at any point
+    start, notice?, (reasoning | token)*, done      — or error, at any point
+
+``reasoning`` frames carry the model's thinking before its answer (a ``<think>`` block),
+as ``{"type": "reasoning", "id", "text": <delta>}``; ``done`` and the saved answer carry
+all of it as ``"reasoning"``. It is never sent back to the model.
+
+``done`` carries the answer's ``text``, ``stats``, ``model`` (the model's display name:
+each answer names its model) and ``time`` (ISO 8601, UTC); the stored history messages
+carry ``time`` too, and the answers ``model``.
 
 The server keeps no queue of its own: every request goes to the client at once, except
 that the turns of one conversation wait for each other, in order.
@@ -37,7 +45,7 @@ from ..errors import HistoryError, InternalError, InvalidRequest, TinyAIError
 from ..scheduler import QUEUE_UPDATES  # noqa: F401 - the bound on `queued` messages, for tests and readers
 from ..types import ContextPiece, Stats
 from ..validation import chat_request as checked_chat
-from .history import DamagedHistory, HistoryStore, engine_messages, valid_id
+from .history import DamagedHistory, HistoryStore, engine_messages, now, valid_id
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +74,7 @@ class ChatRequest:
     prompt: str
     conversation: str
     notebook: str = ""
+    inline: bool = False  # an inline explanation's turn: kept out of History until continued
     context: list = field(default_factory=list)  # [{"label", "text"}]
     model: str | None = None
     system: str | None = None
@@ -77,6 +86,7 @@ class ChatRequest:
     task: asyncio.Task | None = None
     answering: bool = False  # handed to the client (no longer waiting for its conversation's turn)
     recorded: bool = False  # the user's message is in the history
+    answered_by: str | None = None  # (after start) the id of the model answering
 
 
 def parse(raw) -> dict:
@@ -111,11 +121,15 @@ def chat_request(msg: dict, n_ctx: int | None = None) -> ChatRequest:
     notebook = msg.get("notebook") or ""
     if not isinstance(notebook, str):
         raise BadMessage("'notebook' must be a string (the notebook's path)", rid)
+    inline = msg.get("inline", False)
+    if not isinstance(inline, bool):
+        raise BadMessage("'inline' must be true or false (true: an inline explanation's turn)", rid)
     return ChatRequest(
         id=rid,
         prompt=args.prompt,
         conversation=conversation,
         notebook=notebook,
+        inline=inline,
         context=[piece.to_dict() for piece in args.context],
         model=args.model,
         system=args.system,
@@ -199,6 +213,7 @@ class ChatService:
 
         threading.Thread(target=work, name=f"tinyai-chat-{request.id}", daemon=True).start()
         parts: list[str] = []
+        thoughts: list[str] = []  # the reasoning, shown folded, never sent back to the model
         while True:
             try:
                 kind, payload = await events.get()
@@ -208,11 +223,16 @@ class ChatService:
             if kind == "token":
                 parts.append(payload)
                 request.send({"type": "token", "id": request.id, "text": payload})
+            elif kind == "reasoning":
+                thoughts.append(payload)
+                request.send({"type": "reasoning", "id": request.id, "text": payload})
             elif kind == "queued":
                 request.send({"type": "queued", "id": request.id, "position": payload})
             elif kind == "start":  # the model's turn: from now on the turn is in the history
-                self.store.add_user(request.conversation, request.notebook, request.prompt, request.context)
+                self.store.add_user(request.conversation, request.notebook, request.prompt, request.context,
+                                    inline=request.inline, time=now())
                 request.recorded = True
+                request.answered_by = payload.get("model")
                 request.send({"type": "start", "id": request.id, **payload})
                 if damaged:
                     request.send({"type": "notice", "id": request.id, "text": damaged})
@@ -223,14 +243,18 @@ class ChatService:
                     request.send(_cancelled(request))
                     return
                 stats = (payload or Stats(finish_reason="cancelled")).to_dict()
+                named = {"model": display_name(stats.get("model") or request.answered_by), "time": now()}
                 try:
-                    self.store.add_answer(request.conversation, "".join(parts), stats)
+                    self.store.add_answer(request.conversation, "".join(parts), stats, "".join(thoughts), **named)
                 except Exception as error:  # noqa: BLE001 - the user is told; the text is on screen
                     log.error("TinyAI could not save an answer", exc_info=error)
                     failed = HistoryError(f"the answer could not be saved to the chat history ({type(error).__name__}: {error}).")
                     request.send({"type": "error", "id": request.id, **failed.to_dict()})
                     return
-                request.send({"type": "done", "id": request.id, "stats": stats, "text": "".join(parts)})
+                done = {"type": "done", "id": request.id, "stats": stats, "text": "".join(parts), **named}
+                if thoughts:
+                    done["reasoning"] = "".join(thoughts)
+                request.send(done)
                 return
             else:  # fail
                 self._failed(request, payload, "".join(parts))
@@ -266,6 +290,8 @@ class ChatService:
                 emit("start", {"conversation": request.conversation, "model": chunk.model})
             if chunk.notice:
                 emit("notice", {"text": chunk.notice})
+            if chunk.reasoning:
+                emit("reasoning", chunk.reasoning)
             if chunk.text:
                 emit("token", chunk.text)
             if chunk.stats is not None:
@@ -281,7 +307,8 @@ class ChatService:
             if not request.recorded:
                 pass  # failed before the user's message was saved: nothing to take back
             elif partial:
-                self.store.add_answer(request.conversation, partial, Stats(finish_reason="error").to_dict())
+                self.store.add_answer(request.conversation, partial, Stats(finish_reason="error").to_dict(),
+                                      model=display_name(request.answered_by), time=now())
             else:
                 self.store.drop_unanswered(request.conversation)
         except Exception:  # noqa: BLE001 - the error below is what the user needs to see
@@ -297,6 +324,15 @@ class ChatService:
                 self.stop(request)
 
 
+def display_name(model_id: str | None) -> str | None:
+    """The name an answer shows for its model: its id without the backend or remote before
+    the first ':' ("llamacpp:SmolLM2-135M-Instruct-Q4_1" -> "SmolLM2-135M-Instruct-Q4_1")."""
+    if not model_id:
+        return None
+    return model_id.split(":", 1)[-1] or model_id
+
+
 def _cancelled(request: ChatRequest) -> dict:
     """The answer to a request stopped before the model began it."""
-    return {"type": "done", "id": request.id, "text": "", "stats": Stats(finish_reason="cancelled").to_dict()}
+    return {"type": "done", "id": request.id, "text": "", "stats": Stats(finish_reason="cancelled").to_dict(),
+            "model": None, "time": now()}

@@ -18,6 +18,7 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..errors import ModelNotFound, TinyAIError
+from .catalog import catalog_handlers
 from .chat import (
     ENGINE_PREFIX,
     BadMessage,
@@ -59,19 +60,26 @@ class TinyAIHandler(APIHandler):
 def _models(client) -> dict:
     from .. import models
     from ..config import load_settings
+    from ..models.hint import tiny_model_hint
 
     loaded = client.status().get("model")
+    settings = getattr(client, "settings", None) or load_settings()
     try:
-        default = models.resolve(None, getattr(client, "settings", None) or load_settings()).id
+        default = models.resolve(None, settings).id
     except TinyAIError:
         default = None
     specs = client.list_models()
+    try:
+        hint = tiny_model_hint(settings, specs=specs)  # while only the bundled model is present
+    except Exception:  # noqa: BLE001 - a hint never spoils the listing
+        hint = None
     return {
         "models": [spec.to_dict() for spec in specs if not spec.warning],
         # bad files, remotes down: one line each, not models to pick ("remote" names a remote)
         "warnings": [{"message": spec.warning, "remote": spec.extra.get("remote")} for spec in specs if spec.warning],
         "loaded": loaded["id"] if loaded else None,
         "default": default,
+        "hint": hint,
     }
 
 
@@ -140,6 +148,26 @@ class ConversationHandler(TinyAIHandler):
         self.set_status(204)
         self.finish()
 
+    @web.authenticated
+    @authorized
+    async def patch(self, cid):
+        """``{"inline": false}``: an inline explanation continued in the sidebar, listed in
+        History from now on (the only change a conversation takes)."""
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or body.get("inline") is not False or len(body) != 1:
+            raise web.HTTPError(400, 'send {"inline": false} to keep an inline explanation in History')
+        try:
+            kept = self.service.store.keep(cid)
+        except DamagedHistory as damaged:
+            raise web.HTTPError(404 if damaged.set_aside else 409, str(damaged)) from None
+        if not kept:
+            raise web.HTTPError(404, f"no conversation {cid}")
+        self.set_status(204)
+        self.finish()
+
 
 class ChatWebSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
     """The chat: see :mod:`jupyter_tinyai.server.chat` for the messages."""
@@ -194,18 +222,30 @@ async def _ensure(value):
     return await value if asyncio.iscoroutine(value) else value
 
 
+def _complete_handler():
+    from .complete import CompleteHandler  # its own module (it imports this one)
+
+    return CompleteHandler
+
+
 def setup_handlers(web_app, service: ChatService, client) -> None:
+    from .modelstate import ModelEventsHandler, ModelStateRelay
+
     base = url_path_join(web_app.settings["base_url"], "tinyai")
     web_app.settings["tinyai_chat"] = service
     web_app.settings["tinyai_client"] = client
+    web_app.settings["tinyai_model_relay"] = ModelStateRelay(client)
     web_app.add_handlers(
         ".*$",
         [
             (url_path_join(base, "models"), ModelsHandler),
             (url_path_join(base, "models", "load"), LoadModelHandler),
             (url_path_join(base, "status"), StatusHandler),
+            (url_path_join(base, "model", "events"), ModelEventsHandler),
             (url_path_join(base, "conversations"), ConversationsHandler),
             (url_path_join(base, "conversations", f"({ID_PATTERN})"), ConversationHandler),
             (url_path_join(base, "chat"), ChatWebSocket),
+            (url_path_join(base, "complete"), _complete_handler()),
+            *catalog_handlers(web_app, base),  # tinyai/catalog and tinyai/pulls (server/catalog.py)
         ],
     )

@@ -7,8 +7,12 @@ crash never leaves half a file. A conversation file::
 
     {"id": "…", "notebook": "analysis/run.ipynb", "title": "first prompt…",
      "created": "2026-11-28T16:40:00+00:00", "updated": "…", "model": "llamacpp:…",
-     "messages": [{"role": "user", "content": "…", "context": [{"label", "text"}]},
-                  {"role": "assistant", "content": "…", "stats": {…}}]}
+     "messages": [{"role": "user", "content": "…", "time": "…", "context": [{"label", "text"}]},
+                  {"role": "assistant", "content": "…", "time": "…", "stats": {…}}]}
+
+A conversation started by an inline explanation carries ``"inline": true``: it is left out
+of the list (History) until it is continued in the sidebar (:meth:`HistoryStore.keep`, or a
+turn sent from the sidebar), so dismissed explanations do not crowd History.
 
 A damaged file (not JSON, truncated, a value of the wrong type, no ``messages``, a folder
 where a file should be) is never overwritten nor deleted: it is renamed aside to
@@ -155,8 +159,10 @@ class HistoryStore:
                              "the other conversations are kept.", set_aside=True)
 
     def list(self, notebook: str | None = None, notices: list[str] | None = None) -> list[dict]:
-        """Summaries, newest first; only ``notebook``'s when given. Damaged files met on the
-        way are set aside; one line for each is appended to ``notices``."""
+        """Summaries, newest first; only ``notebook``'s when given ("" for the conversations
+        started with no notebook open); inline explanations never continued in the sidebar
+        are left out. Damaged files met on the way are set aside; one line for each is
+        appended to ``notices``."""
         try:
             names = os.listdir(self.root)
         except FileNotFoundError:
@@ -171,7 +177,8 @@ class HistoryStore:
                 if notices is not None:
                     notices.append(str(damaged))
                 continue
-            if data is None or (notebook is not None and data.get("notebook") != notebook):
+            if data is None or data.get("inline") or (
+                    notebook is not None and (data.get("notebook") or "") != notebook):
                 continue
             found.append(summary(data))
         found.sort(key=lambda c: c["updated"], reverse=True)
@@ -179,8 +186,11 @@ class HistoryStore:
 
     # -- writing --------------------------------------------------------------------------
 
-    def add_user(self, cid: str, notebook: str, prompt: str, context: list[dict]) -> dict:
-        """Start a turn: record the user's message (creating the conversation)."""
+    def add_user(self, cid: str, notebook: str, prompt: str, context: list[dict], inline: bool = False,
+                 **fields) -> dict:
+        """Start a turn: record the user's message (creating the conversation); ``fields``
+        (e.g. ``time``) are stored with it. A turn of an inline explanation (``inline``) starts
+        one left out of History; a turn sent from the sidebar keeps the conversation in it."""
         data = self.get(cid) or {
             "id": cid,
             "notebook": notebook,
@@ -188,25 +198,43 @@ class HistoryStore:
             "created": now(),
             "model": None,
             "messages": [],
+            **({"inline": True} if inline else {}),
         }
-        message: dict = {"role": "user", "content": prompt}
+        if not inline:
+            data.pop("inline", None)
+        message: dict = {"role": "user", "content": prompt, "time": now(), **fields}
         if context:
             message["context"] = context
         data["messages"].append(message)
         self._write(data)
         return data
 
-    def add_answer(self, cid: str, text: str, stats: dict | None) -> None:
-        """Finish a turn with the answer (partial when stopped); nothing if deleted meanwhile."""
+    def add_answer(self, cid: str, text: str, stats: dict | None, reasoning: str = "", **fields) -> None:
+        """Finish a turn with the answer (partial when stopped); nothing if deleted meanwhile.
+        ``reasoning`` (the model's thinking before it) is kept for display only: it is never
+        part of the turns sent back to the model (:func:`engine_messages`); ``fields`` (e.g.
+        ``model``, ``time``) are stored with it."""
         data = self.get(cid)
         if data is None:
             return
-        message: dict = {"role": "assistant", "content": text}
+        message: dict = {"role": "assistant", "content": text, "time": now(), **fields}
+        if reasoning:
+            message["reasoning"] = reasoning
         if stats:
             message["stats"] = stats
             data["model"] = stats.get("model") or data.get("model")
         data["messages"].append(message)
         self._write(data)
+
+    def keep(self, cid: str) -> bool:
+        """An inline explanation continued in the sidebar: listed in History from now on;
+        False when there is no such conversation."""
+        data = self.get(cid)
+        if data is None:
+            return False
+        if data.pop("inline", None) is not None:
+            self._write(data)
+        return True
 
     def drop_unanswered(self, cid: str) -> None:
         """Take back a user message that got no answer at all (the request failed)."""
@@ -255,11 +283,15 @@ class HistoryStore:
 
 
 def summary(data: dict) -> dict:
+    prompts = [m["content"] for m in data.get("messages", []) if m.get("role") == "user"]
     return {
         "id": data["id"],
         "notebook": data.get("notebook", ""),
         "title": data.get("title", ""),
+        "created": data.get("created", ""),
         "updated": data.get("updated", ""),
         "model": data.get("model"),
         "message_count": len(data.get("messages", [])),
+        # the last prompt tells apart conversations that started alike
+        "last_prompt": title_of(prompts[-1]) if len(prompts) > 1 else "",
     }

@@ -9,7 +9,13 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { activeCellContext, cellError, selectionContext } from './context';
+import {
+  activeCellContext,
+  cellError,
+  cellLabel,
+  selectionContext
+} from './context';
+import { cellKind } from './state/include';
 import { ICodeActions } from './components/codeactions';
 import { tinyaiIcon } from './icons';
 import { IChatConnection } from './model';
@@ -28,6 +34,23 @@ export interface ICommandDeps {
   settings: () => ISettings;
 }
 
+/**
+ * The cell under the context menu while it is open (and while the item clicked in it runs):
+ * the menu's items take no arguments, so that they show the commands' shortcuts.
+ */
+let menuCellNode: HTMLElement | null = null;
+
+function trackContextMenu(app: JupyterFrontEnd): void {
+  app.contextMenu.opened.connect(() => {
+    menuCellNode =
+      app.contextMenuHitTest(n => n.classList.contains('jp-Cell')) ?? null;
+  });
+  app.contextMenu.menu.aboutToClose.connect(() => {
+    // the clicked item runs right after the menu closes
+    setTimeout(() => (menuCellNode = null), 0);
+  });
+}
+
 /** From the context menu: the cell right-clicked; otherwise the active cell. */
 function targetCell(
   app: JupyterFrontEnd,
@@ -35,9 +58,10 @@ function targetCell(
   args: ReadonlyPartialJSONObject
 ): Cell | null {
   const node =
-    args.origin === 'context-menu'
+    menuCellNode ??
+    (args.origin === 'context-menu'
       ? app.contextMenuHitTest(n => n.classList.contains('jp-Cell'))
-      : undefined;
+      : undefined);
   if (node) {
     const cell = panel.content.widgets.find(w => w.node === node);
     if (cell) {
@@ -66,6 +90,7 @@ const EXPLAIN_ARGS = {
 
 export function registerCommands(deps: ICommandDeps): void {
   const { app, tracker, trans, sidebar } = deps;
+  trackContextMenu(app);
 
   const explain = (
     panel: NotebookPanel,
@@ -84,7 +109,8 @@ export function registerCommands(deps: ICommandDeps): void {
       prompt,
       context,
       notebook: panel.context.path,
-      model: settings.defaultModel || undefined,
+      // the host's model (one model state), not a reload of another choice
+      model: sidebar.model.picker.chosen || settings.defaultModel || undefined,
       temperature: settings.temperature,
       maxTokens: settings.maxTokens,
       continueInSidebar: conversation => {
@@ -139,7 +165,10 @@ export function registerCommands(deps: ICommandDeps): void {
       if (!selection && !source.trim()) {
         return;
       }
-      const piece = selection ?? { label: trans.__('Code'), text: source };
+      const piece = selection ?? {
+        label: `${cellKind(cell.model.type)} (${cellLabel(panel, cell)})`,
+        text: source
+      };
       return explain(
         panel,
         cell,
@@ -190,8 +219,11 @@ export function registerCommands(deps: ICommandDeps): void {
         trans.__('Explanation of this error'),
         trans.__('Explain this error and how to fix it.'),
         [
-          { label: trans.__('Code'), text: cell.model.sharedModel.getSource() },
-          { label: trans.__('Error'), text: error }
+          {
+            label: `Code (${cellLabel(panel, cell)})`,
+            text: cell.model.sharedModel.getSource()
+          },
+          { label: `Error (${cellLabel(panel, cell)})`, text: error }
         ]
       );
     }

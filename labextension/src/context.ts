@@ -4,6 +4,7 @@
 import { Cell, CodeCell } from '@jupyterlab/cells';
 import { NotebookPanel } from '@jupyterlab/notebook';
 
+import { cellKind, cellName } from './state/include';
 import { ContextSource, IContextPiece } from './tokens';
 
 // eslint-disable-next-line no-control-regex -- an ANSI colour code starts with ESC (0x1b)
@@ -14,11 +15,12 @@ export function stripAnsi(text: string): string {
   return text.replace(ANSI, '');
 }
 
-function cellLabel(panel: NotebookPanel, cell: Cell): string {
+/** "cell 3 [7]": the cell's number in the notebook, and its execution count if it ran. */
+export function cellLabel(panel: NotebookPanel, cell: Cell): string {
   const index = panel.content.widgets.indexOf(cell) + 1;
   const count =
     cell.model.type === 'code' ? (cell as CodeCell).model.executionCount : null;
-  return count ? `cell ${index} [${count}]` : `cell ${index}`;
+  return cellName(index, count);
 }
 
 /** The source of the active cell. */
@@ -31,7 +33,10 @@ export function activeCellContext(
   }
   const text = cell.model.sharedModel.getSource();
   return text.trim()
-    ? { label: `Code (${cellLabel(panel, cell)})`, text }
+    ? {
+        label: `${cellKind(cell.model.type)} (${cellLabel(panel, cell)})`,
+        text
+      }
     : null;
 }
 
@@ -96,13 +101,16 @@ export function lastErrorContext(
   return null;
 }
 
-/** The context pieces for `source`. */
+/** The context pieces for `source` ('none': the selection when there is one, else nothing). */
 export function gatherContext(
   panel: NotebookPanel | null,
   source: ContextSource
 ): IContextPiece[] {
   let piece: IContextPiece | null = null;
   switch (source) {
+    case 'none':
+      piece = selectionContext(panel);
+      break;
     case 'cell':
       piece = activeCellContext(panel);
       break;

@@ -10,12 +10,14 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
+import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { registerCommands } from './commands';
+import { completionPlugin } from './completion/plugin';
 import { notebookCodeActions } from './components/codeactions';
 import { gatherContext } from './context';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the commands are registered at activation; their view loads lazily
@@ -24,7 +26,11 @@ import { EditCommandIDs, registerEditCommands } from './edits/commands';
 import { restEditTransport } from './edits/transport';
 import { tinyaiIcon } from './icons';
 import { ChatModel } from './model';
+import { registerCatalog } from './catalog';
+import { ModelEvents } from './modelstate';
 import { ChatSocket, api } from './request';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the sidebar follows the host from the start
+import { followHostModel } from './state/hostmodel';
 import { SidebarModel } from './state/sidebar';
 import {
   CommandIDs,
@@ -46,7 +52,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ISettingRegistry,
     ITranslator,
     ILayoutRestorer,
-    IEditorLanguageRegistry
+    IEditorLanguageRegistry,
+    ILauncher
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -56,12 +63,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
     restorer: ILayoutRestorer | null,
-    languages: IEditorLanguageRegistry | null
+    languages: IEditorLanguageRegistry | null,
+    launcher: ILauncher | null
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_tinyai');
     let settings: ISettings = { ...DEFAULT_SETTINGS };
     const connection = new ChatSocket();
-    const actions = notebookCodeActions(tracker);
+    const actions = notebookCodeActions(tracker, app.commands);
     const chat = new ChatModel({ connection, trans });
     const model = new SidebarModel({
       chat,
@@ -71,12 +79,26 @@ const plugin: JupyterFrontEndPlugin<void> = {
       settings: () => settings,
       trans
     });
+    // One model state: the picker and the status line follow the host's model.
+    const modelEvents = new ModelEvents();
+    followHostModel(modelEvents.received, model);
+    modelEvents.start();
+    // "Get more models…": the catalog in the main area; a finished pull refreshes the picker
+    const openCatalog = registerCatalog({
+      app,
+      restorer,
+      trans,
+      onPulled: () => void model.refresh()
+    });
+    model.picker.onGetMoreModels = openCatalog; // the picker's "Get more models…" entry
+
     const sidebar = new TinyAISidebar({
       model,
       tracker,
       rendermime,
       actions,
-      trans
+      trans,
+      onGetMoreModels: openCatalog
     });
     sidebar.id = SIDEBAR_ID;
     sidebar.title.icon = tinyaiIcon;
@@ -103,6 +125,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       languages
     });
 
+    // a tile in the Launcher's Notebook row: the chat is one click away from a new tab
+    launcher?.add({
+      command: CommandIDs.openSidebar,
+      category: trans.__('Notebook'),
+      rank: 100
+    });
+
     if (palette) {
       const category = trans.__('TinyAI');
       for (const command of [
@@ -110,6 +139,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.newChat,
         CommandIDs.explainCode,
         CommandIDs.explainError,
+        CommandIDs.getMoreModels,
         EditCommandIDs.fixError,
         EditCommandIDs.editCell
       ]) {
@@ -126,7 +156,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
               ...DEFAULT_SETTINGS,
               ...(loaded.composite as unknown as Partial<ISettings>)
             };
-            model.include.setSource(settings.includeContext);
+            model.include.setDefault(settings.includeContext);
           };
           apply();
           loaded.changed.connect(apply);
@@ -138,4 +168,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, completionPlugin];

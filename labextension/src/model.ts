@@ -30,12 +30,42 @@ export interface IChatMessage {
   content: string;
   context?: IContextPiece[];
   stats?: IStats;
+  /** The model's thinking before the answer: shown folded, never sent back to it. */
+  reasoning?: string;
   /** One-line notices from the server about this answer (context trimmed, …). */
   notices?: string[];
   /** Set while tokens are still arriving. */
   streaming?: boolean;
   /** Set when the answer ended with an error (the banner says which). */
   failed?: boolean;
+  /** While the answer waits for the model: how many requests are ahead of it. */
+  queued?: number;
+  /** Seconds the answer waited in the model's queue before it started. */
+  waited_s?: number;
+  /** The model that wrote an answer (its display name). */
+  model?: string;
+  /** When the message was written (ISO 8601). */
+  time?: string;
+}
+
+/** A model's display name from what a frame or stored message gives ("llamacpp:X" → "X"). */
+export function modelName(
+  model: string | undefined | null
+): string | undefined {
+  if (!model) {
+    return undefined;
+  }
+  const i = model.indexOf(':');
+  return i > 0 && !model.includes(' ') ? model.slice(i + 1) : model;
+}
+
+/** What an answer waiting in the model's queue says, for `ahead` requests before it. */
+export function queueText(ahead: number, trans: ITrans): string {
+  return ahead > 1
+    ? trans.__('Waiting for the model: %1 requests ahead of yours…', ahead)
+    : trans.__(
+        'Waiting for the model: it is answering another request (a notebook or another chat); yours is next…'
+      );
 }
 
 export type ChatPhase =
@@ -43,7 +73,10 @@ export type ChatPhase =
 
 export interface IBanner {
   level: 'info' | 'warning' | 'error';
+  /** One short line. */
   text: string;
+  /** The whole message, behind a Details toggle (log paths, settings to check…). */
+  details?: string;
 }
 
 export interface IChatModelOptions {
@@ -52,6 +85,8 @@ export interface IChatModelOptions {
   schedule?: (callback: () => void) => void;
   /** New ids for requests and conversations; default: crypto.randomUUID-like. */
   newId?: () => string;
+  /** The clock, in milliseconds; default: Date.now. */
+  now?: () => number;
   trans?: ITrans;
 }
 
@@ -61,6 +96,8 @@ export interface ISendOptions {
   model?: string;
   temperature?: number | null;
   maxTokens?: number | null;
+  /** An inline explanation's turn (kept out of History until continued). */
+  inline?: boolean;
 }
 
 function defaultSchedule(callback: () => void): void {
@@ -153,6 +190,7 @@ export class ChatModel {
     this._schedule = options.schedule ?? defaultSchedule;
     this._newId = options.newId ?? defaultNewId;
     this._trans = options.trans ?? plainTrans;
+    this._now = options.now ?? (() => Date.now());
     this._conversationId = this._newId();
     this._connection.messageReceived.connect(this._onMessage, this);
     this._connection.disconnected.connect(this._onDisconnected, this);
@@ -210,9 +248,15 @@ export class ChatModel {
     if (options.notebook !== undefined) {
       this._notebook = options.notebook;
     }
-    this._messages.push({ role: 'user', content: text, context });
+    this._messages.push({
+      role: 'user',
+      content: text,
+      context,
+      time: new Date(this._now()).toISOString()
+    });
     this._messages.push({ role: 'assistant', content: '', streaming: true });
     this._requestId = this._newId();
+    this._sentAt = this._now();
     this._phase = 'sending';
     this._banner = null;
     const request: ClientMessage = {
@@ -231,6 +275,9 @@ export class ChatModel {
     }
     if (options.maxTokens !== undefined && options.maxTokens !== null) {
       request.max_tokens = options.maxTokens;
+    }
+    if (options.inline) {
+      request.inline = true;
     }
     this._changed.emit();
     try {
@@ -284,7 +331,10 @@ export class ChatModel {
         role: m.role as Role,
         content: m.content,
         context: m.context,
-        stats: m.stats
+        stats: m.stats,
+        model: modelName(m.model ?? m.stats?.model),
+        time: m.time,
+        ...(m.reasoning ? { reasoning: m.reasoning } : {})
       }));
     this._banner = null;
     this._changed.emit();
@@ -319,27 +369,30 @@ export class ChatModel {
       return;
     }
     switch (message.type) {
-      case 'start':
+      case 'start': {
         this._phase = this._phase === 'stopping' ? 'stopping' : 'streaming';
         this._banner = null;
+        const answer = this._answer;
+        if (answer && answer.queued !== undefined) {
+          answer.waited_s = (this._now() - this._sentAt) / 1000;
+          delete answer.queued;
+        }
+        if (answer && message.model) {
+          answer.model = modelName(message.model);
+        }
         this._changed.emit();
         break;
-      case 'queued':
-        this._phase = 'queued';
-        this._banner = {
-          level: 'info',
-          text:
-            message.position && message.position > 0
-              ? this._trans.__(
-                  'The model is busy with another answer: yours is number %1 in the queue.',
-                  message.position
-                )
-              : this._trans.__(
-                  'The model is busy with another answer: yours is next.'
-                )
-        };
+      }
+      case 'queued': {
+        // said on the answer itself, where "Thinking…" would be
+        this._phase = this._phase === 'stopping' ? 'stopping' : 'queued';
+        const answer = this._answer;
+        if (answer) {
+          answer.queued = Math.max(1, message.position ?? 1);
+        }
         this._changed.emit();
         break;
+      }
       case 'progress': {
         this._phase = 'loading';
         const pct =
@@ -360,6 +413,13 @@ export class ChatModel {
         this._pending += message.text;
         this._requestFlush();
         break;
+      case 'reasoning':
+        if (this._phase !== 'stopping') {
+          this._phase = 'streaming';
+        }
+        this._pendingReasoning += message.text;
+        this._requestFlush();
+        break;
       case 'notice': {
         const answer = this._answer;
         if (answer) {
@@ -378,8 +438,16 @@ export class ChatModel {
           ) {
             answer.content = message.text;
           }
+          if (message.reasoning) {
+            answer.reasoning = message.reasoning;
+          }
           answer.stats = message.stats;
           answer.streaming = false;
+          answer.model =
+            modelName(message.model) ??
+            answer.model ??
+            modelName(message.stats?.model);
+          answer.time = message.time ?? new Date(this._now()).toISOString();
         }
         if (this._banner && this._banner.level === 'info') {
           this._banner = null;
@@ -402,11 +470,13 @@ export class ChatModel {
       this._trans.__(
         'Lost the connection to the Jupyter server (%1). Check that it is still running, then ask again.',
         reason
-      )
+      ),
+      this._trans.__('Lost the connection to the Jupyter server.')
     );
   }
 
-  private _fail(kind: string | undefined, text: string): void {
+  /** End the answer with an error: its title on one line, the message as details. */
+  private _fail(kind: string | undefined, text: string, title?: string): void {
     this._flush();
     const answer = this._answer;
     if (answer) {
@@ -415,16 +485,19 @@ export class ChatModel {
     }
     this._banner = {
       level: 'error',
-      text: `${errorTitle(kind, this._trans)} ${text ?? ''}`.trim()
+      text: title ?? errorTitle(kind, this._trans),
+      details: (text ?? '').trim() || undefined
     };
     this._finish(null);
   }
 
   private _finish(stats: IStats | null): void {
     this._pending = '';
+    this._pendingReasoning = '';
     const answer = this._answer;
     if (answer) {
       answer.streaming = false;
+      delete answer.queued;
     }
     this._requestId = null;
     this._phase = 'idle';
@@ -450,20 +523,26 @@ export class ChatModel {
 
   /** Apply collected tokens to the answer; true when something changed. */
   private _flush(): boolean {
-    if (!this._pending) {
+    if (!this._pending && !this._pendingReasoning) {
       return false;
     }
     const answer = this._answer;
     if (answer && this._requestId) {
       answer.content += this._pending;
+      if (this._pendingReasoning) {
+        answer.reasoning = (answer.reasoning ?? '') + this._pendingReasoning;
+      }
     }
     this._pending = '';
+    this._pendingReasoning = '';
     return true;
   }
 
   private _connection: IChatConnection;
   private _schedule: (callback: () => void) => void;
   private _newId: () => string;
+  private _now: () => number;
+  private _sentAt = 0;
   private _trans: ITrans;
   private _messages: IChatMessage[] = [];
   private _requestId: string | null = null;
@@ -473,6 +552,7 @@ export class ChatModel {
   private _banner: IBanner | null = null;
   private _lastStats: IStats | null = null;
   private _pending = '';
+  private _pendingReasoning = '';
   private _flushScheduled = false;
   private _disposed = false;
   private _changed = new Signal<ChatModel, void>(this);

@@ -6,6 +6,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IChatConnection } from './model';
+import { ICatalog, ICatalogApi, IPull } from './state/catalog';
 import {
   ClientMessage,
   IConversation,
@@ -79,6 +80,27 @@ export const api = {
     requestAPI<IConversation>(`conversations/${encodeURIComponent(id)}`),
   deleteConversation: (id: string) =>
     requestAPI<unknown>(`conversations/${encodeURIComponent(id)}`, {
+      method: 'DELETE'
+    }),
+  /** An inline explanation continued in the sidebar: listed in History from now on. */
+  keepConversation: (id: string) =>
+    requestAPI<unknown>(`conversations/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ inline: false })
+    })
+};
+
+/** The catalog and the server's pulls ("Get more models…", state/catalog.ts). */
+export const catalogApi: ICatalogApi = {
+  catalog: () => requestAPI<ICatalog>('catalog'),
+  pulls: () => requestAPI<{ pulls: IPull[] }>('pulls'),
+  startPull: (name: string) =>
+    requestAPI<{ pull: IPull }>('pulls', {
+      method: 'POST',
+      body: JSON.stringify({ name })
+    }),
+  cancelPull: (id: string) =>
+    requestAPI<{ pull: IPull }>(`pulls/${encodeURIComponent(id)}`, {
       method: 'DELETE'
     })
 };

@@ -11,6 +11,7 @@ export namespace CommandIDs {
   export const newChat = 'tinyai:new-chat';
   export const explainCode = 'tinyai:explain-code';
   export const explainError = 'tinyai:explain-error';
+  export const getMoreModels = 'tinyai:get-more-models';
 }
 
 /** One model the server offers (`GET /tinyai/models`). */
@@ -33,6 +34,8 @@ export interface IModelList {
   warnings?: { message: string; remote?: string | null }[];
   loaded: string | null;
   default: string | null;
+  /** How to get a better model than the bundled one (models-front); null or absent: none. */
+  hint?: { text: string; command: string } | null;
 }
 
 /** Figures of one answer. */
@@ -46,6 +49,8 @@ export interface IStats {
   tokens_per_s?: number;
   total_s?: number;
   finish_reason?: string;
+  /** Where the model ran: "CPU, 2 threads", "Metal, 30/30 layers". */
+  placement?: string;
 }
 
 export interface IStatus {
@@ -66,9 +71,12 @@ export interface IConversationSummary {
   id: string;
   notebook: string | null;
   title: string;
+  created?: string;
   updated: string | number;
   model?: string | null;
   message_count: number;
+  /** The last prompt, when there is more than one ("" otherwise). */
+  last_prompt?: string;
 }
 
 export interface IConversationList {
@@ -82,6 +90,12 @@ export interface IStoredMessage {
   content: string;
   stats?: IStats;
   context?: IContextPiece[];
+  /** The display name of the model that wrote an answer. */
+  model?: string;
+  /** When the message was written (ISO 8601). */
+  time?: string;
+  /** The model's reasoning before its answer (never sent back to it). */
+  reasoning?: string;
 }
 
 export interface IConversation {
@@ -102,6 +116,8 @@ export interface IChatRequest {
   model?: string;
   temperature?: number;
   max_tokens?: number;
+  /** An inline explanation's turn: kept out of History until continued in the sidebar. */
+  inline?: boolean;
 }
 
 export interface IStopRequest {
@@ -113,12 +129,24 @@ export type ClientMessage = IChatRequest | IStopRequest;
 
 /** Messages the server sends on the chat WebSocket, all tagged with the request id. */
 export type ServerMessage =
-  | { type: 'start'; id: string }
+  | { type: 'start'; id: string; model?: string }
   | { type: 'queued'; id: string; position?: number }
   | { type: 'progress'; id: string; fraction?: number; message?: string }
   | { type: 'token'; id: string; text: string }
+  /** The model's thinking before its answer (shown folded; never sent back to it). */
+  | { type: 'reasoning'; id: string; text: string }
   | { type: 'notice'; id: string; text: string }
-  | { type: 'done'; id: string; stats?: IStats; text?: string }
+  | {
+      type: 'done';
+      id: string;
+      stats?: IStats;
+      text?: string;
+      /** The display name of the model that answered. */
+      model?: string;
+      /** When the answer ended (ISO 8601). */
+      time?: string;
+      reasoning?: string;
+    }
   | { type: 'error'; id?: string; kind?: string; message: string };
 
 /** User settings (schema/plugin.json). */
@@ -135,5 +163,5 @@ export const DEFAULT_SETTINGS: ISettings = {
   defaultModel: '',
   temperature: null,
   maxTokens: null,
-  includeContext: 'cell'
+  includeContext: 'none'
 };

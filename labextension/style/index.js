@@ -1,1 +1,3 @@
 import './base.css';
+import './picker.css';
+import './catalog.css';

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the suite runs with --import-mode=importlib
+sys.path.insert(1, str(Path(__file__).resolve().parents[2] / "tests"))  # helpers.fake_hub
 
 from ui_helpers import (
     BUILT,
@@ -27,7 +28,18 @@ from ui_helpers import (
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory):
+def fake_hub():
+    """The Hugging Face Hub of the lab below (HF_ENDPOINT): a local stand-in on loopback,
+    serving what a test adds to it (tests/helpers/fake_hub.py)."""
+    from helpers.fake_hub import FakeHub
+
+    hub = FakeHub().start()
+    yield hub
+    hub.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory, fake_hub):
     """A running JupyterLab with the TinyAI server extension and labextension."""
     base = tmp_path_factory.mktemp("lab")
     root, home = base / "root", base / "home"
@@ -45,6 +57,7 @@ def lab(tmp_path_factory):
         IPYTHONDIR=str(home / "ipython"),
         HF_HUB_CACHE=str(home / "hf"),
         OLLAMA_MODELS=str(home / "ollama"),
+        HF_ENDPOINT=fake_hub.url,  # pulls ask the local stand-in, never the network
     )
     if (BUILT / "package.json").exists():  # the tree's build wins over an installed copy
         (dirs["data"] / "labextensions").mkdir()

@@ -75,11 +75,10 @@ def test_shortcut_opens_the_sidebar_with_models_and_status(page):
     options.first.wait_for(state="attached")
     assert any("SmolLM2" in t for t in options.all_text_contents())
     cells(page).first.click()
-    preview = page.locator(f"{SIDEBAR} .jp-TinyAI-context-summary")
-    page.wait_for_function(
-        "() => document.querySelector('#jupyter-tinyai-sidebar .jp-TinyAI-context-summary').textContent.includes('Will send')"
-    )
-    assert "cell 1" in preview.text_content()
+    page.locator(f"{SIDEBAR} .jp-TinyAI-context-select").select_option("cell")
+    chip = page.locator(f"{SIDEBAR} .jp-TinyAI-chip")
+    chip.wait_for()
+    assert chip.text_content().startswith("Code (cell 1)")
 
 
 # Noted in the page, not polled from here: each length of the answer's text on screen while
@@ -196,7 +195,8 @@ def test_explain_cell_inline_then_continue_in_sidebar(page, lab):
     assert explanation[:40] not in json.dumps(saved["content"])
     assert "Explanation of this cell" not in json.dumps(saved["content"])
     inline.locator(".jp-TinyAI-inline-continue").click()
-    assert inline.count() == 0
+    assert inline.count() == 1  # kept where it is (removing it would move the notebook)
+    assert inline.locator(".jp-TinyAI-inline-continue").is_disabled()
     open_sidebar(page)
     assert explanation[:40] in last_answer(page).text_content()
 
@@ -215,7 +215,8 @@ def test_explain_error_output_inline_and_dismiss(page):
     assert "error" in inline.locator(".jp-TinyAI-inline-title").text_content().lower()
     inline.locator(".jp-TinyAI-markdown").filter(has_text=re.compile(r"\w")).wait_for(timeout=120_000)
     page.wait_for_function(
-        "() => !document.querySelector('.jp-TinyAI-inline').matches('.jp-mod-busy, :has(.jp-mod-rendering)')", timeout=300_000
+        "() => ![...document.querySelectorAll('.jp-TinyAI-inline')].some(n => n.matches('.jp-mod-busy, :has(.jp-mod-rendering)'))",
+        timeout=300_000,
     )
     inline.locator(".jp-TinyAI-inline-dismiss").click()
     assert second.locator(".jp-TinyAI-inline").count() == 0

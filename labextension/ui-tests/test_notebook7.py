@@ -18,6 +18,8 @@ def test_sidebar_answers_in_notebook_7(browser, lab):
         assert page.locator(".jp-LabShell").count() == 0, "this is Notebook 7's shell, not JupyterLab's"
         page.locator(".jp-Notebook .jp-Cell").first.click()
         open_sidebar(page)
+        page.locator(f"{SIDEBAR} .jp-TinyAI-context-select").select_option("cell")  # nothing is attached by default
+        page.locator(f"{SIDEBAR} .jp-TinyAI-chip", has_text="Code (cell 1)").wait_for()
         ask(page, "What is the capital of France?")
         wait_idle(page)
         assert "Paris" in page.locator(ANSWER).last.locator(".jp-TinyAI-markdown").text_content()

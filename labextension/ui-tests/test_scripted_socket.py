@@ -87,7 +87,7 @@ def test_a_lost_connection_mid_answer_is_said_clearly(browser, lab):
         page.context.close()
 
 
-def test_a_host_crash_while_queued_shows_the_host_title(browser, lab):
+def test_a_host_crash_while_queued_shows_the_host_title_with_details_and_dismiss(browser, lab):
     def server(ws):
         def on_message(raw):
             msg = json.loads(raw)
@@ -103,7 +103,14 @@ def test_a_host_crash_while_queued_shows_the_host_title(browser, lab):
         _ask(page, "hello")
         banner = page.locator(f"{SIDEBAR} .jp-TinyAI-banner-error")
         banner.wait_for()
-        assert banner.text_content() == "The model host failed. the model host crashed with SIGILL (illegal instruction)."
+        assert banner.locator(".jp-TinyAI-banner-text").text_content() == "The model host failed."
+        details = banner.locator(".jp-TinyAI-banner-details")
+        assert not details.locator(".jp-TinyAI-banner-details-text").is_visible()  # one short line first
+        details.locator("summary").click()
+        assert details.locator(".jp-TinyAI-banner-details-text").text_content() == (
+            "the model host crashed with SIGILL (illegal instruction).")
+        banner.locator(".jp-TinyAI-banner-dismiss").click()
+        banner.wait_for(state="hidden")
         assert page.locator(f"{SIDEBAR}").get_attribute("data-phase") == "idle"
     finally:
         page.context.close()

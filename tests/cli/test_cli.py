@@ -127,3 +127,21 @@ def test_ask_works_with_no_network_at_all():
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env={**os.environ, "HF_HUB_OFFLINE": "0"})
     assert out.returncode == 0, out.stderr
     assert "Paris" in out.stdout
+
+
+@pytest.mark.model
+def test_the_tiny_model_hint_is_one_line_until_another_model_is_present(tmp_path):
+    from helpers.gguf_files import tiny_model_metadata, write_gguf
+
+    out = run("ask", "--in-process", "--max-tokens", "8", "Hi")
+    assert out.returncode == 0, out.stderr
+    hints = [line for line in out.stderr.splitlines() if line.startswith("hint: ")]
+    assert len(hints) == 1, out.stderr
+    assert "tiny model for trying things out" in hints[0] and "jupyter tinyai pull " in hints[0]
+    assert out.stderr.strip().splitlines()[-1].startswith("llamacpp:SmolLM2-135M-Instruct-Q4_1 · ")  # figures last
+    assert "hint" not in out.stdout
+    path = write_gguf(tmp_path / "mine.Q4_K_M.gguf", tiny_model_metadata(name="mine"))
+    assert run("models", "--add", str(path)).returncode == 0
+    out = run("ask", "--in-process", "--max-tokens", "8", "Hi")
+    assert out.returncode == 0, out.stderr
+    assert "hint: " not in out.stderr

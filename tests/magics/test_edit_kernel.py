@@ -59,7 +59,7 @@ def test_fix_shows_the_diff_and_offers_the_fixed_cell_without_running_it(kernel,
     assert "+    return [v * 2 for v in values]" in shown["data"]["text/plain"]
     assert "rgba(46, 160, 67" in html and "rgba(248, 81, 73" in html  # added and removed lines coloured
     meta = shown["metadata"]["jupyter_tinyai"]
-    assert meta["edit"] == {"kind": "fix", "cell": f"In[{count}]", "proposed": True}
+    assert meta["edit"] == {"request": "fix", "cell": f"In[{count}]", "proposed": True}
     assert meta["model"] == "lab:m1" and meta["generated_tokens"] > 0
     asked = remote.bodies[-1]["messages"][-1]["content"]
     assert "valuez" in asked and "NameError" in asked
@@ -74,7 +74,7 @@ def test_edit_sends_the_instruction_and_offers_the_cell(kernel, remote):
     assert cell.status == "ok", cell.errors
     [offered] = next_inputs(cell)
     assert offered["text"] == "total = sum(range(10))\nproposal_ran = True"
-    assert last_output(cell)["metadata"]["jupyter_tinyai"]["edit"]["kind"] == "edit"
+    assert last_output(cell)["metadata"]["jupyter_tinyai"]["edit"]["request"] == "edit"
     assert "Change this Python code: use sum" in remote.bodies[-1]["messages"][-1]["content"]
     assert kernel.value("'proposal_ran' in globals()") is False
 
@@ -115,7 +115,7 @@ def test_fix_with_the_bundled_model_offers_a_cell_or_says_why_not(new_kernel):
     assert cell.status == "ok", cell.errors
     shown = last_output(cell)
     meta = shown["metadata"]["jupyter_tinyai"]
-    assert meta["model"].startswith("llamacpp:SmolLM2") and meta["edit"]["kind"] == "fix"
+    assert meta["model"].startswith("llamacpp:SmolLM2") and meta["edit"]["request"] == "fix"
     offered = next_inputs(cell)
     if meta["edit"]["proposed"]:
         assert len(offered) == 1 and offered[0]["text"] != "numbers = [1, 2, 3]\nnumbers.push(4)"

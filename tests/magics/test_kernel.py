@@ -240,7 +240,7 @@ def test_autoexplain_button_streams_an_explanation_under_the_traceback(kernel):
     (button,) = [m for m in failed.of_type("comm_open") if m["content"]["data"]["state"].get("description") == "Explain this error"]
     kernel.click(button["content"]["comm_id"])
     updates = kernel.wait_for(
-        lambda m: m["msg_type"] == "comm_msg" and "<sub>" in str(m["content"]["data"].get("state", {}).get("outputs", ""))
+        lambda m: m["msg_type"] == "comm_msg" and "tokens/s" in str(m["content"]["data"].get("state", {}).get("value", ""))
     )
     outputs = [
         m["content"]["data"]["state"]["outputs"]
@@ -248,8 +248,10 @@ def test_autoexplain_button_streams_an_explanation_under_the_traceback(kernel):
         if m["msg_type"] == "comm_msg" and m["content"]["data"].get("state", {}).get("outputs")
     ]
     assert len(outputs) >= 2  # streamed
-    final = outputs[-1][0]["data"]["text/markdown"]
-    assert "llamacpp:SmolLM2-135M" in final  # the footer
+    assert outputs[-1][0]["data"]["text/markdown"].strip()
+    footers = [m["content"]["data"]["state"]["value"] for m in updates
+               if m["msg_type"] == "comm_msg" and "tokens/s" in str(m["content"]["data"].get("state", {}).get("value", ""))]
+    assert "llamacpp:SmolLM2-135M" in footers[-1]  # the figures line
     kernel.run("%tinyai autoexplain off")
     assert not kernel.run("1 / 0").of_type("comm_open")
 
@@ -258,10 +260,22 @@ def test_panel_sets_model_and_temperature(kernel):
     panel = kernel.run("%tinyai")
     assert panel.status == "ok", panel.errors
     opened = {m["content"]["data"]["state"].get("description"): m["content"]["comm_id"] for m in panel.of_type("comm_open")}
-    assert {"Model", "Temperature", "Refresh"} <= set(opened)
+    assert {"Model", "Temperature", "Max tokens"} <= set(opened)
     kernel.send_comm(opened["Temperature"], {"method": "update", "state": {"value": 0.5}, "buffer_paths": []})
     assert kernel.value("get_ipython().magics_manager.registry['TinyAIMagics'].session.temperature") == 0.5
     cell = kernel.run("%ask --max-tokens 4 --seed 3 Hello")
     meta = cell.final_answer()["metadata"]["jupyter_tinyai"]
     assert meta["params"]["temperature"] == 0.5 and meta["seed"] == 3
     assert "unloaded" in kernel.run("%tinyai unload").stdout
+
+
+def test_the_first_answer_of_a_kernel_carries_the_tiny_model_hint_once(new_kernel):
+    kernel = new_kernel()
+    first = kernel.run("%%ask --max-tokens 8\nHi")
+    assert first.status == "ok", first.errors
+    shown = first.final_answer()["data"]
+    assert shown["text/markdown"].count('<sub class="tinyai-hint">') == 1
+    assert "tiny model for trying things out" in shown["text/plain"] and "jupyter tinyai pull " in shown["text/plain"]
+    second = kernel.run("%%ask --max-tokens 8\nAnd again?")
+    assert second.status == "ok", second.errors
+    assert "tinyai-hint" not in second.final_answer()["data"]["text/markdown"]

@@ -40,8 +40,9 @@ async def test_streamed_chat_is_saved_per_notebook(tinyai, jp_fetch, jp_ws_fetch
 
     saved = json.loads((await jp_fetch("tinyai", "conversations", "c-stream")).body)
     user, answer = saved["messages"]
-    assert user == {"role": "user", "content": "What is the capital of France?", "context": context}
+    assert user == {"role": "user", "content": "What is the capital of France?", "context": context, "time": user["time"]}
     assert answer["role"] == "assistant" and answer["content"] == done["text"]
+    assert user["time"] <= answer["time"]  # each message has its time (ISO, UTC)
     assert answer["stats"] == done["stats"]
     # the engine saw the context with the prompt
     assert "x = 41 + 1" in tinyai.history("lab:c-stream")[0].content

@@ -58,7 +58,7 @@ def test_list_per_notebook_newest_first(store):
     assert store.list("z.ipynb") == []
     assert store.list("x.ipynb")[0] == {
         "id": "a", "notebook": "x.ipynb", "title": "prompt a", "updated": store.get("a")["updated"],
-        "model": None, "message_count": 2,
+        "created": store.get("a")["created"], "model": None, "message_count": 2, "last_prompt": "",
     }
 
 
@@ -100,3 +100,44 @@ def test_engine_set_history_feeds_earlier_turns(engine):
     assert len(engine.history("t-set")) == 4
     engine.set_history("t-set", [])
     assert engine.history("t-set") == []
+
+
+def test_an_inline_explanation_stays_out_of_the_list_until_continued(store):
+    store.add_user("inline1", "a.ipynb", "Explain what this code does.", [], inline=True)
+    store.add_answer("inline1", "It adds.", {"finish_reason": "stop"})
+    store.add_user("chat1", "a.ipynb", "What is x?", [])
+    assert [c["id"] for c in store.list("a.ipynb")] == ["chat1"]  # dismissed: not in History
+    assert store.keep("inline1") is True  # "Continue in sidebar"
+    assert sorted(c["id"] for c in store.list("a.ipynb")) == ["chat1", "inline1"]
+    assert store.keep("nope") is False
+
+
+def test_a_sidebar_turn_keeps_an_inline_explanation_in_the_list(store):
+    store.add_user("inline2", "a.ipynb", "Explain this error.", [], inline=True)
+    store.add_answer("inline2", "A typo.", None)
+    store.add_user("inline2", "a.ipynb", "How do I fix it?", [])  # asked in the sidebar
+    assert [c["id"] for c in store.list("a.ipynb")] == ["inline2"]
+
+
+def test_conversations_without_a_notebook_are_listed_under_the_empty_path(store):
+    store.add_user("loose", "", "hello", [])
+    store.add_user("inbook", "a.ipynb", "hi", [])
+    assert [c["id"] for c in store.list("")] == ["loose"]
+    assert sorted(c["id"] for c in store.list()) == ["inbook", "loose"]
+
+
+def test_a_summary_has_the_creation_date_and_the_last_prompt(store):
+    store.add_user("c1", "a.ipynb", "plot it", [])
+    store.add_answer("c1", "Done.", None)
+    (one,) = store.list()
+    assert one["created"] and one["last_prompt"] == ""  # one prompt: the title says it
+    store.add_user("c1", "a.ipynb", "now   in red", [])
+    (one,) = store.list()
+    assert one["title"] == "plot it" and one["last_prompt"] == "now in red"
+
+
+def test_each_message_has_its_time(store):
+    store.add_user("t1", "a.ipynb", "q", [])
+    store.add_answer("t1", "a", {"model": "llamacpp:x"})
+    user, answer = store.get("t1")["messages"]
+    assert user["time"] <= answer["time"] and answer["time"].endswith("+00:00")

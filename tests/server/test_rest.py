@@ -86,3 +86,21 @@ async def test_a_bad_model_file_is_a_warning_not_a_model(tinyai, jp_fetch):
     assert [w for w in data["warnings"] if bad in w["message"] and not w["remote"]] == data["warnings"] and len(data["warnings"]) == 1
     assert all(m["id"] and m["name"] for m in data["models"])  # nothing the sidebar could pick by mistake
     assert data["default"] == tinyai.model.id and bundled_path() in [m["path"] for m in data["models"]]
+
+
+async def test_models_carries_the_tiny_model_hint_until_another_model_is_pulled(tinyai, jp_fetch):
+    import os
+    import pathlib
+
+    from helpers.gguf_files import tiny_model_metadata, write_gguf
+
+    data = json.loads((await jp_fetch("tinyai", "models")).body)
+    assert [m["source"] for m in data["models"]] == ["bundled"]
+    hint = data["hint"]
+    assert set(hint) == {"text", "command"} and "tiny model for trying things out" in hint["text"]
+    assert hint["command"].startswith("jupyter tinyai pull ") or hint["command"] == "jupyter tinyai models --recommend"
+    write_gguf(pathlib.Path(os.environ["HF_HUB_CACHE"], "models--x--Pulled-GGUF", "snapshots", "r1", "pulled.Q4_K_M.gguf"),
+               tiny_model_metadata(name="pulled"))
+    data = json.loads((await jp_fetch("tinyai", "models")).body)
+    assert "hf-cache" in [m["source"] for m in data["models"]]
+    assert data["hint"] is None

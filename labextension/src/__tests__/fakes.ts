@@ -5,6 +5,7 @@
 import { Signal } from '@lumino/signaling';
 
 import { IChatConnection } from '../model';
+import { IModelState } from '../modelstate';
 import { ISidebarApi } from '../state/sidebar';
 import { IKeyValueStore } from '../state/resume';
 import {
@@ -54,6 +55,22 @@ export class Frames {
   }
 }
 
+/** A snapshot of the host's model (modelstate.ts): Small loaded on the CPU unless overridden. */
+export function snapshot(overrides: Partial<IModelState> = {}): IModelState {
+  return {
+    seq: 1,
+    event: 'loaded',
+    state: 'loaded',
+    model: { id: 'llamacpp:small', name: 'Small', backend: 'llamacpp' },
+    loading: null,
+    placement: 'CPU, 2 threads',
+    picked: null,
+    error: null,
+    last: null,
+    ...overrides
+  };
+}
+
 export function modelInfo(id: string, name = ''): IModelInfo {
   return { id, name, backend: 'llamacpp', quantization: 'Q4_1' };
 }
@@ -95,7 +112,7 @@ export class FakeApi implements ISidebarApi {
     this._call('conversations', notebook);
     return {
       conversations: this.stored
-        .filter(c => c.notebook === notebook)
+        .filter(c => (c.notebook ?? '') === (notebook ?? ''))
         .map(c => ({
           id: c.id,
           notebook: c.notebook,
@@ -119,6 +136,13 @@ export class FakeApi implements ISidebarApi {
   async deleteConversation(id: string): Promise<unknown> {
     this._call('deleteConversation', id);
     this.stored = this.stored.filter(c => c.id !== id);
+    return {};
+  }
+
+  kept: string[] = [];
+  async keepConversation(id: string): Promise<unknown> {
+    this._call('keepConversation', id);
+    this.kept.push(id);
     return {};
   }
 

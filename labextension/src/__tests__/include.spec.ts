@@ -1,5 +1,6 @@
-import { IncludeChoice } from '../state/include';
+import { IncludeChoice, cellKind, cellName } from '../state/include';
 import { ContextSource, IContextPiece } from '../tokens';
+import { MemoryStore } from './fakes';
 
 /** The active notebook as `gather` sees it: what each source gives now. */
 function notebook() {
@@ -17,7 +18,7 @@ function notebook() {
 describe('IncludeChoice', () => {
   it('starts at the given source and previews what it gives', () => {
     const { gather } = notebook();
-    const include = new IncludeChoice(gather, 'cell');
+    const include = new IncludeChoice(gather, 'cell', undefined, () => null);
     expect(include.source).toBe('cell');
     expect(include.pieces).toEqual([{ label: 'Code (cell 1)', text: 'x = 1' }]);
     expect(include.summary).toBe('Will send: Code (cell 1) (5 characters)');
@@ -54,5 +55,65 @@ describe('IncludeChoice', () => {
       { label: 'Selection (cell 1)', text: 'x' }
     ]);
     expect(asked).toEqual(['selection']);
+  });
+
+  it('remembers the user’s choice across a reload; the settings’ default does not override it', () => {
+    const store = new MemoryStore();
+    const { gather } = notebook();
+    const first = new IncludeChoice(gather, 'none', undefined, () => store);
+    first.setDefault('cell'); // nothing chosen yet: the default applies
+    expect(first.source).toBe('cell');
+    first.setSource('none');
+    const reloaded = new IncludeChoice(gather, 'cell', undefined, () => store);
+    expect(reloaded.source).toBe('none');
+    reloaded.setDefault('error'); // the settings load after the page
+    expect(reloaded.source).toBe('none');
+    expect(reloaded.gather()).toEqual([]);
+  });
+
+  it('keeps working when storage is disabled', () => {
+    const store = new MemoryStore();
+    store.broken = true;
+    const { gather } = notebook();
+    const include = new IncludeChoice(gather, 'none', undefined, () => store);
+    include.setSource('cell');
+    expect(include.source).toBe('cell');
+  });
+
+  it('drops a removed chip until that piece changes', () => {
+    const { now, gather } = notebook();
+    const include = new IncludeChoice(gather, 'cell', undefined, () => null);
+    include.remove(include.pieces[0]);
+    expect(include.pieces).toEqual([]);
+    expect(include.gather()).toEqual([]);
+    expect(include.summary).toBe('Nothing to include right now.');
+    now.cell = [{ label: 'Code (cell 2)', text: 'y = 2' }];
+    include.refresh();
+    expect(include.pieces).toEqual([{ label: 'Code (cell 2)', text: 'y = 2' }]);
+    now.cell = [{ label: 'Code (cell 1)', text: 'x = 1' }];
+    include.refresh(); // back on cell 1: attached again, the removal was for then
+    expect(include.pieces).toHaveLength(1);
+  });
+
+  it('attaches with "nothing" only what the notebook gives for it (the selection)', () => {
+    const { now, gather } = notebook();
+    const include = new IncludeChoice(gather, 'none', undefined, () => null);
+    expect(include.pieces).toEqual([]);
+    now.none = [{ label: 'Selection (cell 1)', text: 'x' }];
+    include.refresh();
+    expect(include.summary).toBe(
+      'Will send: Selection (cell 1) (1 characters)'
+    );
+  });
+});
+
+describe('cell labels', () => {
+  it('name the cell type and number', () => {
+    expect(cellKind('markdown')).toBe('Markdown');
+    expect(cellKind('code')).toBe('Code');
+    expect(cellKind('raw')).toBe('Raw');
+    expect(cellName(1)).toBe('cell 1');
+    expect(cellName(5, 3)).toBe('cell 5 [3]');
+    expect(cellName(5, null)).toBe('cell 5');
   });
 });

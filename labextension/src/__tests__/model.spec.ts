@@ -6,14 +6,16 @@ function setup() {
   const connection = new MockConnection();
   const frames = new Frames();
   let n = 0;
+  const clock = { ms: 1000 };
   const model = new ChatModel({
     connection,
     schedule: frames.schedule,
-    newId: () => `id${++n}`
+    newId: () => `id${++n}`,
+    now: () => clock.ms
   });
   let changes = 0;
   model.changed.connect(() => changes++);
-  return { connection, frames, model, changes: () => changes };
+  return { connection, frames, model, clock, changes: () => changes };
 }
 
 describe('ChatModel', () => {
@@ -175,7 +177,8 @@ describe('ChatModel', () => {
     } as ServerMessage);
     expect(model.banner).toEqual({
       level: 'error',
-      text: `${title} Restart it with \`jupyter tinyai serve\`.`
+      text: title,
+      details: 'Restart it with `jupyter tinyai serve`.'
     });
     expect(model.busy).toBe(false);
     expect(model.messages[1]).toMatchObject({
@@ -193,9 +196,26 @@ describe('ChatModel', () => {
     connection.disconnected.emit('code 1006');
     expect(model.busy).toBe(false);
     expect(model.banner?.level).toBe('error');
-    expect(model.banner?.text).toContain(
+    expect(model.banner?.text).toBe(
+      'Lost the connection to the Jupyter server.'
+    );
+    expect(model.banner?.details).toContain(
       'Lost the connection to the Jupyter server (code 1006)'
     );
+  });
+
+  it('gives an error a short title and keeps the message as its details', () => {
+    const { connection, model } = setup();
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    const message =
+      'the model host crashed with SIGILL; its log is ~/.local/share/jupyter/tinyai/host.log (setting c.TinyAI.host).';
+    connection.server({ type: 'error', id, kind: 'host', message });
+    expect(model.banner).toEqual({
+      level: 'error',
+      text: 'The model host failed.',
+      details: message
+    });
   });
 
   it('keeps the tokens received before the connection was lost', () => {
@@ -217,16 +237,108 @@ describe('ChatModel', () => {
     connection.failNext = new Error('socket closed');
     model.send('q');
     expect(model.busy).toBe(false);
-    expect(model.banner?.text).toContain('socket closed');
+    expect(model.banner?.details).toContain('socket closed');
   });
 
-  it('shows queue position and loading progress, then clears them on start', () => {
-    const { connection, model } = setup();
+  it('says on the answer how many requests are ahead, and how long it waited', () => {
+    const { connection, model, clock } = setup();
     model.send('q');
     const id = (connection.sent[0] as any).id;
     connection.server({ type: 'queued', id, position: 2 });
     expect(model.phase).toBe('queued');
-    expect(model.banner?.text).toContain('number 2 in the queue');
+    expect(model.messages[1].queued).toBe(2);
+    connection.server({ type: 'queued', id, position: 1 });
+    expect(model.messages[1].queued).toBe(1);
+    clock.ms += 3500;
+    connection.server({ type: 'start', id });
+    expect(model.messages[1].queued).toBeUndefined();
+    expect(model.messages[1].waited_s).toBe(3.5);
+    connection.server({ type: 'done', id, text: 'x' });
+    expect(model.messages[1].waited_s).toBe(3.5);
+  });
+
+  it('names the model and the time of each answer, and keeps its reasoning apart', () => {
+    const { connection, frames, model, clock } = setup();
+    clock.ms = Date.parse('2026-11-29T10:00:00Z');
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    connection.server({ type: 'start', id, model: 'llamacpp:SmolLM2' });
+    connection.server({ type: 'reasoning', id, text: 'The user asks ' });
+    connection.server({ type: 'reasoning', id, text: 'about q.' });
+    frames.run();
+    expect(model.messages[1].reasoning).toBe('The user asks about q.');
+    expect(model.messages[1].content).toBe(''); // reasoning is not the answer
+    expect(model.messages[1].model).toBe('SmolLM2');
+    connection.server({ type: 'token', id, text: 'A.' });
+    connection.server({
+      type: 'done',
+      id,
+      text: 'A.',
+      model: 'Qwen3 0.6B',
+      time: '2026-11-29T10:00:05Z',
+      reasoning: 'The user asks about q.'
+    });
+    expect(model.messages[0].time).toBe('2026-11-29T10:00:00.000Z');
+    expect(model.messages[1]).toMatchObject({
+      content: 'A.',
+      model: 'Qwen3 0.6B',
+      time: '2026-11-29T10:00:05Z',
+      reasoning: 'The user asks about q.'
+    });
+  });
+
+  it('falls back to the stats’ model and the clock when the done frame names neither', () => {
+    const { connection, model, clock } = setup();
+    clock.ms = Date.parse('2026-11-29T10:00:00Z');
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    connection.server({
+      type: 'done',
+      id,
+      text: 'A.',
+      stats: { model: 'llamacpp:SmolLM2-135M' }
+    });
+    expect(model.messages[1].model).toBe('SmolLM2-135M');
+    expect(model.messages[1].time).toBe('2026-11-29T10:00:00.000Z');
+  });
+
+  it('shows the model, time and reasoning of stored messages', () => {
+    const { model } = setup();
+    model.load({
+      id: 'c',
+      notebook: null,
+      title: 't',
+      messages: [
+        { role: 'user', content: 'q', time: '2026-11-29T09:00:00Z' },
+        {
+          role: 'assistant',
+          content: 'a',
+          model: 'SmolLM2',
+          time: '2026-11-29T09:00:02Z',
+          reasoning: 'hmm'
+        }
+      ]
+    });
+    expect(model.messages[1]).toMatchObject({
+      model: 'SmolLM2',
+      time: '2026-11-29T09:00:02Z',
+      reasoning: 'hmm'
+    });
+  });
+
+  it('records no wait for an answer that did not queue', () => {
+    const { connection, model, clock } = setup();
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
+    clock.ms += 900; // reading the prompt is not waiting for another request
+    connection.server({ type: 'start', id });
+    expect(model.messages[1].waited_s).toBeUndefined();
+  });
+
+  it('shows loading progress, then clears it on start', () => {
+    const { connection, model } = setup();
+    model.send('q');
+    const id = (connection.sent[0] as any).id;
     connection.server({
       type: 'progress',
       id,

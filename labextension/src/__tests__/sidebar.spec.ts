@@ -61,6 +61,7 @@ describe('SidebarModel', () => {
     };
     await model.refresh();
     expect(api.calls.sort()).toEqual([
+      'conversations ', // the chats started with no notebook open
       'conversations a.ipynb',
       'models',
       'status'
@@ -69,14 +70,15 @@ describe('SidebarModel', () => {
       'llamacpp:a',
       'llamacpp:b'
     ]);
-    expect(model.status.text).toBe('A · llamacpp');
+    expect(model.status.text).toBe('A'); // the backend is not repeated
     expect(model.history.notebook).toBe('a.ipynb');
   });
 
   it('sends the picked model, what Include gives now, the notebook and the settings', async () => {
     const { api, env, model, requests } = setup({
       temperature: 0.2,
-      maxTokens: 64
+      maxTokens: 64,
+      includeContext: 'cell'
     });
     await model.refresh();
     env.context.cell = [{ label: 'Code (cell 2)', text: 'y = 2' }]; // moved since the preview
@@ -102,13 +104,32 @@ describe('SidebarModel', () => {
     expect(requests().map(r => r.prompt)).toEqual(['one']);
   });
 
-  it('sends with the default model, not the one another client loaded', async () => {
+  it("sends with the host's model, whoever loaded it (one model state)", async () => {
     const { api, model, requests } = setup();
     api.modelList = { ...api.modelList, loaded: 'llamacpp:b' };
     await model.refresh();
-    expect(model.picker.chosen).toBe('llamacpp:a');
+    expect(model.picker.chosen).toBe('llamacpp:b');
     model.send('hi');
-    expect(requests()[0].model).toBe('llamacpp:a');
+    expect(requests()[0].model).toBe('llamacpp:b');
+  });
+
+  it('recalls the last prompt of the chat shown', () => {
+    const { model, answer } = setup();
+    expect(model.lastPrompt).toBeNull();
+    model.send('first');
+    answer();
+    model.send('  second  ');
+    answer();
+    expect(model.lastPrompt).toBe('second');
+    model.newChat();
+    expect(model.lastPrompt).toBeNull();
+  });
+
+  it('attaches nothing by default', () => {
+    const { model, requests } = setup();
+    expect(model.include.source).toBe('none');
+    model.send('hi');
+    expect(requests()[0].context).toEqual([]);
   });
 
   it('includes nothing when the choice is nothing', () => {
@@ -223,7 +244,7 @@ describe('SidebarModel', () => {
   });
 
   it('on a notebook switch, shows that notebook’s last conversation', async () => {
-    const { api, env, model, chat } = setup();
+    const { api, env, model, chat } = setup({ includeContext: 'cell' });
     api.add('in-a', 'a.ipynb', 1);
     api.add('in-b', 'b.ipynb', 1);
     await model.refresh();
@@ -262,12 +283,12 @@ describe('SidebarModel', () => {
     expect(store.getItem(LastConversation.key('a.ipynb'))).toBe(
       chat.conversationId
     );
-    expect(model.status.text).toBe('llamacpp:a · llamacpp · 70.0 tokens/s');
-    expect(api.calls).toEqual(['conversations a.ipynb']);
+    expect(model.status.text).toBe('llamacpp:a · 70.0 tokens/s');
+    expect(api.calls).toEqual(['conversations a.ipynb', 'conversations ']);
   });
 
   it('continues a conversation from an inline explanation', async () => {
-    const { store, model, chat } = setup();
+    const { api, store, model, chat } = setup();
     model.history.setOpen(true);
     model.showConversation({
       id: 'inline-1',
@@ -281,6 +302,8 @@ describe('SidebarModel', () => {
     expect(chat.conversationId).toBe('inline-1');
     expect(store.getItem(LastConversation.key('a.ipynb'))).toBe('inline-1');
     expect(model.history.open).toBe(false);
+    await settle();
+    expect(api.kept).toEqual(['inline-1']); // listed in History from now on
   });
 
   it('History reads the list when opened; opening one closes it', async () => {
@@ -323,8 +346,60 @@ describe('SidebarModel', () => {
     await model.refresh();
     api.failing.deleteConversation = 'Permission denied.';
     await model.deleteConversation('keep');
+    expect(model.history.conversations).toEqual([]);
+    await model.settleDelete();
     expect(chat.banner?.text).toBe('Permission denied.');
     expect(model.history.conversations.map(c => c.id)).toEqual(['keep']);
+  });
+
+  it('deletes after a delay that Undo cancels', async () => {
+    jest.useFakeTimers();
+    try {
+      const { api, model, chat } = setup();
+      api.add('c1', 'a.ipynb', 2);
+      api.add('c2', 'a.ipynb', 1);
+      await model.refresh();
+      expect(chat.conversationId).toBe('c1');
+      await model.deleteConversation('c1'); // the one shown: the chat empties
+      expect(chat.messages).toEqual([]);
+      expect(model.history.pending?.id).toBe('c1');
+      expect(model.history.conversations.map(c => c.id)).toEqual(['c2']);
+      await model.undoDelete();
+      expect(model.history.pending).toBeNull();
+      expect(model.history.conversations.map(c => c.id)).toEqual(['c1', 'c2']);
+      expect(chat.conversationId).toBe('c1'); // shown again
+      expect(api.calls).not.toContain('deleteConversation c1');
+
+      await model.deleteConversation('c2');
+      jest.advanceTimersByTime(8000);
+      jest.useRealTimers();
+      await settle();
+      await settle();
+      expect(api.calls).toContain('deleteConversation c2');
+      expect(model.history.pending).toBeNull();
+      expect(model.history.conversations.map(c => c.id)).toEqual(['c1']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('keeps a chat started with no notebook when one opens, listed under its own heading', async () => {
+    const { api, env, model, chat, requests, answer } = setup();
+    env.notebook = null;
+    await model.refresh();
+    model.send('hello before any notebook');
+    expect(requests()[0].notebook).toBeNull();
+    answer();
+    api.add(chat.conversationId, null, 5);
+    api.add('in-a', 'a.ipynb', 1);
+    env.notebook = 'a.ipynb';
+    model.notebookChanged();
+    await settle();
+    expect(chat.messages[0].content).toBe('hello before any notebook');
+    expect(model.history.conversations.map(c => c.id)).toEqual(['in-a']);
+    expect(model.history.loose.map(c => c.id)).toEqual([chat.conversationId]);
+    model.send('and a follow-up');
+    expect(requests()[1].notebook).toBeNull(); // it stays a chat of no notebook
   });
 });
 

@@ -7,10 +7,17 @@
 import { MimeModel, IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { TranslationBundle } from '@jupyterlab/translation';
+import {
+  LabIcon,
+  addBelowIcon,
+  copyIcon,
+  editIcon,
+  pasteIcon
+} from '@jupyterlab/ui-components';
 import { IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
-import { IChatMessage } from '../model';
+import { IChatMessage, queueText } from '../model';
 import { ICodeActions } from './codeactions';
 import { guardedRendermime, keepPlaceholderRel } from './media';
 
@@ -19,12 +26,17 @@ export const RENDER_MEASURE = 'jupyter-tinyai:render';
 
 export function formatStats(
   stats: IChatMessage['stats'],
-  trans: TranslationBundle
+  trans: TranslationBundle,
+  waited_s?: number
 ): string {
   if (!stats) {
     return '';
   }
   const parts: string[] = [];
+  if (typeof waited_s === 'number') {
+    // the wait first: "first token 0.26 s" alone would hide it
+    parts.push(trans.__('waited %1 s for the model', waited_s.toFixed(1)));
+  }
   if (typeof stats.generated_tokens === 'number') {
     parts.push(trans.__('%1 tokens', stats.generated_tokens));
   }
@@ -42,6 +54,34 @@ export function formatStats(
   return parts.join(' · ');
 }
 
+/** Say `text` on button `b` for a moment (e.g. "Copied ✓"). */
+function flash(b: HTMLButtonElement, text: string): void {
+  const label = b.querySelector('.jp-TinyAI-code-feedback');
+  if (!label) {
+    return;
+  }
+  label.textContent = text;
+  b.classList.add('jp-mod-done');
+  window.setTimeout(() => {
+    label.textContent = '';
+    b.classList.remove('jp-mod-done');
+  }, 1500);
+}
+
+/**
+ * Enable "Replace selection" of the code blocks under `node` only while text is selected.
+ */
+export function updateReplaceButtons(
+  node: HTMLElement,
+  selected: boolean
+): void {
+  for (const b of Array.from(
+    node.querySelectorAll<HTMLButtonElement>('.jp-TinyAI-replace')
+  )) {
+    b.disabled = !selected;
+  }
+}
+
 export class MessageView extends Widget {
   constructor(
     message: IChatMessage,
@@ -53,6 +93,11 @@ export class MessageView extends Widget {
     this.addClass('jp-TinyAI-message');
     this.addClass(`jp-TinyAI-message-${message.role}`);
     this.node.dataset.role = message.role;
+    this._meta = document.createElement('div');
+    this._meta.className = 'jp-TinyAI-message-meta';
+    this._reasoning = document.createElement('details');
+    this._reasoning.className = 'jp-TinyAI-reasoning';
+    this._reasoning.hidden = true;
     this._body = document.createElement('div');
     this._body.className = 'jp-TinyAI-message-body';
     this._footer = document.createElement('div');
@@ -66,6 +111,8 @@ export class MessageView extends Widget {
       this._relGuard = keepPlaceholderRel(this._renderer.node);
       this._body.appendChild(this._renderer.node);
     }
+    this.node.appendChild(this._meta);
+    this.node.appendChild(this._reasoning);
     this.node.appendChild(this._body);
     this.node.appendChild(this._footer);
     this.message = message;
@@ -77,7 +124,7 @@ export class MessageView extends Widget {
   /** Bring the view up to date with `message` (cheap when nothing changed). */
   refresh(): void {
     const m = this.message;
-    const key = `${m.content.length}|${m.streaming}|${m.failed}|${m.notices?.length}|${!!m.stats}`;
+    const key = `${m.content.length}|${m.streaming}|${m.failed}|${m.notices?.length}|${!!m.stats}|${m.queued}|${m.model}|${m.time}|${m.reasoning?.length}`;
     if (key !== this._key) {
       this._key = key;
       this._render();
@@ -89,12 +136,53 @@ export class MessageView extends Widget {
     const m = this.message;
     this.toggleClass('jp-mod-streaming', !!m.streaming);
     this.toggleClass('jp-mod-failed', !!m.failed);
+    this._renderMeta(m);
     if (m.role === 'user') {
       this._renderUser(m);
     } else {
+      this._renderReasoning(m);
       void this._renderAnswer();
     }
     this._renderFooter(m);
+  }
+
+  /** Which model wrote an answer, and when. */
+  private _renderMeta(m: IChatMessage): void {
+    const parts: string[] = [];
+    if (m.role === 'assistant' && m.model) {
+      parts.push(m.model);
+    }
+    const time = m.time ? new Date(m.time) : null;
+    if (time && !isNaN(time.getTime())) {
+      parts.push(
+        time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+      );
+      this._meta.title = time.toLocaleString();
+    }
+    this._meta.textContent = parts.join(' · ');
+    this._meta.hidden = parts.length === 0;
+  }
+
+  /** The model's reasoning, folded under "Thinking…" (open it to read). */
+  private _renderReasoning(m: IChatMessage): void {
+    const text = m.reasoning ?? '';
+    this._reasoning.hidden = !text;
+    if (!text) {
+      return;
+    }
+    let summary = this._reasoning.querySelector('summary');
+    let body = this._reasoning.querySelector('div');
+    if (!summary || !body) {
+      summary = document.createElement('summary');
+      body = document.createElement('div');
+      body.className = 'jp-TinyAI-reasoning-text';
+      this._reasoning.append(summary, body);
+    }
+    summary.textContent =
+      m.streaming && !m.content
+        ? this._trans.__('Thinking…')
+        : this._trans.__('Thinking (%1 characters)', text.length);
+    body.textContent = text;
   }
 
   private _renderUser(m: IChatMessage): void {
@@ -161,6 +249,7 @@ export class MessageView extends Widget {
       return;
     }
     const actions = this._actions;
+    const trans = this._trans;
     for (const pre of Array.from(this._renderer.node.querySelectorAll('pre'))) {
       if (pre.parentElement?.classList.contains('jp-TinyAI-code')) {
         continue;
@@ -172,44 +261,65 @@ export class MessageView extends Widget {
       bar.className = 'jp-TinyAI-code-toolbar';
       const code = () => (pre.textContent ?? '').replace(/\n$/, '');
       const button = (
-        label: string,
+        icon: LabIcon,
         title: string,
         cls: string,
-        run: () => void
+        run: (b: HTMLButtonElement) => void
       ) => {
         const b = document.createElement('button');
         b.className = `jp-TinyAI-code-button ${cls}`;
-        b.textContent = label;
         b.title = title;
+        b.setAttribute('aria-label', title);
         b.type = 'button';
+        const glyph = document.createElement('span');
+        glyph.className = 'jp-TinyAI-code-icon';
+        icon.element({ container: glyph });
+        b.appendChild(glyph);
+        const label = document.createElement('span');
+        label.className = 'jp-TinyAI-code-feedback';
+        b.appendChild(label);
         b.addEventListener('click', event => {
           event.preventDefault();
-          run();
+          run(b);
         });
         bar.appendChild(b);
+        return b;
       };
+      button(copyIcon, trans.__('Copy the code'), 'jp-TinyAI-copy', b => {
+        actions.copy(code());
+        flash(b, trans.__('Copied ✓'));
+      });
       button(
-        this._trans.__('Copy'),
-        this._trans.__('Copy the code'),
-        'jp-TinyAI-copy',
-        () => actions.copy(code())
-      );
-      button(
-        this._trans.__('Insert below'),
-        this._trans.__(
+        addBelowIcon,
+        trans.__(
           'Insert the code in a new cell below the active cell (it is not run)'
         ),
         'jp-TinyAI-insert',
         () => actions.insertBelow(code())
       );
-      button(
-        this._trans.__('Replace selection'),
-        this._trans.__(
+      const replace = button(
+        pasteIcon,
+        trans.__(
           'Replace the selection in the active cell with the code (it is not run)'
         ),
         'jp-TinyAI-replace',
-        () => actions.replaceSelection(code())
+        b => {
+          if (!actions.replaceSelection(code())) {
+            b.disabled = true;
+          }
+        }
       );
+      replace.disabled = !actions.hasSelection();
+      if (actions.canApply()) {
+        button(
+          editIcon,
+          trans.__(
+            'Apply the code to the active cell (you see the change first; it is not run)'
+          ),
+          'jp-TinyAI-apply',
+          () => actions.apply(code())
+        );
+      }
       wrapper.append(bar, pre);
     }
   }
@@ -230,22 +340,29 @@ export class MessageView extends Widget {
     if (
       m.role === 'assistant' &&
       m.stats &&
-      formatStats(m.stats, this._trans)
+      formatStats(m.stats, this._trans, m.waited_s)
     ) {
       const s = document.createElement('div');
       s.className = 'jp-TinyAI-stats';
-      s.textContent = formatStats(m.stats, this._trans);
+      s.textContent = formatStats(m.stats, this._trans, m.waited_s);
       this._footer.appendChild(s);
     }
-    if (m.role === 'assistant' && m.streaming && !m.content) {
+    if (m.role === 'assistant' && m.streaming && !m.content && !m.reasoning) {
       const w = document.createElement('div');
       w.className = 'jp-TinyAI-waiting';
-      w.textContent = this._trans.__('Thinking…');
+      if (m.queued !== undefined) {
+        w.classList.add('jp-TinyAI-queued');
+        w.textContent = queueText(m.queued, this._trans);
+      } else {
+        w.textContent = this._trans.__('Thinking…');
+      }
       this._footer.appendChild(w);
     }
   }
 
   private _body: HTMLElement;
+  private _meta: HTMLElement;
+  private _reasoning: HTMLDetailsElement;
   private _footer: HTMLElement;
   private _renderer: IRenderMime.IRenderer | null = null;
   private _relGuard: IDisposable | null = null;

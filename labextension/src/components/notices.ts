@@ -4,8 +4,44 @@
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 
+import { IBanner } from '../model';
 import { Notices } from '../state/notices';
 import { el } from './dom';
+
+/**
+ * Draw `banner` into `node`: its short line, a Details toggle when it has details, and a
+ * button that dismisses it (`dismiss`).
+ */
+export function renderBanner(
+  node: HTMLElement,
+  banner: IBanner | null,
+  trans: TranslationBundle,
+  dismiss: () => void
+): void {
+  node.hidden = !banner;
+  node.className = `jp-TinyAI-banner jp-TinyAI-banner-${banner?.level ?? 'info'}`;
+  node.textContent = '';
+  if (!banner) {
+    return;
+  }
+  const line = el('div', 'jp-TinyAI-banner-line');
+  line.appendChild(el('span', 'jp-TinyAI-banner-text', banner.text));
+  const close = el('button', 'jp-TinyAI-banner-dismiss', '×');
+  close.type = 'button';
+  close.title = trans.__('Dismiss');
+  close.setAttribute('aria-label', close.title);
+  close.addEventListener('click', dismiss);
+  line.appendChild(close);
+  node.appendChild(line);
+  if (banner.details && banner.details !== banner.text) {
+    const details = el('details', 'jp-TinyAI-banner-details');
+    details.append(
+      el('summary', '', trans.__('Details')),
+      el('div', 'jp-TinyAI-banner-details-text', banner.details)
+    );
+    node.appendChild(details);
+  }
+}
 
 export class NoticesView {
   constructor(

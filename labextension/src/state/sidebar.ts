@@ -8,6 +8,7 @@ import { ChatModel } from '../model';
 import {
   IConversation,
   IConversationList,
+  IConversationSummary,
   IModelList,
   ISettings,
   IStats,
@@ -29,6 +30,7 @@ export interface ISidebarApi {
   conversations(notebook: string | null): Promise<IConversationList>;
   conversation(id: string): Promise<IConversation>;
   deleteConversation(id: string): Promise<unknown>;
+  keepConversation(id: string): Promise<unknown>;
 }
 
 export interface ISidebarModelOptions {
@@ -41,6 +43,8 @@ export interface ISidebarModelOptions {
   settings: () => ISettings;
   /** Where the last conversation of each notebook is kept; default: localStorage. */
   storage?: () => IKeyValueStore | null;
+  /** How long a deletion can be undone (ms); default 8000. */
+  undoMs?: number;
   trans?: ITrans;
 }
 
@@ -59,7 +63,8 @@ export class SidebarModel {
     this.include = new IncludeChoice(
       options.gather,
       options.settings().includeContext,
-      trans
+      trans,
+      options.storage ?? browserStorage
     );
     this.history = new ConversationList();
     this.notices = new Notices();
@@ -79,6 +84,12 @@ export class SidebarModel {
     return this._o.notebook();
   }
 
+  /** The last prompt of the chat shown (↑ in an empty prompt box recalls it). */
+  get lastPrompt(): string | null {
+    const prompts = this.chat.messages.filter(m => m.role === 'user');
+    return prompts.length ? prompts[prompts.length - 1].content : null;
+  }
+
   /** Read the models, the status and the conversation list again. */
   async refresh(): Promise<void> {
     await Promise.all([
@@ -96,7 +107,8 @@ export class SidebarModel {
     const settings = this._o.settings();
     return this.chat.send(prompt, {
       context: this.include.gather(),
-      notebook: this.notebook,
+      // a conversation keeps the notebook it started in (or none)
+      notebook: this.chat.messages.length ? undefined : this.notebook,
       model: this.picker.chosen || undefined,
       temperature: settings.temperature,
       maxTokens: settings.maxTokens
@@ -106,16 +118,20 @@ export class SidebarModel {
   /** An empty chat for the active notebook (its last conversation is not reopened). */
   newChat(): void {
     this._autoResume = false;
+    this._userChoice += 1; // a conversation being reopened meanwhile is not shown
     this.chat.newChat(this.notebook);
     this.history.setOpen(false);
   }
 
-  /** Show `conversation` (e.g. an inline explanation continued here). */
+  /** Show `conversation`: an inline explanation continued here (listed in History now). */
   showConversation(conversation: IConversation): void {
     this.chat.load(conversation);
     this._remember();
     this.history.setOpen(false);
-    void this.loadConversations();
+    void this._o.api
+      .keepConversation(conversation.id)
+      .catch(() => undefined) // not saved yet (still answering): its next turn keeps it
+      .then(() => this.loadConversations());
   }
 
   /**
@@ -125,7 +141,10 @@ export class SidebarModel {
   notebookChanged(): void {
     this.include.refresh();
     const path = this.notebook;
-    if (this.chat.busy || path === this.chat.notebook) {
+    const loose = this.chat.notebook === null && this.chat.messages.length > 0;
+    if (this.chat.busy || path === this.chat.notebook || loose) {
+      // a chat started with no notebook stays on screen (and in History under its heading)
+      void this.loadConversations();
       return;
     }
     this.chat.newChat(path);
@@ -188,15 +207,29 @@ export class SidebarModel {
   async loadConversations(): Promise<void> {
     const path = this.notebook;
     let list: IConversationList;
+    let loose: IConversationList;
     try {
-      list = await this._o.api.conversations(path);
+      [list, loose] = await Promise.all([
+        path === null
+          ? Promise.resolve({ conversations: [] })
+          : this._o.api.conversations(path),
+        this._o.api.conversations('')
+      ]);
     } catch (error) {
       this.history.fail(message(error));
       return;
     }
     this.notices.add(list.notices);
-    this.history.show(path, list.conversations);
-    const conversations = this.history.conversations;
+    this.notices.add(loose.notices);
+    const pending = this._pendingDelete?.id;
+    const keep = (c: IConversationSummary) => c.id !== pending;
+    this.history.show(
+      path,
+      list.conversations.filter(keep),
+      loose.conversations.filter(keep)
+    );
+    const conversations =
+      path === null ? this.history.loose : this.history.conversations;
     if (
       this._autoResume &&
       conversations.length > 0 &&
@@ -206,33 +239,78 @@ export class SidebarModel {
       this._autoResume = false;
       const last = this._last.recall(this.notebook);
       const resume = conversations.find(c => c.id === last) ?? conversations[0];
-      await this.openConversation(resume.id);
+      await this.openConversation(resume.id, this._userChoice);
     }
     this._autoResume = false;
   }
 
-  async openConversation(id: string): Promise<void> {
+  /** Show a stored conversation (`choice`: only if the user chose nothing else since). */
+  async openConversation(id: string, choice?: number): Promise<void> {
     try {
       const conversation = await this._o.api.conversation(id);
+      if (choice !== undefined && choice !== this._userChoice) {
+        return;
+      }
       this.chat.load(conversation);
       this._remember();
-      this.history.setOpen(false);
+      if (choice === undefined) {
+        this.history.setOpen(false); // the user's pick; a resume leaves the list as it is
+      }
     } catch (error) {
       this.chat.setBanner({ level: 'error', text: message(error) });
     }
   }
 
-  /** Delete a conversation of the list (the chat empties if it was the one shown). */
+  /**
+   * Delete a conversation of the list: it leaves the list at once and is deleted for good
+   * after a few seconds, unless `undoDelete` is called first (one pending at a time).
+   */
   async deleteConversation(id: string): Promise<void> {
-    const path = this.history.notebook;
+    await this.settleDelete();
+    const summary = this.history.setPending(id);
+    if (!summary) {
+      return;
+    }
+    const shown = id === this.chat.conversationId;
+    if (shown) {
+      this.chat.newChat(this.notebook);
+    }
+    const timer = setTimeout(
+      () => void this.settleDelete(),
+      this._o.undoMs ?? 8000
+    );
+    this._pendingDelete = { id, shown, timer };
+  }
+
+  /** Bring back the conversation deleted a moment ago (reopened if it was shown). */
+  async undoDelete(): Promise<void> {
+    const pending = this._pendingDelete;
+    if (!pending) {
+      return;
+    }
+    clearTimeout(pending.timer);
+    this._pendingDelete = null;
+    this.history.setPending(null);
+    await this.loadConversations();
+    if (pending.shown && this.chat.messages.length === 0) {
+      await this.openConversation(pending.id);
+    }
+  }
+
+  /** Delete for good the conversation pending deletion, if any. */
+  async settleDelete(): Promise<void> {
+    const pending = this._pendingDelete;
+    if (!pending) {
+      return;
+    }
+    clearTimeout(pending.timer);
+    this._pendingDelete = null;
     try {
-      await this._o.api.deleteConversation(id);
+      await this._o.api.deleteConversation(pending.id);
     } catch (error) {
       this.chat.setBanner({ level: 'error', text: message(error) });
     }
-    if (id === this.chat.conversationId) {
-      this.chat.newChat(path);
-    }
+    this.history.setPending(null);
     await this.loadConversations();
   }
 
@@ -253,4 +331,10 @@ export class SidebarModel {
   private _trans: ITrans;
   private _last: LastConversation;
   private _autoResume = true;
+  private _userChoice = 0;
+  private _pendingDelete: {
+    id: string;
+    shown: boolean;
+    timer: ReturnType<typeof setTimeout>;
+  } | null = null;
 }

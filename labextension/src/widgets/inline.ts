@@ -10,7 +10,8 @@ import { PanelLayout, Widget, Panel } from '@lumino/widgets';
 
 import { ChatView } from '../components/chatview';
 import { ICodeActions } from '../components/codeactions';
-import { ChatModel, IChatConnection } from '../model';
+import { renderBanner } from '../components/notices';
+import { ChatModel, IBanner, IChatConnection } from '../model';
 import { IContextPiece, IConversation } from '../tokens';
 
 export interface IInlineOptions {
@@ -80,7 +81,8 @@ export class InlineExplanation extends Panel {
       notebook: _o.notebook,
       model: _o.model,
       temperature: _o.temperature,
-      maxTokens: _o.maxTokens
+      maxTokens: _o.maxTokens,
+      inline: true
     });
     this._onChanged();
   }
@@ -127,12 +129,15 @@ export class InlineExplanation extends Panel {
   private _onChanged(): void {
     const busy = this.model.busy;
     this._stop.hidden = !busy;
-    this._continue.disabled = busy;
+    this._continue.disabled = busy || this._continued;
     this.toggleClass('jp-mod-busy', busy);
     const banner = this.model.banner;
-    this._banner.hidden = !banner;
-    this._banner.className = `jp-TinyAI-banner jp-TinyAI-banner-${banner?.level ?? 'info'}`;
-    this._banner.textContent = banner?.text ?? '';
+    if (banner !== this._shownBanner) {
+      this._shownBanner = banner;
+      renderBanner(this._banner, banner, this._o.trans, () =>
+        this.model.setBanner(null)
+      );
+    }
   }
 
   private _continueInSidebar(): void {
@@ -145,13 +150,21 @@ export class InlineExplanation extends Panel {
         role: msg.role,
         content: msg.content,
         context: msg.context,
-        stats: msg.stats
+        stats: msg.stats,
+        model: msg.model,
+        time: msg.time,
+        reasoning: msg.reasoning
       }))
     });
-    this.dispose();
+    // the explanation stays where it is (removing it would move the notebook)
+    this._continued = true;
+    this._continue.textContent = this._o.trans.__('Continued in the sidebar');
+    this._onChanged();
   }
 
   private _stop: HTMLButtonElement;
   private _continue: HTMLButtonElement;
+  private _continued = false;
   private _banner: HTMLDivElement;
+  private _shownBanner: IBanner | null = null;
 }
