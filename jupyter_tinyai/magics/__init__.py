@@ -299,9 +299,10 @@ def load_ipython_extension(shell) -> None:
     session = Session(shell)
     shell.configurables.append(session.settings)
     shell.register_magics(TinyAIMagics(shell, session))
-    from .edit import EditMagics
+    from .edit import EditMagics, empty_edit_body
 
     shell.register_magics(EditMagics(shell, session))
+    shell.input_transformers_cleanup.append(empty_edit_body)
     hook = _hooks[id(shell)] = _post_run_cell(shell)
     shell.events.register("post_run_cell", hook)
     asynccell.install(shell)
@@ -322,4 +323,8 @@ def unload_ipython_extension(shell) -> None:
     hook = _hooks.pop(id(shell), None)
     if hook is not None:
         shell.events.unregister("post_run_cell", hook)
+    from .edit import empty_edit_body
+
+    if empty_edit_body in shell.input_transformers_cleanup:
+        shell.input_transformers_cleanup.remove(empty_edit_body)
     asynccell.uninstall(shell)
