@@ -54,6 +54,8 @@ def fix_request(target: str, history: History) -> tuple[EditRequest, str]:
     number = _cell_number(target, "%fix")
     if number is not None and number > 0 and number not in history.errors:
         raise ContextError(f"cell {number} raised no error: to change it, write %%edit {number} with what to change below.")
+    if not history.errors:
+        raise ContextError("no cell has raised an error in this kernel yet: there is no error to fix (to change a cell, write %%edit N with what to change below).")
     record = history.error(number)
     if not record.code.strip():
         raise ContextError(f"the code of cell {record.execution_count} is not known: run it again, then %fix.")

@@ -6,6 +6,8 @@ import os
 import traceback
 import uuid
 
+from IPython.core.error import UsageError
+
 from ..context import ErrorRecord, History
 
 
@@ -142,8 +144,8 @@ class Session:
     def record_error(self, result) -> ErrorRecord | None:
         """``post_run_cell`` hook: remember a cell's exception for ``{Err}`` and ``%explain``."""
         error = getattr(result, "error_in_exec", None)
-        if error is None or getattr(error, "_tinyai_message", False):
-            return None
+        if error is None or getattr(error, "_tinyai_message", False) or isinstance(error, UsageError):
+            return None  # a magic's own usage error (ours or IPython's) is not the code's error
         count = result.execution_count or 0
         code = getattr(getattr(result, "info", None), "raw_cell", "") or ""
         summary = "".join(traceback.format_exception_only(type(error), error)).strip().splitlines()[-1]

@@ -137,3 +137,17 @@ def test_edit_with_nothing_below_says_what_to_write(kernel, remote, source):
     assert line.endswith(": write what to change in the cell below %%edit N, e.g. 'vectorize this loop'.")
     assert next_inputs(cell) == [] and len(remote.bodies) == asked
 
+
+def test_fix_after_only_usage_errors_says_there_is_no_error(new_kernel, remote):
+    kernel = new_kernel()
+    setup = kernel.run(f"%config TinyAI.remotes = {{'lab': {{'url': {remote.url!r}}}}}\n%config TinyAI.model = 'lab:m1'")
+    assert setup.status == "ok", setup.errors
+    count = kernel.run("x = 1").reply["content"]["execution_count"]
+    for usage in (f"%%edit {count}", "%fix abc", "%%fix", "%fix --bogus"):
+        assert kernel.run(usage).status == "error"  # the magics' own usage errors, not the code's
+    asked = len(remote.bodies)
+    cell = kernel.run("%fix")
+    [error] = cell.errors
+    [line] = error["traceback"]
+    assert "there is no error to fix" in line
+    assert next_inputs(cell) == [] and len(remote.bodies) == asked
