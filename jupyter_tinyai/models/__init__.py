@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 
 from ..errors import AmbiguousModel, ModelFileError, ModelNotFound, TinyAIError
 from .describe import AdapterFile, describe_path
@@ -105,6 +106,19 @@ def _looks_like_path(name: str) -> bool:
     return ":" not in name and (os.sep in name or "/" in name)
 
 
+_QUANT_SUFFIX = re.compile(r"[-._](?:i?q\d\w*|f16|f32|bf16|\d+bit)$", re.IGNORECASE)
+
+
+def _short_forms(name: str) -> list[str]:
+    """What a typo is compared with besides the id: the name lower-cased, without its
+    quantization ("smollm2-135m-instruct"), and its first word ("smollm2") - a long id is
+    too unlike a short typo for difflib."""
+    name = name.lower().rsplit("/", 1)[-1].removesuffix(".gguf")
+    base = _QUANT_SUFFIX.sub("", name)
+    family = base.split("-")[0]
+    return [name, base] + ([family] if len(family) >= 3 else [])
+
+
 def resolve(name: str | None, settings) -> ModelSpec:
     """The model ``name`` means: a path, an id, a name, or a short unambiguous part of one."""
     name = (name or "").strip() or default_model(settings)
@@ -134,9 +148,12 @@ def resolve(name: str | None, settings) -> ModelSpec:
         raise AmbiguousModel(
             f"{name!r} matches several models: {', '.join(m.id for m in partial[:8])}. Use a longer name, or the file's path."
         )
-    close = difflib.get_close_matches(lowered, [m.id.lower() for m in models] + [m.name.lower() for m in models], n=5, cutoff=0.4)
-    ids = {m.id.lower(): m.id for m in models} | {m.name.lower(): m.id for m in models}
-    suggestions = list(dict.fromkeys(ids[c] for c in close))
+    ids: dict[str, str] = {}
+    for m in models:
+        for form in (m.id.lower(), *_short_forms(m.name)):
+            ids.setdefault(form, m.id)
+    close = difflib.get_close_matches(lowered, list(ids), n=8, cutoff=0.4)
+    suggestions = list(dict.fromkeys(ids[c] for c in close))[:5]
     hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
     raise ModelNotFound(f"no model named {name!r}.{hint} Run `jupyter tinyai models` to see every model found.")
 

@@ -123,3 +123,9 @@ def test_unsupported_format_by_path(settings, tmp_path):
 
 def test_path_to_bundled_model_is_marked_bundled(settings, model_path):
     assert resolve(model_path, settings).source == "bundled"
+
+
+@pytest.mark.parametrize("typo", ["smolm2", "smolml2"])
+def test_a_typo_of_a_short_name_gets_suggestions(settings, typo):
+    with pytest.raises(ModelNotFound, match=r"Did you mean: llamacpp:SmolLM2-135M-Instruct-Q4_1\b"):
+        resolve(typo, settings)
