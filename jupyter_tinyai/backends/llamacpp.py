@@ -335,7 +335,14 @@ def _check_adapter(adapter: str, model_info) -> str:
             else ""
         )
         raise ModelFileError(f"{adapter} is a folder; llama.cpp takes a GGUF LoRA adapter file.{hint}")
-    info = read_gguf(path)  # not there, not a GGUF, truncated: a clear ModelFileError
+    if os.path.isfile(path):
+        with open(path, "rb") as handle:
+            if handle.read(4) != b"GGUF":
+                raise ModelFileError(
+                    f"{adapter} is not a GGUF LoRA adapter (it does not start with 'GGUF'): pass a GGUF LoRA "
+                    "adapter file, e.g. one converted with llama.cpp's convert_lora_to_gguf.py."
+                )
+    info = read_gguf(path)  # not there, truncated: a clear ModelFileError
     if not info.is_adapter:
         raise ModelFileError(
             f"{adapter} is a model, not a LoRA adapter (its general.type is not 'adapter'). "
