@@ -33,6 +33,8 @@ LISTERS: list = [_remote_models]
 def _describe(found, backend: str) -> ModelSpec | None:
     """The file's spec; for a bad file, a warning entry naming it (the listing goes on)."""
     path, source, name = found
+    if os.path.islink(path) and not os.path.exists(path):
+        return warning_entry(_gone(path), path, source)
     try:
         spec = describe_path(path, source, backend)
     except AdapterFile:
@@ -46,6 +48,14 @@ def _describe(found, backend: str) -> ModelSpec | None:
         spec.name = name
         spec.id = f"{spec.backend}:{name}"
     return spec
+
+
+def _gone(path: str) -> str:
+    """A link to a model file that was deleted (a pulled model's blob removed by hand)."""
+    parts = path.split(os.sep)
+    repo = next((p[len("models--"):].replace("--", "/", 1) for p in parts if p.startswith("models--")), "")
+    again = f"pull it again (`jupyter tinyai pull {repo}`)" if repo else "download it again"
+    return f"not listed: {path} links to a file that is gone (deleted by hand?): {again}, or `rm` the link."
 
 
 def _found(source, settings, warnings: list) -> list:
