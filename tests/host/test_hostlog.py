@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pathlib
 import socket
 import threading
 
@@ -98,7 +99,8 @@ def test_a_started_host_logs_a_client_reset_as_one_line_in_its_log(client):
     assert conn.recv(1, socket.MSG_PEEK)  # the answer came; it is left unread
     conn.close()
     deadline = time.monotonic() + 30
-    while "a client closed its connection" not in (text := open(runtime.log_file()).read()) and time.monotonic() < deadline:
+    log = pathlib.Path(runtime.log_file())
+    while "a client closed its connection" not in (text := log.read_text()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert "ConnectionResetError); the host goes on" in text and "Traceback" not in text
     assert text.count("a client closed its connection") == 1
