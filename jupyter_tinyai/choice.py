@@ -21,6 +21,7 @@ with every request and the host's engine applies the same rule to them.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 
 from .backends.base import LoadSettings
@@ -69,13 +70,31 @@ def choose(model: str | None, settings) -> Choice:
     )
 
 
+def callers_path(name):
+    """``name`` with a relative path made absolute here, where the caller is (the shared host
+    runs in a folder of its own); ids, short names and ``~`` paths are left as they are."""
+    if not isinstance(name, str) or not name or name.startswith("~") or os.path.isabs(name):
+        return name
+    if ":" in name and not name.startswith(".") and not os.path.exists(name):  # an id: lab:model.gguf
+        return name
+    from .models import _looks_like_path
+
+    return os.path.abspath(name) if os.path.exists(name) or _looks_like_path(name) else name
+
+
+#: the settings that may name files: sent with relative paths made absolute (callers_path)
+PATHS = ("model", "adapter", "models", "model_dirs")
+
+
 def settings_body(settings) -> dict:
     """The :data:`LOAD_SETTINGS` of ``settings`` as JSON values (what a request carries)."""
     values = {}
     for name in LOAD_SETTINGS:
         value = getattr(settings, name)
         if isinstance(value, (list, tuple)):
-            value = list(value)
+            value = [callers_path(v) for v in value] if name in PATHS else list(value)
+        elif name in PATHS:
+            value = callers_path(value)
         elif isinstance(value, dict):
             value = json.loads(json.dumps(value))  # a plain copy; fails early on what JSON cannot carry
         values[name] = value

@@ -74,7 +74,7 @@ def cmd_ask(args) -> int:
     except KeyboardInterrupt:
         client.cancel()
         out.write("\n")
-        print("[stopped: the partial answer is above]", file=sys.stderr)
+        print("[stopped: the partial answer is above]" if wrote else "[stopped before the answer began]", file=sys.stderr)
         return 130
     out.write("\n")
     if stats is not None and not args.quiet:
@@ -246,6 +246,9 @@ def main(argv=None) -> int:
     except TinyAIError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C outside an answer (starting the host, listing models): no traceback
+        print("stopped", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader left (`jupyter tinyai status | head -1`): stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # nothing more to flush at exit

@@ -243,21 +243,58 @@ def default_threads(all_layers_on_gpu: bool = False) -> int:
     return min(threads, GPU_THREADS) if all_layers_on_gpu else threads
 
 
-def file_config() -> Config:
-    """The config from ``jupyter_tinyai_config.{json,py}`` in Jupyter's config path."""
+def _config_files() -> list[tuple[str, Config]]:
+    """Each ``jupyter_tinyai_config.{json,py}`` in Jupyter's config path, lowest priority
+    first, with its config; a file that cannot be read is a :class:`BadSetting` naming it."""
     from jupyter_core.paths import jupyter_config_path
     from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
 
-    merged = Config()
+    from .errors import BadSetting
+
+    found = []
     # jupyter_config_path() lists the highest priority first; load lowest first.
     for directory in reversed(jupyter_config_path()):
         for loader_cls, name in (
             (JSONFileConfigLoader, "jupyter_tinyai_config.json"),
             (PyFileConfigLoader, "jupyter_tinyai_config.py"),
         ):
-            if os.path.isfile(os.path.join(directory, name)):
-                merged.merge(loader_cls(name, path=directory).load_config())
+            path = os.path.join(directory, name)
+            if os.path.isfile(path):
+                try:
+                    found.append((path, loader_cls(name, path=directory).load_config()))
+                except Exception as exc:  # noqa: BLE001 - whatever the file does wrong, say which file
+                    why = " ".join(str(exc).split()) or "no detail"
+                    raise BadSetting(f"the config file {path} cannot be read ({type(exc).__name__}: {why}): "
+                                     "fix it or remove it.") from None
+    return found
+
+
+def file_config() -> Config:
+    """The config from ``jupyter_tinyai_config.{json,py}`` in Jupyter's config path."""
+    merged = Config()
+    for _, config in _config_files():
+        merged.merge(config)
     return merged
+
+
+def _settings_of(merged: Config) -> TinyAI:
+    """``TinyAI(config=merged)``; a value of the wrong type is a :class:`BadSetting` naming
+    the config file that sets it (when one does)."""
+    from traitlets import TraitError
+
+    from .errors import BadSetting
+
+    try:
+        return TinyAI(config=merged)
+    except TraitError as exc:
+        where = "in the settings (%config TinyAI.…)"
+        for path, config in _config_files():
+            try:
+                TinyAI(config=config)
+            except TraitError:
+                where = f"in the config file {path}"
+                break
+        raise BadSetting(f"{' '.join(str(exc).split())} It is set {where}: fix it.") from None
 
 
 def load_settings(config: Config | None = None, **overrides) -> TinyAI:
@@ -265,7 +302,7 @@ def load_settings(config: Config | None = None, **overrides) -> TinyAI:
     merged = file_config()
     if config is not None:
         merged.merge(config)
-    settings = TinyAI(config=merged)
+    settings = _settings_of(merged)
     for name, value in overrides.items():
         if value is not None:
             setattr(settings, name, value)

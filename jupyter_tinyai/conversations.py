@@ -6,10 +6,15 @@ from collections import OrderedDict
 
 from .types import Message
 
+#: histories kept, least recently used first dropped: a script running `jupyter tinyai ask`
+#: in a loop makes a conversation per call (the magics and the sidebar give theirs back)
+MAX_HISTORIES = 256
+
 
 class Conversations:
-    def __init__(self, state_budget_bytes: int):
-        self.histories: dict[str, list[Message]] = {}
+    def __init__(self, state_budget_bytes: int, max_histories: int = MAX_HISTORIES):
+        self.histories: OrderedDict[str, list[Message]] = OrderedDict()
+        self.max_histories = max_histories
         self.states: OrderedDict[str, tuple[object, int]] = OrderedDict()
         self.budget = state_budget_bytes
         self.live: str | None = None  # whose tokens are in the backend's KV cache now
@@ -18,7 +23,15 @@ class Conversations:
         return list(self.histories.get(cid, []))
 
     def append(self, cid: str, user: str, assistant: str) -> None:
-        self.histories.setdefault(cid, []).extend([Message("user", user), Message("assistant", assistant)])
+        self.set(cid, self.histories.get(cid, []) + [Message("user", user), Message("assistant", assistant)])
+
+    def set(self, cid: str, messages: list[Message]) -> None:
+        """``cid``'s turns, now its most recently used; beyond ``max_histories``, the least
+        recently used conversation is forgotten (with its cache)."""
+        self.histories[cid] = list(messages)
+        self.histories.move_to_end(cid)
+        while len(self.histories) > self.max_histories:
+            self.reset(next(iter(self.histories)))
 
     def reset(self, cid: str) -> None:
         self.histories.pop(cid, None)

@@ -21,11 +21,12 @@ from .choice import Choice, choose
 from .config import TinyAI, load_settings
 from .conversations import Conversations
 from .edits import EditRequest, EditStream
-from .errors import EmptyPrompt, PromptTooLong
+from .errors import EmptyPrompt, PromptTooLong, TinyAIError
 from .memory import check_fits, process_rss
 from .modelstate import ModelEvents, brief
 from .prompts import build, check_prompt_size, fit
 from .reasoning import split_reasoning
+from .remotes.connection import cancelled_by
 from .scheduler import Cancelled, Request, Scheduler, queued_chunk
 from .types import (
     Chunk,
@@ -183,10 +184,16 @@ class Engine:
         finally:
             waiting.close()  # leaves the queue when the caller stops reading
         try:
-            with self._lock:
-                backend = self._backend_for(model, progress)
+            with self._lock, cancelled_by(req.cancel):
                 self._cancel = req.cancel
                 try:
+                    try:
+                        backend = self._backend_for(model, progress)
+                    except TinyAIError:
+                        if not req.cancel.is_set():
+                            raise
+                        yield Chunk(stats=Stats(finish_reason="cancelled"))  # stopped while a remote was asked
+                        return
                     yield Chunk(model=backend.spec.id)
                     yield from work(backend, req.cancel)
                 finally:
@@ -239,10 +246,11 @@ class Engine:
         self._switch_to(backend, cid)
         answer: list[str] = []
         stats = None
+        stream = backend.stream(messages, params, cancel)
         try:
             # reasoning (<think>…</think>) moves to chunk.reasoning: never recorded as the answer
             opened = lambda: getattr(backend, "opened_reasoning", False)  # noqa: E731
-            for chunk in split_reasoning(backend.stream(messages, params, cancel), opened):
+            for chunk in split_reasoning(stream, opened):
                 if chunk.text:
                     answer.append(chunk.text)
                 if chunk.stats is not None:
@@ -252,6 +260,8 @@ class Engine:
                 if self._completion is not None:  # a completion in progress has the CPU first
                     self._completion.step_aside()
         finally:
+            if stats is None and getattr(stream, "gi_frame", None) is not None:  # the consumer left: its figures, for status
+                stats = _figures_of_left(stream, cancel, backend.settings.adapter or "")
             # recorded even when the consumer stops early (Ctrl-C, a closed connection)
             self.conversations.append(cid, messages[-1].content, "".join(answer))
             if stats is None:
@@ -393,7 +403,7 @@ class Engine:
             if not keep_cache:
                 self.conversations.reset(conversation)
             if messages or keep_cache:
-                self.conversations.histories[conversation] = [Message(m.role, m.content) for m in messages]
+                self.conversations.set(conversation, [Message(m.role, m.content) for m in messages])
 
     def count_tokens(self, text: str) -> int:
         backend = self._backend_for(None, None)
@@ -442,3 +452,20 @@ def _until_code_ends(chunks: Iterator[Chunk], cancel: threading.Event) -> Iterat
         if chunk.stats is not None and ended and chunk.stats.finish_reason == "cancelled":
             chunk.stats.finish_reason = "stop"
         yield chunk
+
+
+def _figures_of_left(stream, cancel: threading.Event, adapter: str) -> Stats | None:
+    """The figures of a backend stream whose consumer left mid-answer: stopped at its next
+    token (the text after it is not kept), or None when it cannot say."""
+    cancel.set()
+    try:
+        for chunk in stream:
+            if chunk.stats is not None:
+                chunk.stats.adapter = adapter
+                chunk.stats.finish_reason = "cancelled"
+                return chunk.stats
+    except Exception:  # noqa: BLE001 - figures only: the answer is over either way
+        return None
+    finally:
+        stream.close()
+    return None

@@ -11,7 +11,7 @@ def test_turns_are_kept_by_conversation():
     convs.append("a", "again", "sure")
     assert convs.history("a") == [Message("user", "hi"), Message("assistant", "hello"),
                                   Message("user", "again"), Message("assistant", "sure")]
-    assert convs.ids() == ["a", "b"]
+    assert convs.ids() == ["b", "a"], "least recently used first"
     convs.history("a").clear()  # a copy: the caller cannot change what is kept
     assert len(convs.history("a")) == 4
 
@@ -37,3 +37,17 @@ def test_reset_forgets_the_turns_and_the_cache():
     convs.save_state("b", "B", 10)
     convs.clear_states()
     assert convs.state_bytes() == 0 and convs.live is None
+
+
+def test_the_least_recently_used_conversations_go_beyond_the_limit():
+    # `jupyter tinyai ask` in a loop makes one conversation per call: the host keeps a bounded number
+    convs = Conversations(state_budget_bytes=100, max_histories=3)
+    convs.append("kernel", "hi", "hello")
+    convs.save_state("kernel", "K", 10)
+    for i in range(3):
+        convs.append(f"cli-{i}", "q", "a")
+    assert convs.ids() == ["cli-0", "cli-1", "cli-2"]
+    assert convs.history("kernel") == [] and convs.take_state("kernel") is None
+    convs.append("cli-0", "again", "sure")  # used again: now the most recent
+    convs.append("cli-3", "q", "a")
+    assert convs.ids() == ["cli-2", "cli-0", "cli-3"]

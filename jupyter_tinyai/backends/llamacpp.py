@@ -244,6 +244,11 @@ class LlamaCppBackend(Backend):
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         max_new = min(params.max_tokens, n_ctx - len(tokens))
         generated, first_at, finish = 0, None, "length"
+        if not _prefill(llm, tokens, cancel):
+            stats = self.timed_stats(start=start, first_at=None, end=time.perf_counter(), prompt_tokens=len(tokens),
+                                     generated=0, cached=cached, finish="cancelled")
+            yield Chunk(stats=stats)
+            return
         generator = self._tokens(llm, tokens, params, max_new)
         try:
             for token in generator:
@@ -330,7 +335,14 @@ def _check_adapter(adapter: str, model_info) -> str:
             else ""
         )
         raise ModelFileError(f"{adapter} is a folder; llama.cpp takes a GGUF LoRA adapter file.{hint}")
-    info = read_gguf(path)  # not there, not a GGUF, truncated: a clear ModelFileError
+    if os.path.isfile(path):
+        with open(path, "rb") as handle:
+            if handle.read(4) != b"GGUF":
+                raise ModelFileError(
+                    f"{adapter} is not a GGUF LoRA adapter (it does not start with 'GGUF'): pass a GGUF LoRA "
+                    "adapter file, e.g. one converted with llama.cpp's convert_lora_to_gguf.py."
+                )
+    info = read_gguf(path)  # not there, truncated: a clear ModelFileError
     if not info.is_adapter:
         raise ModelFileError(
             f"{adapter} is a model, not a LoRA adapter (its general.type is not 'adapter'). "
@@ -361,6 +373,23 @@ def _check_adapter(adapter: str, model_info) -> str:
 def _tensor_shapes(path: str) -> dict:
     """Tensor name -> shape (ggml order, ne[0] first) from a GGUF's tensor index; no data is read."""
     return {tensor.name: list(tensor.shape) for tensor in tensor_index(path)}
+
+
+def _prefill(llm, tokens: list[int], cancel: threading.Event) -> bool:
+    """Evaluate the prompt's uncached tokens but its last batch, one batch at a time, so that
+    a stop while a long prompt is read ends it at the next batch (llama.cpp's ``generate``
+    evaluates a whole prompt in one call). The batches are those ``generate`` would make, so
+    the answer is the same; it evaluates the last one. False when stopped."""
+    start = min(_common_prefix(llm.input_ids[: llm.n_tokens], tokens), len(tokens) - 1)
+    full = (len(tokens) - start - 1) // llm.n_batch  # batches before the last one
+    if full == 0:  # a short prompt: a stop is seen after its first token, as before
+        return True
+    llm.n_tokens = start  # llm.eval drops the cache from here on
+    for i in range(full):
+        if cancel.is_set():
+            return False
+        llm.eval(tokens[start + i * llm.n_batch : start + (i + 1) * llm.n_batch])
+    return not cancel.is_set()
 
 
 def _common_prefix(a, b) -> int:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from urllib.parse import quote
 
 from .. import errors
-from ..choice import settings_body
+from ..choice import callers_path, settings_body
 from ..config import TinyAI, load_settings
 from ..edits import EditRequest, EditStream
 from ..errors import HostError
@@ -208,7 +208,7 @@ class HostClient:
             "id": call.id,
             "prompt": prompt,
             "conversation": conversation,
-            "model": model or None,  # none: the host loads this client's choice (settings.model, else the default)
+            "model": callers_path(model) or None,  # none: the host loads this client's choice (settings.model, else the default)
             "system": s.system_prompt if system is None else system,
             "context": [{"label": c.label, "text": c.text} for c in context],
             "temperature": s.temperature if temperature is None else temperature,
@@ -277,7 +277,7 @@ class HostClient:
             "id": call.id,
             **request.to_dict(),
             "conversation": conversation,
-            "model": model or None,
+            "model": callers_path(model) or None,
             **checked,
             "settings": self._settings_body(),
         }
@@ -343,7 +343,7 @@ class HostClient:
     def load(self, model: str | None = None, progress: ProgressCallback | None = None):
         from ..models import ModelSpec
 
-        body = {"id": uuid.uuid4().hex, "model": model or None, "settings": self._settings_body()}
+        body = {"id": uuid.uuid4().hex, "model": callers_path(model) or None, "settings": self._settings_body()}
         for name, data in self._events("/tinyai/load", body):
             if name == "progress" and progress:
                 progress(float(data.get("fraction", 0.0)), str(data.get("message", "")))

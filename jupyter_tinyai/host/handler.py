@@ -12,7 +12,6 @@ import select
 import socket
 import threading
 import time
-import traceback
 from contextlib import contextmanager, nullcontext
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
@@ -36,7 +35,7 @@ from ..errors import (
 )
 from ..scheduler import Cancelled, Request
 from ..watch import every
-from . import runtime
+from . import hostlog, runtime
 from .protocol import BadRequest, encode_event, error_body, parse_json
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -194,7 +193,7 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             req.cancel.set()
         except Exception as exc:  # noqa: BLE001 - a bug or a backend failure: report it, keep serving
-            traceback.print_exc()
+            hostlog.log.error("a request failed", exc_info=True)
             self._try_send(event("error", GenerationError(f"the host failed: {exc!r} (see {runtime.log_file()}).").to_dict()))
         finally:
             self.state.forget(req)

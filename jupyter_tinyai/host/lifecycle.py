@@ -153,8 +153,10 @@ def _start(settings, timeout: float) -> dict:
     else:
         kwargs["start_new_session"] = True
     try:
+        # in the user-only runtime folder: `python -m` puts its working folder first on sys.path,
+        # and the caller's (a notebook's folder, a clone) may hold a uuid.py or jupyter_tinyai/
         proc = subprocess.Popen(host_command(settings), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                close_fds=True, **kwargs)
+                                close_fds=True, cwd=runtime_dir(), **kwargs)
     finally:
         log.close()
     # reap it when it exits, so it never lingers as a zombie of this process

@@ -12,7 +12,7 @@ import threading
 from http.server import ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
-from . import runtime
+from . import hostlog, runtime
 from .handler import Handler
 from .protocol import BadRequest
 
@@ -20,7 +20,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .state import HostState
 
 
-class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+class _LogErrors:
+    def handle_error(self, request, client_address):  # instead of socketserver's traceback on stderr
+        hostlog.request_failed(client_address)
+
+
+class UnixHTTPServer(_LogErrors, socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     block_on_close = False
     request_queue_size = 64  # many kernels connecting at once are not refused
@@ -36,7 +41,7 @@ class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer)
         os.chmod(path, 0o600)
 
 
-class TCPHTTPServer(ThreadingHTTPServer):
+class TCPHTTPServer(_LogErrors, ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     request_queue_size = 64

@@ -15,7 +15,7 @@ import sys
 import time
 
 from .._version import __version__
-from . import installation, runtime
+from . import hostlog, installation, runtime
 from .listeners import TCPHTTPServer, UnixHTTPServer, listen_tcp, serve
 from .routes import ROUTES
 from .state import HostState
@@ -25,6 +25,7 @@ def run(keep_alive: int, idle_exit: int, port: int | None = None) -> int:
     """Run the host until it is idle for ``idle_exit`` seconds, or told to stop."""
     import faulthandler
 
+    hostlog.install(runtime.log_file())
     # faulthandler writes a fatal signal's report to this fd; it is removed on every exit
     crash_path = runtime.crash_file(os.getpid())
     crash = os.fdopen(os.open(crash_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w")

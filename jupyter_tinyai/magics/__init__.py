@@ -160,6 +160,8 @@ class TinyAIMagics(Magics):
     # -- running an answer -----------------------------------------------------------------
 
     def _generation(self, job: Job, on_start=None) -> tuple:
+        if not job.throwaway:
+            self.session.restore(job.kwargs["conversation"])
         view = answer_view(self.shell, job.fmt, job.title)
         return view, Generation(self.session.client, job.prompt, view, on_start=on_start, **job.kwargs)
 
@@ -217,10 +219,13 @@ class TinyAIMagics(Magics):
                 client.reset(job.kwargs["conversation"])
             except Exception:
                 pass
+        elif outcome.error is None:  # after a host crash, the new host's empty history is no copy
+            self.session.remember(job.kwargs["conversation"])
         if outcome.error is not None:
             raise MessageError.of(outcome.error)
         if outcome.interrupted:
-            raise MessageError("the answer was interrupted; the text so far is kept above.", "interrupted")
+            raise MessageError("the answer was interrupted; the text so far is kept above." if outcome.text
+                               else "the answer was interrupted before it began.", "interrupted")
         if job.fmt == "code" and not outcome.stopped:
             code = code_blocks(outcome.text)
             if code:
@@ -294,9 +299,10 @@ def load_ipython_extension(shell) -> None:
     session = Session(shell)
     shell.configurables.append(session.settings)
     shell.register_magics(TinyAIMagics(shell, session))
-    from .edit import EditMagics
+    from .edit import EditMagics, empty_edit_body
 
     shell.register_magics(EditMagics(shell, session))
+    shell.input_transformers_cleanup.append(empty_edit_body)
     hook = _hooks[id(shell)] = _post_run_cell(shell)
     shell.events.register("post_run_cell", hook)
     asynccell.install(shell)
@@ -317,4 +323,8 @@ def unload_ipython_extension(shell) -> None:
     hook = _hooks.pop(id(shell), None)
     if hook is not None:
         shell.events.unregister("post_run_cell", hook)
+    from .edit import empty_edit_body
+
+    if empty_edit_body in shell.input_transformers_cleanup:
+        shell.input_transformers_cleanup.remove(empty_edit_body)
     asynccell.uninstall(shell)

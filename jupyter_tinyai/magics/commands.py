@@ -59,6 +59,7 @@ def status(session, args):
 
 def history(session, args):
     """This kernel's conversation, as sent to the model."""
+    session.restore(session.conversation)
     messages = session.client.history(session.conversation)
     if not messages:
         _print("the conversation is empty.")
@@ -69,6 +70,7 @@ def history(session, args):
 def reset(session, args):
     """Forget this kernel's conversation."""
     session.client.reset(session.conversation)
+    session.forget(session.conversation)
     session.new_conversation()
     _print("the conversation is forgotten; the next %%ask starts a new one.")
 

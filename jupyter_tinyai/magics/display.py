@@ -45,8 +45,8 @@ def code_blocks(text: str) -> str:
 
 def footer(stats, stopped: bool = False) -> str:
     """The figures line under an answer (:meth:`~jupyter_tinyai.types.Stats.summary`)."""
-    if stats is None:
-        return "stopped" if stopped else ""
+    if stats is None or not stats.model:  # no answer began (stopped while it waited): no figures
+        return "stopped" if stopped or (stats is not None and stats.finish_reason == "cancelled") else ""
     return stats.summary(stopped)
 
 

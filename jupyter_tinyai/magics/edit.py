@@ -29,6 +29,7 @@ from .session import _new_id
 from .stream import Generation
 
 _CELL = re.compile(r"^(?:In\[)?(-?\d+)\]?$")
+_EDIT_LINE = re.compile(r"%%edit(?:\s|$)")
 
 #: diff line colours: translucent, so that they read on light and dark themes alike
 _ADDED = "background-color: rgba(46, 160, 67, 0.22)"
@@ -53,6 +54,8 @@ def fix_request(target: str, history: History) -> tuple[EditRequest, str]:
     number = _cell_number(target, "%fix")
     if number is not None and number > 0 and number not in history.errors:
         raise ContextError(f"cell {number} raised no error: to change it, write %%edit {number} with what to change below.")
+    if not history.errors:
+        raise ContextError("no cell has raised an error in this kernel yet: there is no error to fix (to change a cell, write %%edit N with what to change below).")
     record = history.error(number)
     if not record.code.strip():
         raise ContextError(f"the code of cell {record.execution_count} is not known: run it again, then %fix.")
@@ -71,6 +74,15 @@ def edit_request(target: str, instruction: str, history: History) -> tuple[EditR
     code = history.cell(number)
     count = number if number > 0 else len(history.inputs) + number
     return EditRequest(code, instruction=instruction.strip()).check(), f"In[{count}]"
+
+
+def empty_edit_body(lines: list[str]) -> list[str]:
+    """An input transformer: ``%%edit N`` with nothing below gets a blank body. IPython
+    answers a cell magic with an empty body itself ("Did you mean the line magic %edit?",
+    its own editor magic), so without one %%edit never says what to write."""
+    if lines and _EDIT_LINE.match(lines[0]) and not "".join(lines[1:]).strip():
+        return [lines[0].rstrip("\n") + "\n", "\n"]
+    return lines
 
 
 def diff_html(diff: str) -> str:

@@ -6,6 +6,8 @@ import os
 import traceback
 import uuid
 
+from IPython.core.error import UsageError
+
 from ..context import ErrorRecord, History
 
 
@@ -40,6 +42,7 @@ class Session:
         self.explanation = None  # the last "Explain this error" panel opened
         self.autoexplain = False
         self.last_prompt: str | None = None
+        self.turns: dict[str, list] = {}  # this kernel's conversations as last answered, by id
         self.hinted = False  # the tiny-model hint was considered (under this kernel's first answer)
         self._client = None
         self._follower = None
@@ -100,6 +103,23 @@ class Session:
         except TinyAIError:
             return None
 
+    def remember(self, conversation: str) -> None:
+        """Keep a copy of ``conversation``'s turns after an answer: the host holds them, and a
+        new host (the old one killed, crashed, or gone after c.TinyAI.host_idle_exit) has none."""
+        try:
+            self.turns[conversation] = list(self.client.history(conversation))
+        except Exception:  # noqa: BLE001 - the copy is a convenience: the answer is what matters
+            pass
+
+    def restore(self, conversation: str) -> None:
+        """Give ``conversation``'s kept turns back to a host that lost them."""
+        kept = self.turns.get(conversation)
+        if kept and list(self.client.history(conversation)) != kept:
+            self.client.set_history(conversation, kept)
+
+    def forget(self, conversation: str) -> None:
+        self.turns.pop(conversation, None)
+
     def first_answer_hint(self, stats) -> dict | None:
         """The tiny-model hint for this kernel's first answer (while only the bundled model is
         present), None for every later one."""
@@ -124,8 +144,8 @@ class Session:
     def record_error(self, result) -> ErrorRecord | None:
         """``post_run_cell`` hook: remember a cell's exception for ``{Err}`` and ``%explain``."""
         error = getattr(result, "error_in_exec", None)
-        if error is None or getattr(error, "_tinyai_message", False):
-            return None
+        if error is None or getattr(error, "_tinyai_message", False) or isinstance(error, UsageError):
+            return None  # a magic's own usage error (ours or IPython's) is not the code's error
         count = result.execution_count or 0
         code = getattr(getattr(result, "info", None), "raw_cell", "") or ""
         summary = "".join(traceback.format_exception_only(type(error), error)).strip().splitlines()[-1]

@@ -97,9 +97,15 @@ class Generation:
             if self._loading_since is not None:
                 self._loading_since = None
                 self.view.end_progress()
-            if value.notice:
+            if value.queued is not None:  # shown while it waits, not kept with the answer
+                self.view.notice = value.notice
+                self._dirty = True
+            elif value.notice:
                 out.notice = value.notice
                 self.view.notice = value.notice
+            if value.model is not None and self.view.notice != out.notice:  # its turn came: no more waiting
+                self.view.notice = out.notice
+                self._dirty = True
             if value.reasoning:
                 out.reasoning.append(value.reasoning)
                 self.view.reasoning = "".join(out.reasoning)
@@ -171,6 +177,7 @@ class Generation:
     def _result(self) -> Outcome:
         out = self.outcome
         out.text = "".join(out.parts)
+        self.view.notice = out.notice  # stopped while it waited: the queue's notice goes
         if out.stats is not None and out.stats.finish_reason == "cancelled":
             out.stopped = True
         return out

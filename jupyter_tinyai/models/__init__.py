@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 
 from ..errors import AmbiguousModel, ModelFileError, ModelNotFound, TinyAIError
 from .describe import AdapterFile, describe_path
@@ -32,6 +33,8 @@ LISTERS: list = [_remote_models]
 def _describe(found, backend: str) -> ModelSpec | None:
     """The file's spec; for a bad file, a warning entry naming it (the listing goes on)."""
     path, source, name = found
+    if os.path.islink(path) and not os.path.exists(path):
+        return warning_entry(_gone(path), path, source)
     try:
         spec = describe_path(path, source, backend)
     except AdapterFile:
@@ -45,6 +48,14 @@ def _describe(found, backend: str) -> ModelSpec | None:
         spec.name = name
         spec.id = f"{spec.backend}:{name}"
     return spec
+
+
+def _gone(path: str) -> str:
+    """A link to a model file that was deleted (a pulled model's blob removed by hand)."""
+    parts = path.split(os.sep)
+    repo = next((p[len("models--"):].replace("--", "/", 1) for p in parts if p.startswith("models--")), "")
+    again = f"pull it again (`jupyter tinyai pull {repo}`)" if repo else "download it again"
+    return f"not listed: {path} links to a file that is gone (deleted by hand?): {again}, or `rm` the link."
 
 
 def _found(source, settings, warnings: list) -> list:
@@ -105,36 +116,54 @@ def _looks_like_path(name: str) -> bool:
     return ":" not in name and (os.sep in name or "/" in name)
 
 
+_QUANT_SUFFIX = re.compile(r"[-._](?:i?q\d\w*|f16|f32|bf16|\d+bit)$", re.IGNORECASE)
+
+
+def _short_forms(name: str) -> list[str]:
+    """What a typo is compared with besides the id: the name lower-cased, without its
+    quantization ("smollm2-135m-instruct"), and its first word ("smollm2") - a long id is
+    too unlike a short typo for difflib."""
+    name = name.lower().rsplit("/", 1)[-1].removesuffix(".gguf")
+    base = _QUANT_SUFFIX.sub("", name)
+    family = base.split("-")[0]
+    return [name, base] + ([family] if len(family) >= 3 else [])
+
+
 def resolve(name: str | None, settings) -> ModelSpec:
     """The model ``name`` means: a path, an id, a name, or a short unambiguous part of one."""
     name = (name or "").strip() or default_model(settings)
     expanded = os.path.expanduser(name)
-    if os.path.exists(expanded) or _looks_like_path(name):
+    remote = ":" in name and name.split(":", 1)[0] in (settings.remotes or {})
+    if os.path.exists(expanded) or (_looks_like_path(name) and not remote):  # lab:model.gguf is lab's
         spec = describe_path(expanded, "path", settings.backend)
         if os.path.realpath(expanded) == os.path.realpath(bundled_path() or ""):
             spec.source = "bundled"
         return spec
-    if ":" in name and name.split(":", 1)[0] in (settings.remotes or {}):
+    if remote:
         from .remote import resolve_remote  # contacts only the remote named
 
         return resolve_remote(name, settings)
     # a remote model is chosen by its full id; a bad file (a warning entry) is no candidate
     models = [m for m in list_models(settings, include_remote=False) if not m.warning]
     lowered = name.lower()
-    for attr in ("id", "name"):
-        exact = [m for m in models if getattr(m, attr).lower() == lowered]
-        if len(exact) == 1:
-            return exact[0]
+    for attr in ("id", "name"):  # as written first: ids can differ only in case
+        for fold in (str, str.lower):
+            exact = [m for m in models if fold(getattr(m, attr)) == fold(name)]
+            if len(exact) == 1:
+                return exact[0]
     partial = [m for m in models if lowered in m.id.lower()]
     if len(partial) == 1:
         return partial[0]
     if len(partial) > 1:
         raise AmbiguousModel(
-            f"{name!r} matches several models: {', '.join(m.id for m in partial[:8])}. Use a longer name."
+            f"{name!r} matches several models: {', '.join(m.id for m in partial[:8])}. Use a longer name, or the file's path."
         )
-    close = difflib.get_close_matches(lowered, [m.id.lower() for m in models] + [m.name.lower() for m in models], n=5, cutoff=0.4)
-    ids = {m.id.lower(): m.id for m in models} | {m.name.lower(): m.id for m in models}
-    suggestions = list(dict.fromkeys(ids[c] for c in close))
+    ids: dict[str, str] = {}
+    for m in models:
+        for form in (m.id.lower(), *_short_forms(m.name)):
+            ids.setdefault(form, m.id)
+    close = difflib.get_close_matches(lowered, list(ids), n=8, cutoff=0.4)
+    suggestions = list(dict.fromkeys(ids[c] for c in close))[:5]
     hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
     raise ModelNotFound(f"no model named {name!r}.{hint} Run `jupyter tinyai models` to see every model found.")
 

@@ -75,7 +75,7 @@ class _PullView:
 
 def cmd_pull(args) -> int:
     from ..cli import _settings
-    from ..errors import DownloadInterrupted, PullCancelled
+    from ..errors import TinyAIError
     from .pull import pull_file
 
     view = _PullView()
@@ -89,7 +89,7 @@ def cmd_pull(args) -> int:
         print(f"stopped: {kept} kept in the Hugging Face cache; run `jupyter tinyai pull {args.name}` again to resume.",
               file=sys.stderr)
         return 130
-    except (DownloadInterrupted, PullCancelled):
+    except TinyAIError:  # the error line goes under the progress line, not over it
         view.line.end()
         raise
     for note in pulled.notes:
@@ -119,7 +119,11 @@ def cmd_rm(args) -> int:
         if not sys.stdin or not sys.stdin.isatty():
             print("error: not deleting without confirmation: run it in a terminal, or add -y.", file=sys.stderr)
             return 1
-        answer = input("Delete? [y/N] ").strip().lower()
+        try:
+            answer = input("Delete? [y/N] ").strip().lower()
+        except EOFError:  # Ctrl-D: no
+            print()
+            answer = ""
         if answer not in ("y", "yes"):
             print("nothing deleted")
             return 1

@@ -28,7 +28,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ..errors import ChecksumMismatch, DownloadInterrupted, PullCancelled, TinyAIError
+from ..errors import ChecksumMismatch, DownloadInterrupted, PullCancelled, PullError, TinyAIError
 from .spec import human_size
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,10 @@ class _Transfer:
     def _run(self) -> None:
         try:
             self.result = _download(self.file, self.publish, self.stop.is_set)
+        except (ConnectionError, TimeoutError) as exc:  # the network's: as they were
+            self.error = exc
+        except OSError as exc:  # the disk's: full, read-only, HF_HUB_CACHE not a folder
+            self.error = _cache_error(self.file, exc)
         except BaseException as exc:  # noqa: BLE001 - handed to every waiter
             self.error = exc
         finally:
@@ -271,6 +275,13 @@ class _Meter:
         speed = (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
         self.report(Progress(self.f.filename, "downloading", self.done, self.f.size, speed, self.resumed_from,
                              Paths(self.f).incomplete))
+
+
+def _cache_error(f, exc: OSError) -> PullError:
+    cache = Paths(f).cache
+    why = f"{type(exc).__name__}: {exc.strerror or exc}"
+    return PullError(f"cannot write {f.filename} into the Hugging Face cache at {cache} ({why}): free some space, or "
+                     "set HF_HUB_CACHE to a folder you can write to; what was downloaded is kept, pull again to resume.")
 
 
 def _download(f, report, stopped) -> Fetched:

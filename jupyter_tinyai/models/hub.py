@@ -298,7 +298,8 @@ def translate(exc: BaseException, repo_id: str, filename: str | None = None) -> 
             f"token of that account ({endpoint()}/settings/tokens) and pull again."
         )
     if isinstance(exc, RepositoryNotFoundError):
-        close = difflib.get_close_matches(repo_id.lower(), [e.repo.lower() for e in catalog.entries()], n=3, cutoff=0.6)
+        others = [e.repo.lower() for e in catalog.entries() if e.repo.lower() != repo_id.lower()]  # never itself
+        close = difflib.get_close_matches(repo_id.lower(), others, n=3, cutoff=0.6)
         repos = {e.repo.lower(): e.repo for e in catalog.entries()}
         hint = f" Did you mean: {', '.join(repos[c] for c in close)}?" if close else ""
         private = " If it is private, set HF_TOKEN." if not os.environ.get("HF_TOKEN") else ""

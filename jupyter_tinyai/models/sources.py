@@ -54,8 +54,8 @@ def _scan(root: str, depth: int) -> Iterator[str]:
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        if entry.is_file() and entry.name.lower().endswith(".gguf"):
-            yield entry.path
+        if entry.name.lower().endswith(".gguf") and (entry.is_file() or entry.is_symlink()):
+            yield entry.path  # a link whose file is gone too: listed as a warning, not left out
         elif entry.is_dir():
             if is_mlx_folder(entry.path):
                 yield entry.path

@@ -15,21 +15,38 @@ import json
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from ..errors import ModelNotFound, RemoteError
 from ..watch import every
 from .config import Remote
 
+_current = threading.local()
+
+
+@contextmanager
+def cancelled_by(cancel: threading.Event):
+    """Within this block, connections made by this thread without a ``cancel`` of their own
+    (listing a remote's models while loading it, counting tokens) are closed when ``cancel``
+    is set: a stopped request does not wait for a silent remote's timeout."""
+    previous = getattr(_current, "cancel", None)
+    _current.cancel = cancel
+    try:
+        yield
+    finally:
+        _current.cancel = previous
+
 
 class Connection:
     """One HTTP request to ``remote`` (see the module's docstring for its time limits);
-    ``timeout`` overrides the remote's, ``cancel`` closes the connection when set."""
+    ``timeout`` overrides the remote's, ``cancel`` closes the connection when set (by
+    default, the request's of :func:`cancelled_by`)."""
 
     def __init__(self, remote: Remote, timeout: float | None = None, cancel: threading.Event | None = None):
         self.remote = remote
         self.timeout = timeout or remote.timeout
-        self.cancel = cancel
+        self.cancel = cancel if cancel is not None else getattr(_current, "cancel", None)
         self.conn: http.client.HTTPConnection | None = None
         self.sock: socket.socket | None = None  # kept: http.client drops it when the response reads to EOF
         self.deadline: float | None = None  # time.monotonic() the current wait must end by

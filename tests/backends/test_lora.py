@@ -67,6 +67,16 @@ def test_a_model_file_is_not_an_adapter(model_path):
         ask(model_path, model_path)
 
 
+@pytest.mark.parametrize("content", [b"name:x:1000:1000::plain text\n", b""], ids=["text", "empty"])
+def test_a_file_that_is_no_gguf_is_not_an_adapter(tmp_path, model_path, content):
+    (tmp_path / "passwd").write_bytes(content)
+    with pytest.raises(ModelFileError) as info:
+        ask(model_path, str(tmp_path / "passwd"))
+    message = str(info.value)
+    assert "is not a GGUF LoRA adapter" in message and "convert_lora_to_gguf.py" in message
+    assert "model file" not in message and "again" not in message
+
+
 @pytest.mark.model
 def test_cli_ask_with_adapter(tmp_path, model_path, capsys):
     adapter = write_gguf_lora(tmp_path / "cli-lora.gguf", model_path)

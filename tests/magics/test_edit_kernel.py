@@ -125,3 +125,29 @@ def test_fix_with_the_bundled_model_offers_a_cell_or_says_why_not(new_kernel):
         assert offered == [] and "\n" not in said
         assert said in (edits.NOT_CODE, edits.SAME) or said.startswith(edits.CUT_OFF.split("(")[0])
     assert kernel.value("numbers") == [1, 2, 3]  # the proposal was not run
+
+
+@pytest.mark.parametrize("source", ["%%edit {n}", "%%edit {n}\n"])
+def test_edit_with_nothing_below_says_what_to_write(kernel, remote, source):
+    count = kernel.run("x = 1").reply["content"]["execution_count"]
+    asked = len(remote.bodies)
+    cell = kernel.run(source.format(n=count))
+    [error] = cell.errors
+    [line] = error["traceback"]  # our one line, not IPython's "did you mean the line magic %edit"
+    assert line.endswith(": write what to change in the cell below %%edit N, e.g. 'vectorize this loop'.")
+    assert next_inputs(cell) == [] and len(remote.bodies) == asked
+
+
+def test_fix_after_only_usage_errors_says_there_is_no_error(new_kernel, remote):
+    kernel = new_kernel()
+    setup = kernel.run(f"%config TinyAI.remotes = {{'lab': {{'url': {remote.url!r}}}}}\n%config TinyAI.model = 'lab:m1'")
+    assert setup.status == "ok", setup.errors
+    count = kernel.run("x = 1").reply["content"]["execution_count"]
+    for usage in (f"%%edit {count}", "%fix abc", "%%fix", "%fix --bogus"):
+        assert kernel.run(usage).status == "error"  # the magics' own usage errors, not the code's
+    asked = len(remote.bodies)
+    cell = kernel.run("%fix")
+    [error] = cell.errors
+    [line] = error["traceback"]
+    assert "there is no error to fix" in line
+    assert next_inputs(cell) == [] and len(remote.bodies) == asked

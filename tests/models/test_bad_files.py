@@ -162,3 +162,20 @@ def test_cli_models_prints_one_warning_line_per_bad_file(bad_hub, capsys):
     assert len(lines) == len(bad_hub) and all(line.startswith("warning: not listed: ") for line in lines)
     assert all(any(path in line for line in lines) for path in bad_hub)
     assert "Traceback" not in out + err
+
+
+def test_a_pulled_model_whose_blob_was_deleted_is_one_warning(settings, make_gguf, capsys):
+    repo = pathlib.Path(os.environ["HF_HUB_CACHE"], "models--someone--Gone-GGUF")
+    blob = make_gguf(repo / "blobs" / ("ab" * 32), file_type=7)
+    link = repo / "snapshots" / "r1" / "gone.Q8_0.gguf"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(os.path.relpath(blob, link.parent))
+    assert "llamacpp:gone-Q8_0" in [m.id for m in list_models(settings)]
+    os.remove(blob)
+    specs = list_models(settings)
+    [warning] = [m.warning for m in specs if m.warning]
+    assert str(link) in warning and "`jupyter tinyai pull someone/Gone-GGUF`" in warning and "`rm`" in warning
+    assert "\n" not in warning and "llamacpp:gone-Q8_0" not in [m.id for m in specs]
+    assert cli.main(["models", "--in-process"]) == 0
+    out, err = capsys.readouterr()
+    assert sum(str(link) in line for line in (out + err).splitlines()) == 1

@@ -93,6 +93,17 @@ def test_ambiguous_name_lists_the_candidates(settings, tmp_path, make_gguf):
         resolve("qwen", settings)
 
 
+def test_an_exact_id_wins_over_one_differing_only_in_case(settings, tmp_path, make_gguf):
+    # `jupyter tinyai pull` of a lower-case GGUF of the bundled model names it
+    # llamacpp:smollm2-135m-instruct-q4_1 and says to use that id: it must select it
+    make_gguf(tmp_path / "m" / "smollm2-135m-instruct-q4_1.gguf")
+    settings.model_dirs = [str(tmp_path / "m")]
+    assert resolve("llamacpp:smollm2-135m-instruct-q4_1", settings).source == "model_dirs"
+    assert resolve("llamacpp:SmolLM2-135M-Instruct-Q4_1", settings).source == "bundled"
+    with pytest.raises(AmbiguousModel, match="or the file's path"):
+        resolve("LLAMACPP:SMOLLM2-135M-INSTRUCT-Q4_1", settings)
+
+
 def test_unknown_name_suggests_close_matches(settings):
     with pytest.raises(ModelNotFound, match="Did you mean: llamacpp:SmolLM2-135M-Instruct-Q4_1"):
         resolve("SmolLM3-135M-Instruct", settings)
@@ -112,3 +123,9 @@ def test_unsupported_format_by_path(settings, tmp_path):
 
 def test_path_to_bundled_model_is_marked_bundled(settings, model_path):
     assert resolve(model_path, settings).source == "bundled"
+
+
+@pytest.mark.parametrize("typo", ["smolm2", "smolml2"])
+def test_a_typo_of_a_short_name_gets_suggestions(settings, typo):
+    with pytest.raises(ModelNotFound, match=r"Did you mean: llamacpp:SmolLM2-135M-Instruct-Q4_1\b"):
+        resolve(typo, settings)

@@ -164,3 +164,29 @@ def test_rm_asks_in_a_terminal(hub, big_repo, capsys, monkeypatch):
     assert main(["rm", "tiny-Q4_K_M"]) == 0
     assert capsys.readouterr().out.endswith("Delete? [y/N] deleted; 8.0 MB freed\n")
     assert not [m for m in list_models(load_settings()) if m.source == "hf-cache"]
+
+
+def test_rm_ctrl_d_at_the_question_deletes_nothing(hub, big_repo, capsys, monkeypatch):
+    pull(REPO, settings=load_settings(host="inprocess"))
+
+    class Terminal:
+        def isatty(self):
+            return True
+
+    def end_of_input(prompt):
+        print(prompt, end="")
+        raise EOFError
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setattr("builtins.input", end_of_input)
+    assert main(["rm", "tiny-Q4_K_M"]) == 1
+    assert capsys.readouterr().out.endswith("Delete? [y/N] \nnothing deleted\n")
+    assert [m for m in list_models(load_settings()) if m.source == "hf-cache"]
+
+
+def test_an_error_after_progress_starts_on_its_own_line(hub, big_repo, capsys):
+    hub.switches.corrupt = True  # found only once the file is downloaded
+    assert main(["pull", REPO]) == 1
+    err = capsys.readouterr().err
+    assert "%" in err, "a progress line was shown"
+    assert "\nerror: " in err, "the error line is not written over the progress line"

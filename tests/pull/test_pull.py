@@ -85,6 +85,15 @@ def test_quant_option_and_repo_file_names(hub, tiny_repo, settings):
         pull(f"{REPO}/tiny-Q4_K_N.gguf", settings=settings)
 
 
+def test_a_catalog_repo_missing_from_the_hub_is_not_suggested_as_itself(hub, settings):
+    # a mirror (HF_ENDPOINT) without the repo, or a repo renamed since the catalog was written
+    with pytest.raises(ModelNotFound) as info:
+        pull("qwen2.5-coder-1.5b", settings=settings)
+    message = str(info.value)
+    assert message.startswith("there is no model repo 'Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF' on the Hub")
+    assert "Did you mean: Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF" not in message
+
+
 def test_hub_errors_are_one_line(hub, tiny_repo, settings, gguf_bytes):
     with pytest.raises(ModelNotFound, match=r"^there is no model repo 'someone/Nope-GGUF' on the Hub \(http://127"):
         pull("someone/Nope-GGUF", settings=settings)
@@ -148,6 +157,15 @@ def test_a_server_that_ignores_range_still_gives_a_verified_file(hub, tiny_repo,
     pulled = pull_file(REPO, settings=settings)
     assert [g.status for g in hub.gets()] == [200, 200]
     assert pulled.spec.size_bytes == size
+
+
+def test_a_cache_that_cannot_be_written_is_one_line(hub, tiny_repo, settings, monkeypatch, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    cache = str(tmp_path / "a-file" / "hub")  # HF_HUB_CACHE under a file: no folder can be made there
+    monkeypatch.setenv("HF_HUB_CACHE", cache)
+    with pytest.raises(PullError, match=r"^cannot write tiny-Q4_K_M.gguf into the Hugging Face cache at .*a-file/hub \(NotADirectoryError: .*\): "
+                                        r"free some space, or set HF_HUB_CACHE to a folder you can write to"):
+        pull(REPO, settings=settings)
 
 
 def test_not_enough_disk_is_refused_before_downloading(hub, tiny_repo, settings, monkeypatch):
