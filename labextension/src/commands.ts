@@ -11,7 +11,7 @@ import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import {
   activeCellContext,
-  cellError,
+  errorCell,
   cellLabel,
   selectionContext
 } from './context';
@@ -196,16 +196,8 @@ export function registerCommands(deps: ICommandDeps): void {
       if (!panel) {
         return;
       }
-      let cell = targetCell(app, panel, args);
-      let error = cell ? cellError(cell) : null;
-      if (!error) {
-        cell =
-          [...panel.content.widgets]
-            .reverse()
-            .find(c => cellError(c) !== null) ?? null;
-        error = cell ? cellError(cell) : null;
-      }
-      if (!cell || !error) {
+      const found = errorCell(panel, targetCell(app, panel, args));
+      if (!found) {
         sidebar.model.chat.setBanner({
           level: 'info',
           text: trans.__('This notebook has no error output to explain.')
@@ -213,6 +205,7 @@ export function registerCommands(deps: ICommandDeps): void {
         app.shell.activateById(sidebar.id);
         return;
       }
+      const { cell, error } = found;
       return explain(
         panel,
         cell,

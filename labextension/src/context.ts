@@ -63,6 +63,27 @@ export function selectionContext(
     : null;
 }
 
+/**
+ * The error to work on: `cell`'s error output, else the notebook's last one; null when the
+ * notebook has none.
+ */
+export function errorCell(
+  panel: NotebookPanel,
+  cell: Cell | null
+): { cell: Cell; error: string } | null {
+  const candidates = [
+    ...(cell ? [cell] : []),
+    ...[...panel.content.widgets].reverse()
+  ];
+  for (const c of candidates) {
+    const error = cellError(c);
+    if (error !== null) {
+      return { cell: c, error };
+    }
+  }
+  return null;
+}
+
 /** The error output of `cell`, as the traceback text, or null. */
 export function cellError(cell: Cell): string | null {
   if (cell.model.type !== 'code') {

@@ -13,3 +13,19 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   }
   return node;
 }
+
+/** A styled button that runs `run` on click (the click goes no further: not to the cell). */
+export function button(
+  label: string,
+  className: string,
+  run: () => void
+): HTMLButtonElement {
+  const b = el('button', `jp-mod-styled ${className}`, label);
+  b.type = 'button';
+  b.addEventListener('click', event => {
+    event.preventDefault();
+    event.stopPropagation();
+    run();
+  });
+  return b;
+}

@@ -15,7 +15,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { Extension } from '@codemirror/state';
 import { ReadonlyPartialJSONObject, UUID } from '@lumino/coreutils';
 
-import { cellError, cellLabel } from '../context';
+import { cellLabel, errorCell } from '../context';
 import { tinyaiIcon } from '../icons';
 import { ISettings } from '../tokens';
 import { EditModel, IEditTarget, IEditTransport } from './model';
@@ -147,19 +147,12 @@ export function registerEditCommands(deps: IEditCommandDeps): void {
       if (!panel) {
         return;
       }
-      let cell = targetCell(app, panel, args);
-      let error = cell ? cellError(cell) : null;
-      if (!error) {
-        cell =
-          [...panel.content.widgets]
-            .reverse()
-            .find(c => cellError(c) !== null) ?? null;
-        error = cell ? cellError(cell) : null;
-      }
-      if (!cell || !error) {
+      const found = errorCell(panel, targetCell(app, panel, args));
+      if (!found) {
         inform(trans.__('This notebook has no error output to fix.'));
         return;
       }
+      const { cell, error } = found;
       const code = cell.model.sharedModel.getSource();
       return show(panel, cell, trans.__('Proposed fix of this error'), {
         code,

@@ -18,6 +18,7 @@ import '../../style/edit.css';
 
 import { applyProposal } from './apply';
 import { EditModel } from './model';
+import { button } from '../components/dom';
 
 export interface IInlineEditOptions {
   model: EditModel;
@@ -206,16 +207,7 @@ export class InlineEdit extends Panel {
     cls: string,
     run: () => void
   ): HTMLButtonElement {
-    const b = document.createElement('button');
-    b.className = `jp-TinyAI-inline-button jp-mod-styled ${cls}`;
-    b.type = 'button';
-    b.textContent = label;
-    b.addEventListener('click', event => {
-      event.preventDefault();
-      event.stopPropagation();
-      run();
-    });
-    return b;
+    return button(label, `jp-TinyAI-inline-button ${cls}`, run);
   }
 
   private _stop: HTMLButtonElement;

@@ -13,6 +13,7 @@ import { ICodeActions } from '../components/codeactions';
 import { renderBanner } from '../components/notices';
 import { ChatModel, IBanner, IChatConnection } from '../model';
 import { IContextPiece, IConversation } from '../tokens';
+import { button } from '../components/dom';
 
 export interface IInlineOptions {
   connection: IChatConnection;
@@ -114,16 +115,7 @@ export class InlineExplanation extends Panel {
     cls: string,
     run: () => void
   ): HTMLButtonElement {
-    const b = document.createElement('button');
-    b.className = `jp-TinyAI-inline-button jp-mod-styled ${cls}`;
-    b.type = 'button';
-    b.textContent = label;
-    b.addEventListener('click', event => {
-      event.preventDefault();
-      event.stopPropagation();
-      run();
-    });
-    return b;
+    return button(label, `jp-TinyAI-inline-button ${cls}`, run);
   }
 
   private _onChanged(): void {
