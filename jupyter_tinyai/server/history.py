@@ -12,7 +12,9 @@ crash never leaves half a file. A conversation file::
 
 A conversation started by an inline explanation carries ``"inline": true``: it is left out
 of the list (History) until it is continued in the sidebar (:meth:`HistoryStore.keep`, or a
-turn sent from the sidebar), so dismissed explanations do not crowd History.
+turn sent from the sidebar), so dismissed explanations do not crowd History; one never
+continued is deleted when History is listed a week after its last turn
+(:data:`INLINE_KEPT_DAYS`), so what the user dismissed does not stay on disk for ever.
 
 A damaged file (not JSON, truncated, a value of the wrong type, no ``messages``, a folder
 where a file should be) is never overwritten nor deleted: it is renamed aside to
@@ -103,6 +105,22 @@ def problem(data: object, cid: str) -> str | None:
     return None
 
 
+#: an inline explanation (or proposed edit) never continued in the sidebar is deleted this
+#: many days after its last turn
+INLINE_KEPT_DAYS = 7
+
+
+def _days_since(stamp: object) -> float:
+    """Days since an ISO time written by :func:`now`; 0 when it cannot be read."""
+    try:
+        then = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return 0.0
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=timezone.utc)
+    return (datetime.now(timezone.utc) - then).total_seconds() / 86400
+
+
 class HistoryStore:
     """Conversations on disk. Not thread-safe: the server calls it from its event loop."""
 
@@ -161,8 +179,8 @@ class HistoryStore:
     def list(self, notebook: str | None = None, notices: list[str] | None = None) -> list[dict]:
         """Summaries, newest first; only ``notebook``'s when given ("" for the conversations
         started with no notebook open); inline explanations never continued in the sidebar
-        are left out. Damaged files met on the way are set aside; one line for each is
-        appended to ``notices``."""
+        are left out (and deleted after :data:`INLINE_KEPT_DAYS`). Damaged files met on the
+        way are set aside; one line for each is appended to ``notices``."""
         try:
             names = os.listdir(self.root)
         except FileNotFoundError:
@@ -176,6 +194,13 @@ class HistoryStore:
             except DamagedHistory as damaged:
                 if notices is not None:
                     notices.append(str(damaged))
+                continue
+            if data is not None and data.get("inline") and _days_since(data.get("updated")) > INLINE_KEPT_DAYS:
+                try:
+                    self.delete(data["id"])  # dismissed a week ago and never continued
+                except DamagedHistory as damaged:
+                    if notices is not None:
+                        notices.append(str(damaged))
                 continue
             if data is None or data.get("inline") or (
                     notebook is not None and (data.get("notebook") or "") != notebook):

@@ -112,6 +112,27 @@ def test_an_inline_explanation_stays_out_of_the_list_until_continued(store):
     assert store.keep("nope") is False
 
 
+def test_an_inline_explanation_never_continued_is_deleted_a_week_later(store):
+    for cid in ("old-inline", "new-inline", "old-chat"):
+        store.add_user(cid, "a.ipynb", "Explain this.", [], inline=cid.endswith("inline"))
+        store.add_answer(cid, "It adds.", None)
+    for cid in ("old-inline", "old-chat"):  # last used eight days ago
+        with open(store.path(cid), encoding="utf-8") as f:
+            data = json.load(f)
+        data["updated"] = "2026-01-01T00:00:00+00:00" if cid == "old-chat" else _days_ago(8)
+        with open(store.path(cid), "w", encoding="utf-8") as f:
+            json.dump(data, f)
+    assert [c["id"] for c in store.list("a.ipynb")] == ["old-chat"]
+    assert not os.path.exists(store.path("old-inline"))  # dismissed and never continued: gone
+    assert store.get("new-inline") is not None and store.get("old-chat") is not None
+
+
+def _days_ago(days: int) -> str:
+    from datetime import datetime, timedelta, timezone
+
+    return (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+
+
 def test_a_sidebar_turn_keeps_an_inline_explanation_in_the_list(store):
     store.add_user("inline2", "a.ipynb", "Explain this error.", [], inline=True)
     store.add_answer("inline2", "A typo.", None)
