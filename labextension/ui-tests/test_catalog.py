@@ -63,8 +63,11 @@ def test_download_with_progress_across_a_reload_then_it_is_in_the_picker(browser
         assert page.locator(f"{ENTRY} .jp-TinyAI-catalog-cancel").is_visible()
         assert FILE in page.locator(f"{ENTRY} .jp-TinyAI-catalog-line").inner_text()
 
-        page.reload()  # the download goes on in the server; the restored catalog finds it again
+        page.reload()  # the download goes on in the server; the catalog finds it again
         page.wait_for_selector(".jp-LabShell", timeout=120_000)
+        # restored with the workspace when JupyterLab saved it before the reload; opening it
+        # again shows the one catalog either way (a fresh lab saves its workspace late)
+        open_catalog(page)
         bar.wait_for()
         page.wait_for_function(f"() => document.querySelector('{ENTRY} progress').value > 0")
         assert page.locator(f"{ENTRY}").get_attribute("data-state") == "running"
