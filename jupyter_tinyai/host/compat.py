@@ -92,9 +92,10 @@ def handle_v1_chat(h: Handler) -> None:
     if not stream:
         try:
             with h.watching(req.cancel), state.scheduler.turn(req):  # a client that leaves cancels it
-                parts, stats = [], None
+                parts, thoughts, stats = [], [], None
                 for chunk in chunks():
                     parts.append(chunk.text)
+                    thoughts.append(chunk.reasoning)
                     stats = chunk.stats or stats
         except Cancelled:
             pass
@@ -104,15 +105,21 @@ def handle_v1_chat(h: Handler) -> None:
             h.close_connection = True
             return
         reason, usage = finish(stats)
+        message = {"role": "assistant", "content": "".join(parts)}
+        if any(thoughts):  # the model's reasoning, apart, as llama.cpp's server and vLLM send it
+            message["reasoning_content"] = "".join(thoughts)
         h.reply(200, {"id": rid, "object": "chat.completion", "created": created, "model": model_id(),
-                      "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(parts)},
-                                   "finish_reason": reason}], "usage": usage})
+                      "choices": [{"index": 0, "message": message, "finish_reason": reason}], "usage": usage})
         return
 
     def run(emit):
         base = {"id": rid, "object": "chat.completion.chunk", "created": created}
         first = True
         for chunk in chunks():
+            if chunk.reasoning:
+                delta = {"reasoning_content": chunk.reasoning, **({"role": "assistant"} if first else {})}
+                first = False
+                emit("chunk", {**base, "model": model_id(), "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
             if chunk.text or first:
                 delta = {"content": chunk.text}
                 if first:
