@@ -106,3 +106,22 @@ def test_every_error_kind_has_its_http_status(error, code):
     from jupyter_tinyai.host.handler import http_status
 
     assert http_status(error) == code
+
+
+def test_every_host_route_on_the_port_needs_the_token_and_refuses_web_pages(port):
+    """Each route the host serves (the completion, edit and model-event routes included) is
+    refused on the TCP port without the bearer token (401), with a wrong one (401), and from
+    a web page even with the right one (403); nothing runs for them."""
+    from jupyter_tinyai.host.routes import ROUTES
+
+    base, token = port
+    for method, path in ROUTES:
+        body = b"{}" if method == "POST" else None
+        for headers, code in (({}, 401), ({"Authorization": "Bearer wrong"}, 401),
+                              ({"Authorization": f"Bearer {token}", "Origin": "https://example.org"}, 403)):
+            request = urllib.request.Request(base + path, data=body, method=method,
+                                             headers={"Content-Type": "application/json", **headers})
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=60)
+            assert refused.value.code == code, f"{method} {path} with {headers} gave {refused.value.code}"
+    assert status(port)["model"] is None  # none of them loaded anything
