@@ -115,21 +115,22 @@ def handle_v1_chat(h: Handler) -> None:
     def run(emit):
         base = {"id": rid, "object": "chat.completion.chunk", "created": created}
         first = True
+
+        def send(delta: dict, reason=None, **extra) -> None:
+            nonlocal first
+            if first and delta:  # the first delta names the role
+                delta, first = {"role": "assistant", **delta}, False
+            emit("chunk", {**base, "model": model_id(),
+                           "choices": [{"index": 0, "delta": delta, "finish_reason": reason}], **extra})
+
         for chunk in chunks():
             if chunk.reasoning:
-                delta = {"reasoning_content": chunk.reasoning, **({"role": "assistant"} if first else {})}
-                first = False
-                emit("chunk", {**base, "model": model_id(), "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+                send({"reasoning_content": chunk.reasoning})
             if chunk.text or first:
-                delta = {"content": chunk.text}
-                if first:
-                    delta["role"] = "assistant"
-                    first = False
-                emit("chunk", {**base, "model": model_id(), "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+                send({"content": chunk.text})
             if chunk.stats is not None:
                 reason, usage = finish(chunk.stats)
-                emit("chunk", {**base, "model": model_id(), "choices": [{"index": 0, "delta": {}, "finish_reason": reason}],
-                               "usage": usage})
+                send({}, reason, usage=usage)
         h.send(b"data: [DONE]\n\n")
 
     def event(name, payload):

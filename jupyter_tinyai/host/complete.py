@@ -23,7 +23,7 @@ from ..completion.lane import CompletionRequest, check_request
 from ..completion.wire import complete_kwargs
 from ..config import TinyAI
 from ..validation import field
-from .handler import Handler
+from .handler import Handler, emit_chunks
 from .protocol import BadRequest, error_body
 
 
@@ -59,12 +59,7 @@ def handle_complete(h: Handler) -> None:
 
     def run(emit):
         stream = engine.completion.complete(request, req.cancel, finding)
-        try:
-            for chunk in stream:
-                emit("chunk", chunk.to_dict())
-        finally:
-            stream.close()
-        emit("done", {})
+        emit_chunks(emit, stream)
 
     h.stream(req, run, queued=False)
 

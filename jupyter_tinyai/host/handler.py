@@ -56,6 +56,17 @@ ERROR_STATUS = (
 )
 
 
+def emit_chunks(emit, stream) -> None:
+    """Send a generation's chunks as "chunk" events, then "done"; the stream is closed even
+    when the client leaves midway (which stops the model)."""
+    try:
+        for chunk in stream:
+            emit("chunk", chunk.to_dict())
+    finally:
+        stream.close()
+    emit("done", {})
+
+
 def http_status(error: TinyAIError) -> int:
     return next((status for kinds, status in ERROR_STATUS if isinstance(error, kinds)), 500)
 

@@ -31,7 +31,7 @@ from ..types import Message
 from ..validation import chat_request, check_settings, field, generation
 from .compat import handle_v1_chat, handle_v1_models
 from .complete import handle_complete, handle_v1_completions
-from .handler import Handler
+from .handler import Handler, emit_chunks
 from .listeners import listen_tcp
 from .protocol import BadRequest
 
@@ -46,12 +46,7 @@ def handle_chat(h: Handler) -> None:
     def run(emit):
         h.state.apply_settings(args.settings)
         stream = h.state.engine.chat(args.prompt, cancel=req.cancel, progress=lambda f, m: emit("progress", {"fraction": f, "message": m}), **kwargs)
-        try:
-            for chunk in stream:
-                emit("chunk", chunk.to_dict())
-        finally:
-            stream.close()
-        emit("done", {})
+        emit_chunks(emit, stream)
 
     h.stream(req, run)
 
@@ -77,12 +72,7 @@ def handle_edit(h: Handler) -> None:
             conversation=conversation, model=model, cancel=req.cancel,
             progress=lambda f, m: emit("progress", {"fraction": f, "message": m}), **checked,
         )
-        try:
-            for chunk in stream:
-                emit("chunk", chunk.to_dict())
-        finally:
-            stream.close()
-        emit("done", {})
+        emit_chunks(emit, stream)
 
     h.stream(req, run)
 
