@@ -19,8 +19,8 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime, timezone
 
+from ..damaged import move_aside
 from ..errors import ModelFileError
 from .spec import ModelSpec
 
@@ -66,13 +66,8 @@ def load_added(notices: list[str] | None = None) -> list[dict]:
 
 def _set_aside(path: str, reason: str) -> str:
     """Rename a damaged list out of the way (never over another file); the one-line notice."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    target, n = f"{path}.damaged-{stamp}", 1
-    while os.path.lexists(target):
-        n += 1
-        target = f"{path}.damaged-{stamp}-{n}"
     try:
-        os.rename(path, target)
+        target = move_aside(path)
     except OSError as exc:
         raise ModelFileError(f"the list of added models {path} is damaged ({reason}) and could not be set aside "
                              f"({exc.strerror or exc}): move it away by hand.") from None

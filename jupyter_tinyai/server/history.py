@@ -34,6 +34,7 @@ import tempfile
 from datetime import datetime, timezone
 from itertools import pairwise
 
+from ..damaged import move_aside
 from ..errors import DamagedHistory
 from ..prompts import user_message
 from ..types import ContextPiece, Message
@@ -161,13 +162,8 @@ class HistoryStore:
     def _set_aside(self, path: str, reason: str):
         """Rename a damaged file out of the way (never over another file) and raise
         :class:`DamagedHistory` with the one-line notice."""
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        target, n = f"{path}.damaged-{stamp}", 1
-        while os.path.lexists(target):
-            n += 1
-            target = f"{path}.damaged-{stamp}-{n}"
         try:
-            os.rename(path, target)
+            target = move_aside(path)
         except OSError as exc:
             log.error("TinyAI chat history %s is damaged (%s) and cannot be set aside: %s", path, reason, exc)
             raise DamagedHistory(f"The chat history file {path} is damaged ({reason}) and could not be set aside "
