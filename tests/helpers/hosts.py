@@ -25,3 +25,15 @@ def kill_hosts_of(runtime_dir: str) -> None:
             proc.wait(10)
         except psutil.Error:
             pass
+
+
+def serve_port(capsys) -> tuple[str, str]:
+    """Start ``jupyter tinyai serve --port 0`` in this process's home: (its /v1 URL, the token it
+    printed once)."""
+    import re
+
+    from jupyter_tinyai import cli
+
+    assert cli.main(["serve", "--port", "0"]) == 0
+    out = capsys.readouterr().out
+    return re.search(r"OpenAI-compatible API: (\S+)", out).group(1), re.search(r"shown once: (\S+)", out).group(1)

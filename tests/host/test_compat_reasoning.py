@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import urllib.request
 
 import pytest
+from helpers.hosts import serve_port
 
 from jupyter_tinyai import cli
 
@@ -24,10 +24,7 @@ def served(isolated_home, capsys):
     remote = ReasoningRemote("reasoning_content")
     with open(os.path.join(os.environ["JUPYTER_CONFIG_DIR"], "jupyter_tinyai_config.json"), "w") as f:
         json.dump({"TinyAI": {"remotes": {"lab": {"url": remote.url}}}}, f)
-    assert cli.main(["serve", "--port", "0"]) == 0
-    out = capsys.readouterr().out
-    url = re.search(r"OpenAI-compatible API: (\S+)", out).group(1)
-    token = re.search(r"shown once: (\S+)", out).group(1)
+    url, token = serve_port(capsys)
     yield url, token
     cli.main(["serve", "--stop"])
     remote.httpd.shutdown()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 import urllib.error
 import urllib.request
 
 import openai
 import pytest
+from helpers.hosts import serve_port
 
 from jupyter_tinyai import cli
 from jupyter_tinyai.host import liveness, runtime
@@ -18,10 +18,7 @@ PROMPT = "What is the capital of France?"
 
 @pytest.fixture
 def served(capsys):
-    assert cli.main(["serve", "--port", "0"]) == 0
-    out = capsys.readouterr().out
-    url = re.search(r"OpenAI-compatible API: (\S+)", out).group(1)
-    token = re.search(r"shown once: (\S+)", out).group(1)
+    url, token = serve_port(capsys)
     return url, token
 
 

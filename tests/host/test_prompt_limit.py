@@ -3,12 +3,10 @@ the OpenAI-compatible one), before queueing it or loading a model."""
 
 from __future__ import annotations
 
-import re
-
 import openai
 import pytest
+from helpers.hosts import serve_port
 
-from jupyter_tinyai import cli
 from jupyter_tinyai.errors import PromptTooLong
 from jupyter_tinyai.prompts import max_prompt_chars
 
@@ -21,10 +19,7 @@ def test_a_huge_prompt_is_refused_by_the_host_before_anything_runs(client, setti
     assert status["host"]["running"] and status["model"] is None  # nothing was loaded for it
     assert client.history("huge") == []
 
-    assert cli.main(["serve", "--port", "0"]) == 0
-    out = capsys.readouterr().out
-    url = re.search(r"OpenAI-compatible API: (\S+)", out).group(1)
-    token = re.search(r"shown once: (\S+)", out).group(1)
+    url, token = serve_port(capsys)
     openai_client = openai.OpenAI(base_url=url, api_key=token, max_retries=0, timeout=120)
     with pytest.raises(openai.BadRequestError, match="Send less"):
         openai_client.chat.completions.create(model="default", messages=[{"role": "user", "content": "y" * (limit + 1)}])

@@ -5,13 +5,13 @@ model "name" that is a file but not a model. Nothing is loaded for them."""
 from __future__ import annotations
 
 import json
-import re
 import urllib.error
 import urllib.request
 
 import pytest
+from helpers.hosts import serve_port
 
-from jupyter_tinyai import cli, errors
+from jupyter_tinyai import errors
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -21,10 +21,7 @@ MESSAGES = [{"role": "user", "content": "Hi"}]
 @pytest.fixture
 def port(capsys):
     """A real host listening on a loopback port: (base url without /v1, token)."""
-    assert cli.main(["serve", "--port", "0"]) == 0
-    out = capsys.readouterr().out
-    url = re.search(r"OpenAI-compatible API: (\S+)", out).group(1)
-    token = re.search(r"shown once: (\S+)", out).group(1)
+    url, token = serve_port(capsys)
     return url[: -len("/v1")], token
 
 
