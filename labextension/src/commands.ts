@@ -7,7 +7,6 @@ import { Cell } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
-import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import {
   activeCellContext,
@@ -16,6 +15,7 @@ import {
   selectionContext
 } from './context';
 import { cellKind } from './state/include';
+import { targetCell, trackContextMenu } from './target';
 import { ICodeActions } from './components/codeactions';
 import { tinyaiIcon } from './icons';
 import { IChatConnection } from './model';
@@ -32,43 +32,6 @@ export interface ICommandDeps {
   sidebar: TinyAISidebar;
   trans: TranslationBundle;
   settings: () => ISettings;
-}
-
-/**
- * The cell under the context menu while it is open (and while the item clicked in it runs):
- * the menu's items take no arguments, so that they show the commands' shortcuts.
- */
-let menuCellNode: HTMLElement | null = null;
-
-function trackContextMenu(app: JupyterFrontEnd): void {
-  app.contextMenu.opened.connect(() => {
-    menuCellNode =
-      app.contextMenuHitTest(n => n.classList.contains('jp-Cell')) ?? null;
-  });
-  app.contextMenu.menu.aboutToClose.connect(() => {
-    // the clicked item runs right after the menu closes
-    setTimeout(() => (menuCellNode = null), 0);
-  });
-}
-
-/** From the context menu: the cell right-clicked; otherwise the active cell. */
-function targetCell(
-  app: JupyterFrontEnd,
-  panel: NotebookPanel,
-  args: ReadonlyPartialJSONObject
-): Cell | null {
-  const node =
-    menuCellNode ??
-    (args.origin === 'context-menu'
-      ? app.contextMenuHitTest(n => n.classList.contains('jp-Cell'))
-      : undefined);
-  if (node) {
-    const cell = panel.content.widgets.find(w => w.node === node);
-    if (cell) {
-      return cell;
-    }
-  }
-  return panel.content.activeCell;
 }
 
 /** The arguments of a command that takes none. */

@@ -13,9 +13,10 @@ import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Extension } from '@codemirror/state';
-import { ReadonlyPartialJSONObject, UUID } from '@lumino/coreutils';
+import { UUID } from '@lumino/coreutils';
 
 import { cellLabel, errorCell } from '../context';
+import { targetCell } from '../target';
 import { tinyaiIcon } from '../icons';
 import { ISettings } from '../tokens';
 import { EditModel, IEditTarget, IEditTransport } from './model';
@@ -51,25 +52,6 @@ const ORIGIN_ARGS = {
     }
   }
 };
-
-/** From the context menu: the cell right-clicked; otherwise the active cell. */
-function targetCell(
-  app: JupyterFrontEnd,
-  panel: NotebookPanel,
-  args: ReadonlyPartialJSONObject
-): Cell | null {
-  const node =
-    args.origin === 'context-menu'
-      ? app.contextMenuHitTest(n => n.classList.contains('jp-Cell'))
-      : undefined;
-  if (node) {
-    const cell = panel.content.widgets.find(w => w.node === node);
-    if (cell) {
-      return cell;
-    }
-  }
-  return panel.content.activeCell;
-}
 
 /** The [start, end) offsets of the text selected in `cell`'s editor, or null. */
 export function selectedRange(cell: Cell): [number, number] | null {
